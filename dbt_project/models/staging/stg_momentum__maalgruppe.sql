@@ -1,0 +1,9 @@
+select
+    person_key,
+    maalgruppe_code,
+    start_date,
+    end_date,
+    afslutningsaarsag,
+    extract_date,
+    source_row
+from {{ source('momentum', 'maalgruppe') }}

@@ -1,0 +1,2 @@
+select plan_id, boligomraade
+from {{ source('plans', 'plan_omraader') }}

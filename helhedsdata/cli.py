@@ -1,0 +1,170 @@
+"""`helhedsdata`: generate a synthetic inbox, run the pipeline, or run the demo."""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from helhedsdata.config import DBT_PROJECT_DIR, REPO, SYNTHETIC_MARKER, ConfigError, Settings
+
+log = logging.getLogger("helhedsdata")
+
+
+def cmd_generate(args) -> int:
+    from helhedsdata.synth import generate_inbox
+
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    summary = generate_inbox(out, persons=args.persons, seed=args.seed)
+    (out / SYNTHETIC_MARKER).write_text("written by helhedsdata generate: synthetic, no real persons\n")
+    print(f"Synthetic inbox for {args.persons} persons (seed {args.seed}) in {out} "
+          f"({time.perf_counter() - t0:.1f} s)")
+    for name, rows in sorted(summary.get("files", {}).items()):
+        print(f"  {name}: {rows} rows")
+    return 0
+
+
+def prepare_dbt(force: bool = False) -> None:
+    """Build dbt's manifest once (install time), so loading the definitions stays fast."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if manifest.exists() and not force:
+        return
+    from dagster_dbt import DbtProject
+
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.preparer.prepare(project)
+
+
+def cmd_prepare(args) -> int:
+    prepare_dbt(force=True)
+    print(f"dbt manifest written to {DBT_PROJECT_DIR / 'target' / 'manifest.json'}")
+    return 0
+
+
+def ensure_dagster_home(settings: Settings) -> None:
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    target = settings.dagster_home / "dagster.yaml"
+    if not target.exists():
+        shutil.copy(REPO / "dagster.yaml", target)
+
+
+def run_pipeline(settings: Settings, quiet: bool = False) -> bool:
+    """Run the nightly job in this process, through the same Definitions the UI shows."""
+    settings.export_env()
+    ensure_dagster_home(settings)
+    prepare_dbt()
+    settings.pseudonymizer()  # fail fast, before Dagster starts, when no key may be used
+    from dagster import AssetKey, DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.progress import progress_run_config
+
+    job = defs.resolve_job_def("nightly")
+    with DagsterInstance.get() as instance:
+        t0 = time.perf_counter()
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config=progress_run_config(quiet))
+        ok = result.success and any(
+            ev.asset_key == AssetKey("publication") for ev in result.get_asset_materialization_events())
+        status = "published" if ok else "NOT published (the previous publication stays)"
+        print(f"\nRun {result.run_id[:8]} {status} in {time.perf_counter() - t0:.1f} s; "
+              f"Dagster storage in {settings.dagster_home}")
+        if ok:
+            print(f"Published file: {settings.published}")
+        return ok
+
+
+def cmd_run(args) -> int:
+    settings = Settings.from_env(args.home, args.inbox)
+    try:
+        return 0 if run_pipeline(settings, quiet=args.quiet) else 1
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def print_maalgruppe_table(settings: Settings) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(settings.published), read_only=True)
+    as_of = con.execute("SELECT max(as_of_date) FROM published.maalgruppe_status").fetchone()[0]
+    rows = con.execute("""
+        SELECT maalgruppe_code || ' - ' || maalgruppe_name, area_id, persons, suppressed
+        FROM published.maalgruppe_status
+        WHERE as_of_date = ? AND area_level IN ('afdeling', 'helhedsplan')
+        ORDER BY area_level, area_id""", [as_of]).fetchall()
+    codes = con.execute("""SELECT DISTINCT maalgruppe_code || ' - ' || maalgruppe_name, maalgruppe_code
+        FROM published.maalgruppe_status""").fetchall()
+    order = {c[0]: i for i, c in enumerate(sorted(codes, key=lambda c: (c[1] != 'INT-SHP', c[1].startswith('INT'),
+                                                                    [int(x) if x.isdigit() else 0 for x in c[1].replace('INT-SHP', '99').split('.')])))}
+    con.close()
+    afd = sorted({r[1] for r in rows if r[1][:1].isdigit()}, key=int)
+    plan = sorted({r[1] for r in rows if not r[1][:1].isdigit()})
+    cols = afd + plan
+    cell = {(r[0], r[1]): ("<5" if r[3] else str(r[2])) for r in rows}
+    names = sorted({r[0] for r in rows}, key=lambda n: order.get(n, 99))
+    width = max(len(n) for n in names) if names else 10
+    print(f"\nMålgrupper {as_of:%d.%m.%Y} (published.maalgruppe_status; 6.1 only after 26 weeks; 1–4 shown as <5)")
+    head = "".join(f"{c[:12]:>14}" for c in cols)
+    print(f"{'Målgruppe':<{width}}{head}")
+    for n in names:
+        print(f"{n:<{width}}" + "".join(f"{cell.get((n, c), ''):>14}" for c in cols))
+    print(f"(columns: afdelinger {', '.join(afd)}; helhedsplan {', '.join(plan)})")
+
+
+def cmd_demo(args) -> int:
+    settings = Settings.from_env(args.home, None)
+    inbox = settings.inbox
+    if not (inbox / SYNTHETIC_MARKER).exists():
+        if inbox.exists() and any(inbox.iterdir()):
+            print(f"error: {inbox} holds a non-synthetic inbox; the demo will not touch it", file=sys.stderr)
+            return 2
+        cmd_generate(argparse.Namespace(out=str(inbox), persons=args.persons, seed=args.seed))
+    ok = run_pipeline(settings, quiet=True)
+    if not ok:
+        return 1
+    print_maalgruppe_table(settings)
+    print(f"\nOpen the Dagster UI on this home folder:\n  make ui HELHEDSDATA_HOME={settings.home}\n"
+          f"(= DAGSTER_HOME={settings.dagster_home} HELHEDSDATA_HOME={settings.home} "
+          ".venv/bin/dagster dev -m orchestration.definitions)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    p = argparse.ArgumentParser(prog="helhedsdata", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write a synthetic inbox (all five sources)")
+    g.add_argument("--out", required=True)
+    g.add_argument("--persons", type=int, default=20_000)
+    g.add_argument("--seed", type=int, default=1)
+    g.set_defaults(func=cmd_generate)
+
+    r = sub.add_parser("run", help="ingest, build, check and publish once")
+    r.add_argument("--inbox", help="default: $HELHEDSDATA_INBOX or <home>/inbox")
+    r.add_argument("--home", help="default: $HELHEDSDATA_HOME or ./.helhedsdata")
+    r.add_argument("--quiet", action="store_true", help="print stages only, not every dbt node")
+    r.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("demo", help="generate a synthetic inbox in the home folder, run, print the målgruppe table")
+    d.add_argument("--home")
+    d.add_argument("--persons", type=int, default=20_000)
+    d.add_argument("--seed", type=int, default=1)
+    d.set_defaults(func=cmd_demo)
+
+    pr = sub.add_parser("prepare", help="build the dbt manifest (done by `make` at install)")
+    pr.set_defaults(func=cmd_prepare)
+
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Publication: copy the publish_stage schema of the warehouse to the published file,
+atomically (write a new file, then rename it over the old one).
+
+A reader that holds the old file open keeps a consistent view of it; a reader that
+opens the path gets either the whole old or the whole new publication.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from helhedsdata import __version__
+
+STAGE_SCHEMA = "publish_stage"
+SCHEMA = "published"
+# Storage format v1.0.0 is read by DuckDB 0.10 and every later release, so BI tools
+# with an older bundled DuckDB driver can open the file (docs/published.md).
+STORAGE_VERSION = "v1.0.0"
+
+LOG_COLUMNS = """
+    publication_id VARCHAR, published_at TIMESTAMP, status VARCHAR,
+    momentum_extract_date DATE, extract_dates VARCHAR, row_counts VARCHAR,
+    checks_passed INTEGER, checks_failed INTEGER, checks VARCHAR,
+    code_version VARCHAR, message VARCHAR
+"""
+
+
+def code_version() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{__version__}+{sha}" if sha else __version__
+
+
+def _sql_path(p: Path) -> str:
+    return str(p).replace("'", "''")
+
+
+def publish_duckdb(warehouse: Path, target: Path, log_entry: dict) -> dict[str, int]:
+    """Publish every table of publish_stage plus the carried-forward publication log.
+    Returns row counts per published table."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS wh (READ_ONLY)")
+        con.execute(f"ATTACH '{_sql_path(tmp)}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(f"CREATE SCHEMA pub.{SCHEMA}")
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = ? ORDER BY 1",
+            [STAGE_SCHEMA]).fetchall()]
+        counts = {}
+        for t in tables:
+            con.execute(f"CREATE TABLE pub.{SCHEMA}.{t} AS SELECT * FROM wh.{STAGE_SCHEMA}.{t} ORDER BY ALL")
+            counts[t] = con.execute(f"SELECT count(*) FROM pub.{SCHEMA}.{t}").fetchone()[0]
+        _write_log(con, target, {**log_entry, "row_counts": counts})
+        con.execute("DETACH pub")
+        con.execute("DETACH wh")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    _replace(tmp, target)
+    return counts
+
+
+def _write_log(con: duckdb.DuckDBPyConnection, previous: Path, entry: dict) -> None:
+    """The log travels with the file: previous rows are carried forward, one row added."""
+    con.execute(f"CREATE TABLE pub.{SCHEMA}.publication_log ({LOG_COLUMNS})")
+    if previous.exists():
+        con.execute(f"ATTACH '{_sql_path(previous)}' AS old (READ_ONLY)")
+        has_log = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name='old' AND schema_name=? "
+            "AND table_name='publication_log'", [SCHEMA]).fetchone()[0]
+        if has_log:
+            con.execute(f"INSERT INTO pub.{SCHEMA}.publication_log BY NAME "
+                        f"SELECT * FROM old.{SCHEMA}.publication_log")
+        con.execute("DETACH old")
+    checks = entry.get("checks", [])
+    con.execute(
+        f"INSERT INTO pub.{SCHEMA}.publication_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            entry["publication_id"],
+            entry.get("published_at") or datetime.now(timezone.utc).replace(tzinfo=None),
+            entry.get("status", "published"),
+            entry.get("extract_dates", {}).get("momentum"),
+            json.dumps(entry.get("extract_dates", {}), sort_keys=True, default=str),
+            json.dumps(entry.get("row_counts", {}), sort_keys=True),
+            sum(1 for c in checks if c["passed"]),
+            sum(1 for c in checks if not c["passed"]),
+            json.dumps(checks, sort_keys=True, ensure_ascii=False),
+            entry.get("code_version") or code_version(),
+            entry.get("message", ""),
+        ],
+    )
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+    dfd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)

@@ -1,0 +1,48 @@
+"""The working warehouse (DuckDB). One writer at a time: the run is in-process and
+sequential, and nothing writes while dbt builds."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def load_raw(path: Path, source: str, tables: dict[str, pa.Table], extract_date, origin: str) -> None:
+    """Replace the raw tables of one source in one transaction (all or nothing) and
+    record the load in meta.loads."""
+    with connect(path) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+        con.execute("""CREATE TABLE IF NOT EXISTS meta.loads (
+            loaded_at TIMESTAMP, source VARCHAR, table_name VARCHAR, extract_date DATE,
+            origin VARCHAR, row_count BIGINT)""")
+        con.execute("BEGIN")
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        for name, table in tables.items():
+            con.register("incoming", table)
+            con.execute(f"CREATE OR REPLACE TABLE raw.{source}__{name} AS SELECT * FROM incoming")
+            con.unregister("incoming")
+            con.execute("INSERT INTO meta.loads VALUES (?, ?, ?, ?, ?, ?)",
+                        [now, source, name, extract_date, origin, table.num_rows])
+        con.execute("COMMIT")
+
+
+def row_count(path: Path, table: str) -> int | None:
+    with connect(path, read_only=True) as con:
+        try:
+            return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        except duckdb.CatalogException:
+            return None

@@ -1,0 +1,1 @@
+"""The Dagster code location: assets, checks, resources and jobs assembled into one Definitions."""

@@ -1,0 +1,57 @@
+"""The dbt models, seeds and tests as Dagster assets and asset checks (dagster-dbt).
+
+The manifest is built once at install time (`helhedsdata prepare`), so loading the
+definitions does not parse dbt."""
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from helhedsdata.config import DBT_PROJECT_DIR
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()  # only under `dagster dev`: picks up edited models
+
+
+class Translator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        # The folder is the layer: staging, intermediate, marts, marts/published -> published.
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        if "published" in fqn[1:-1]:
+            return "published"
+        return fqn[1] if len(fqn) > 2 else "default"
+
+
+translator = Translator()
+
+
+def dbt_resource() -> DbtCliResource:
+    # The dbt installed beside this Python, whether or not the venv is on PATH.
+    exe = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=str(exe) if exe.exists() else "dbt")
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    # `build` runs models and their tests in DAG order: a failing test stops everything
+    # downstream of it, so nothing built on bad data reaches publish_stage.
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def published_model_keys() -> list[dg.AssetKey]:
+    """Asset keys of the models in marts/published: what the publish asset copies."""
+    import json
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return [
+        translator.get_asset_key(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and "published" in node.get("tags", [])
+    ]

@@ -1,0 +1,50 @@
+"""Publish: runs only after every upstream asset and blocking check succeeded in the
+run (write, audit, publish). Copies publish_stage to the published DuckDB file in one
+atomic step and appends to published.publication_log."""
+
+import json
+
+import dagster as dg
+
+from helhedsdata.publish import code_version, publish_duckdb
+from helhedsdata.warehouse import connect
+from orchestration.assets.dbt import published_model_keys
+from orchestration.resources import HelhedsdataResource
+
+
+def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    out = []
+    for r in records:
+        ev = r.event_log_entry.dagster_event.event_specific_data
+        out.append({"asset": ev.asset_key.to_user_string(), "check": ev.check_name, "passed": bool(ev.passed),
+                    "severity": ev.severity.value})
+    return sorted(out, key=lambda c: (c["asset"], c["check"]))
+
+
+@dg.asset(deps=published_model_keys(), group_name="published", kinds={"duckdb"},
+          description="The published DuckDB file (schema `published`), replaced atomically; see docs/published.md.")
+def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
+    s = helhedsdata.settings
+    with connect(s.warehouse, read_only=True) as con:
+        extract_dates = {src: str(d) for src, d in con.execute(
+            "SELECT source, max(extract_date) FROM meta.loads WHERE extract_date IS NOT NULL GROUP BY source").fetchall()}
+    checks = _check_results(context)
+    failed = [c for c in checks if not c["passed"] and c["severity"] == "ERROR"]
+    if failed:  # dbt build stops downstream models; this guards the copy itself
+        raise dg.Failure("Blocking checks failed: " + ", ".join(f"{c['asset']}:{c['check']}" for c in failed))
+    entry = {"publication_id": context.run_id, "status": "published", "extract_dates": extract_dates,
+             "checks": checks, "code_version": code_version(),
+             "message": f"{len(checks)} checks passed"}
+    counts = publish_duckdb(s.warehouse, s.published, entry)
+    s.logs.mkdir(parents=True, exist_ok=True)
+    with open(s.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published)}) + "\n")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(s.published)),
+        "row_counts": dg.MetadataValue.json(counts),
+        "extract_dates": dg.MetadataValue.json(extract_dates),
+        "checks_passed": len(checks),
+        "code_version": entry["code_version"],
+    })

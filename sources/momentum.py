@@ -1,0 +1,132 @@
+"""Reader for Momentum nightly extracts: `momentum/<YYYYMMDD>/` (sources.md).
+
+A folder is complete when `_kontrol.csv` is present; it is valid when every file keeps
+its contract and every row count matches the control file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from sources.contract import Col, ContractError, FileContract, Violation, read_control_file, read_file
+from sources.pseudonym import Pseudonymizer
+
+SOURCE = "momentum"
+CONTROL_FILE = "_kontrol.csv"
+
+CONTRACTS: dict[str, FileContract] = {
+    "borger_adresse": FileContract(
+        file="borger_adresse.csv",
+        columns=(
+            Col("CPR-nummer", "person_key", "cpr"),
+            Col("Vejnavn", "vejnavn", "drop"),
+            Col("Husnummer", "husnummer", "drop"),
+            Col("Etage", "etage", "drop"),
+            Col("Side/dør", "side_doer", "drop"),
+            Col("Postnummer", "postnummer", "text", required=True),
+            Col("By", "bynavn", "text"),
+            Col("Kommunekode", "kommunekode", "text", required=True),
+            Col("Gyldig fra", "gyldig_fra", "date", required=True),
+            Col("Gyldig til", "gyldig_til", "date"),
+        ),
+        period=("gyldig_fra", "gyldig_til"),
+        non_overlapping=True,
+        address=("Vejnavn", "Husnummer", "Postnummer"),
+    ),
+    "maalgruppe": FileContract(
+        file="maalgruppe.csv",
+        columns=(
+            Col("CPR-nummer", "person_key", "cpr"),
+            Col("Målgruppekode", "maalgruppe_code", "text", required=True, codes=("maalgruppe_koder", "maalgruppe_code")),
+            Col("Målgruppe", "maalgruppe_name", "text"),
+            Col("Startdato", "start_date", "date", required=True),
+            Col("Slutdato", "end_date", "date"),
+            Col("Afslutningsårsag", "afslutningsaarsag", "text", codes=("afslutningsaarsager", "afslutningsaarsag")),
+        ),
+        period=("start_date", "end_date"),
+        non_overlapping=True,
+    ),
+    "tilbud": FileContract(
+        file="tilbud.csv",
+        columns=(
+            Col("CPR-nummer", "person_key", "cpr"),
+            Col("Tilbudsid", "tilbud_id", "text", required=True),
+            Col("Tilbudstype", "tilbudstype", "text", required=True, codes=("tilbudstyper", "tilbudstype")),
+            Col("Startdato", "start_date", "date", required=True),
+            # An offer is booked ahead: its planned end may lie after the extract date.
+            Col("Slutdato", "end_date", "date", not_after_extract=False),
+            Col("Timer pr. uge", "timer_pr_uge", "decimal"),
+            Col("CVR-nummer", "cvr_nummer", "text"),
+            Col("Arbejdssted", "arbejdssted", "text"),
+        ),
+        period=("start_date", "end_date"),
+    ),
+    "samtale": FileContract(
+        file="samtale.csv",
+        columns=(
+            Col("CPR-nummer", "person_key", "cpr"),
+            Col("Samtaleid", "samtale_id", "text", required=True),
+            Col("Samtaletype", "samtaletype", "text"),
+            # A deadline may lie after the extract date: the meeting is planned.
+            Col("Frist", "frist", "date", required=True, not_after_extract=False),
+            Col("Afholdt dato", "afholdt_dato", "date"),
+            Col("Status", "status", "text", codes=("samtale_status", "samtale_status")),
+        ),
+    ),
+}
+
+
+@dataclass
+class Extract:
+    source: str
+    extract_date: date
+    folder: Path
+    tables: dict[str, pa.Table]
+    row_counts: dict[str, int]
+
+
+def extract_date_of(folder: Path) -> date | None:
+    try:
+        return datetime.strptime(folder.name, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def find_extracts(inbox: Path, source: str = SOURCE, control_file: str = CONTROL_FILE) -> list[Path]:
+    """Complete extract folders (control file present), newest first."""
+    root = inbox / source
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and extract_date_of(p) and (p / control_file).exists()]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def read_extract(folder: Path, pseudo: Pseudonymizer, inbox: Path | None = None,
+                 contracts: dict[str, FileContract] = CONTRACTS, control_file: str = CONTROL_FILE,
+                 control_headers: tuple[str, str] = ("Fil", "Antal rækker"),
+                 control_encoding: str = "utf-8-sig", source: str = SOURCE) -> Extract:
+    """Read and validate a whole extract folder; raise ContractError listing every violation."""
+    rel = folder.relative_to(inbox) if inbox else Path(source) / folder.name
+    extract_date = extract_date_of(folder)
+    if extract_date is None:
+        raise ContractError([Violation(str(rel), "folder-name", "extract folder is not named YYYYMMDD")])
+    counts, violations = read_control_file(folder / control_file, control_encoding, str(rel / control_file), control_headers)
+    tables, rows = {}, {}
+    for name, contract in contracts.items():
+        display = str(rel / contract.file)
+        res = read_file(folder / contract.file, contract, pseudo, extract_date, display)
+        violations += res.violations
+        rows[name] = res.data_rows
+        if res.table is not None:
+            tables[name] = res.table
+        if counts and contract.file not in counts:
+            violations.append(Violation(str(rel / control_file), "control-count", f"no row count for {contract.file}"))
+        elif counts and res.data_rows and counts[contract.file] != res.data_rows:
+            violations.append(Violation(display, "control-count",
+                                        f"{res.data_rows} data rows, control file says {counts[contract.file]}"))
+    if violations:
+        raise ContractError(violations)
+    return Extract(source, extract_date, folder, tables, rows)
