@@ -1,6 +1,4 @@
-from __future__ import annotations
-
-from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 
@@ -8,19 +6,21 @@ from helhedsdata.config import Settings
 
 
 class HelhedsdataResource(dg.ConfigurableResource):
-    """The home folder (warehouse, published file, quarantine) and the inbox."""
+    """The home folder (warehouse, published file, quarantine) and the inbox. Unset
+    fields are resolved from HELHEDSDATA_HOME / HELHEDSDATA_INBOX when a run starts,
+    not when the code location loads."""
 
-    home: str
-    inbox: str
+    home: Optional[str] = None
+    inbox: Optional[str] = None
 
     @property
     def settings(self) -> Settings:
-        return Settings(Path(self.home), Path(self.inbox))
+        s = Settings.from_env(self.home, self.inbox)
+        s.export_env()  # dbt's profile reads the warehouse path from the environment
+        return s
 
 
 def default_resources() -> dict:
-    from orchestration.assets.dbt import dbt_resource
+    from orchestration.assets.dbt import dbt_resource  # late: dbt.py imports this module
 
-    s = Settings.from_env()
-    s.export_env()  # dbt's profile reads the warehouse path from the environment
-    return {"helhedsdata": HelhedsdataResource(home=str(s.home), inbox=str(s.inbox)), "dbt": dbt_resource()}
+    return {"helhedsdata": HelhedsdataResource(), "dbt": dbt_resource()}

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from helhedsdata.config import DBT_PROJECT_DIR
+from orchestration.resources import HelhedsdataResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()  # only under `dagster dev`: picks up edited models
@@ -39,7 +40,8 @@ def dbt_resource() -> DbtCliResource:
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsdata: HelhedsdataResource):
+    helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
     yield from dbt.cli(["build"], context=context).stream()

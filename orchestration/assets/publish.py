@@ -14,7 +14,7 @@ from orchestration.resources import HelhedsdataResource
 
 def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     out = []
     for r in records:
         ev = r.event_log_entry.dagster_event.event_specific_data
@@ -34,7 +34,7 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     failed = [c for c in checks if not c["passed"] and c["severity"] == "ERROR"]
     if failed:  # dbt build stops downstream models; this guards the copy itself
         raise dg.Failure("Blocking checks failed: " + ", ".join(f"{c['asset']}:{c['check']}" for c in failed))
-    entry = {"publication_id": context.run_id, "status": "published", "extract_dates": extract_dates,
+    entry = {"publication_id": context.run.run_id, "status": "published", "extract_dates": extract_dates,
              "checks": checks, "code_version": code_version(),
              "message": f"{len(checks)} checks passed"}
     counts = publish_duckdb(s.warehouse, s.published, entry)

@@ -1,0 +1,1037 @@
+"""Synthetic inbox generator.
+
+Writes a complete, realistic inbox (Momentum, Opera, LBF, rosters, address register) in exactly
+the file formats of ``spec/sources.md``, so the pipeline can be developed, tested and benchmarked
+without personal data.  Everything is vectorised (numpy + pyarrow): one million persons take well
+under a minute on a laptop.
+
+How the data is built (one "true" history per person, then each source shows its view of it):
+
+* persons get a CPR number, an address history and, for some, a move out of the kommune;
+* the målgruppe state on the last month end before the extract (the *anchor*) is drawn first, per
+  residence (afdeling or not) and age, so the ``004`` table can be calibrated directly; the
+  history is then generated backwards from the anchor as alternating gaps and episodes, an
+  episode being a chain of contiguous periods (``Målgruppeskift``);
+* Momentum shows each person's history from the person's conversion date (2016-01-01 for most,
+  a day in 2019 for some); Opera shows it up to the day before, and for the persons converted in
+  2019 Opera was frozen at conversion but kept open: those days overlap Momentum, which wins;
+* tilbud and samtaler are drawn inside the målgruppe periods; the rosters take residents of the
+  afdelinger who are or were ledige.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+__all__ = ["generate_inbox"]
+
+EPOCH = date(1970, 1, 1)
+OPEN = 10**7  # end day of an open period while computing; written as an empty field
+BIG = 2 * 10**7  # "no value" in padded matrices
+
+
+def _day(d: date) -> int:
+    return (d - EPOCH).days
+
+
+# ----------------------------------------------------------------------------------------------
+# Code lists (sources.md)
+# ----------------------------------------------------------------------------------------------
+
+GROUPS = ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "6.9", "6.10", "INT-SHP"]
+GROUP_NAMES = [
+    "Dagpengemodtager",
+    "Jobparat kontanthjælps- og overgangsydelsesmodtager",
+    "Aktivitetsparat kontanthjælps- og overgangsydelsesmodtager",
+    "Uddannelsesparat uddannelseshjælps- og overgangsydelsesmodtager",
+    "Aktivitetsparat uddannelseshjælps- og overgangsydelsesmodtager",
+    "Sygedagpengemodtager",
+    "Jobafklaringsforløb",
+    "Ressourceforløb",
+    "Visiteret til fleksjob (ledighedsydelsesmodtager)",
+    "Revalidend",
+    "Selvforsørgelses- og hjemrejseydelsesmodtager i program",
+]
+NONE = len(GROUPS)  # "no målgruppe" in state arrays
+G61, G62, G63, G64, G65, G66, G67, G68, G69, G610, GINT = range(11)
+LEDIGE = [G62, G63, G64, G65, G68, GINT]  # ledige_omfattet (004 table without 6.1)
+
+# Opera LAB § 2 groups.  Only 2.1/2.2/2.3/2.12/2.13 map to a current group; the others keep
+# their own value.  "2.10" is deliberate: read as a number it would collide with "2.1".
+OPERA_GROUP = ["2.1", "2.2", "2.3", "2.12", "2.13", "2.5", "2.14", "2.11", "2.6", "2.4", "2.10"]
+
+REASONS = [
+    "Ordinær beskæftigelse", "Ordinær uddannelse", "Målgruppeskift", "Fleksjob", "Førtidspension",
+    "Ressourceforløb", "Revalidering", "Fraflytning", "Selvforsørgende", "Andet",
+]
+R_ORDB, R_ORDU, R_SHIFT, R_FLEX, R_FTP, R_RESS, R_REVAL, R_FRAFL, R_SELV, R_ANDET = range(10)
+AFGANG = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "99"]
+
+# Exit reasons of a closed episode, per group (columns as REASONS; Målgruppeskift and
+# Fraflytning are set structurally, never drawn).
+REASON_P = np.array([
+    # OrdB OrdU Skift Flex  FTP  Ress Reval Frafl Selv Andet
+    [.62, .08, 0, 0, 0, 0, 0, 0, .20, .10],  # 6.1
+    [.45, .08, 0, 0, 0, 0, 0, 0, .30, .17],  # 6.2
+    [.20, .05, 0, .05, .08, .12, .03, 0, .20, .27],  # 6.3
+    [.25, .45, 0, 0, 0, 0, 0, 0, .15, .15],  # 6.4
+    [.15, .30, 0, 0, .02, .08, .02, 0, .15, .28],  # 6.5
+    [.60, 0, 0, .03, .04, 0, .02, 0, .20, .11],  # 6.6
+    [.20, 0, 0, .20, .20, .20, 0, 0, .05, .15],  # 6.7
+    [.05, 0, 0, .35, .35, 0, .05, 0, .05, .15],  # 6.8
+    [.10, 0, 0, .60, .10, 0, 0, 0, .05, .15],  # 6.9
+    [.50, .20, 0, 0, 0, 0, 0, 0, .15, .15],  # 6.10
+    [.35, .10, 0, 0, 0, 0, 0, 0, .30, .25],  # INT-SHP
+])
+
+# Group before a Målgruppeskift into the given group (two candidates, -1 = none).
+PRED = np.array([
+    [G61, G61],  # 6.1: only a same-group split (two contiguous 6.1 periods)
+    [G61, G63],  # 6.2 after dagpenge ran out, or from aktivitetsparat
+    [G62, G66],  # 6.3
+    [G65, G65],  # 6.4
+    [G64, G64],  # 6.5
+    [G61, G62],  # 6.6 sick while ledig
+    [G66, G66],  # 6.7 after sygedagpenge
+    [G63, G67],  # 6.8
+    [G68, G67],  # 6.9
+    [G66, G63],  # 6.10
+    [-1, -1],  # INT-SHP
+])
+
+# Mean episode length in days per group (exponential above a 14-day minimum).  6.1 gives
+# P(elapsed >= 182 days) ~ 0.38, so the anchor has 6.1 spells on both sides of 26 weeks.
+MEAN_DUR = np.array([190, 300, 650, 260, 450, 130, 420, 700, 800, 500, 700], dtype=float)
+
+# Probability of each group at the anchor (month end before the extract), by residence and age.
+# Calibrated to the 004 table: ~300 residents of 18-64 per afdeling give 6.1 (26+) ~8, 6.2 ~13,
+# 6.3 ~18, 6.4 ~8, 6.5 ~3, 6.8 ~8, INT-SHP ~10; kommune ~8 % in ledige_omfattet.
+P_RES_YOUNG = [.040, .010, .010, .085, .035, .015, .000, .005, .005, .005, .040]
+P_RES_OLD = [.070, .050, .070, .000, .000, .035, .010, .030, .020, .004, .025]
+P_OTH_YOUNG = [.030, .005, .005, .045, .015, .020, .002, .003, .003, .003, .010]
+P_OTH_OLD = [.045, .026, .036, .000, .000, .040, .010, .013, .020, .003, .008]
+
+TILBUD_TYPES = ["Virksomhedspraktik", "Løntilskud privat", "Løntilskud offentlig", "Nytteindsats",
+                "Vejledning og opkvalificering", "Mentorstøtte"]
+T_VP, T_LTP, T_LTO, T_NYT, T_VO, T_MENTOR = range(6)
+OPERA_TILBUD = ["VP", "LTP", "LTO", "NYT", "VO"]
+# Tilbud rate per day inside a period (0 = none), and the mix of activation types per group.
+TILBUD_RATE = np.array([1 / 300, 1 / 150, 1 / 170, 1 / 150, 1 / 200, 0, 0, 1 / 200, 0, 0, 1 / 140])
+TILBUD_MIX = np.array([
+    [.25, .25, .10, .00, .40],  # 6.1
+    [.38, .12, .10, .17, .23],  # 6.2
+    [.45, .05, .10, .15, .25],  # 6.3
+    [.35, .10, .05, .15, .35],  # 6.4
+    [.45, .03, .05, .12, .35],  # 6.5
+    [.20, .20, .20, .20, .20],  # 6.6 (unused)
+    [.20, .20, .20, .20, .20],  # 6.7 (unused)
+    [.55, .05, .10, .05, .25],  # 6.8
+    [.20, .20, .20, .20, .20],  # 6.9 (unused)
+    [.20, .20, .20, .20, .20],  # 6.10 (unused)
+    [.40, .10, .10, .15, .25],  # INT-SHP
+])
+TILBUD_MIN = np.array([14, 60, 60, 28, 14])
+TILBUD_EXP = np.array([45.0, 110.0, 90.0, 50.0, 25.0])
+TILBUD_MAX = np.array([91, 365, 365, 91, 180])
+# Weekly hours in half hours per type (15 -> 30 half hours).
+TILBUD_HOURS = [
+    [30, 40, 50, 60, 74],  # VP
+    [74, 60, 50, 40],  # LTP
+    [74, 60, 50],  # LTO
+    [30, 40, 74],  # NYT
+    [40, 60, 74, 37],  # VO
+    [2, 4, 5, 6, 8, 10],  # Mentor
+]
+
+SAMTALE_TYPES = ["Jobsamtale", "Opfølgningssamtale", "Fællessamtale", "CV-samtale"]
+SAMTALE_MIX = np.array([
+    [.65, .00, .25, .10],  # 6.1 (a-kasse joins some: fællessamtale)
+    [.80, .15, .00, .05], [.80, .15, .00, .05], [.80, .15, .00, .05], [.80, .15, .00, .05],
+    [.05, .95, .00, .00],  # 6.6
+    [.30, .70, .00, .00], [.30, .70, .00, .00], [.30, .70, .00, .00],
+    [.80, .15, .00, .05], [.80, .15, .00, .05],
+])
+SAMTALE_IV = np.array([91, 91, 91, 91, 91, 56, 91, 91, 182, 91, 91])
+SAMTALE_FIRST = np.array([28, 30, 30, 30, 30, 28, 30, 30, 60, 30, 30])
+
+ROSTER_STATUS = ["Beskæftigelse over 18,5 timer", "Ordinære timer under 18,5", "Uddannelse",
+                 "Virksomhedsforløb", "Fortsat ledig", "Andet"]
+
+# ----------------------------------------------------------------------------------------------
+# Places
+# ----------------------------------------------------------------------------------------------
+
+BOLIGORGANISATION = "Sønderborg Andelsboligforening"
+HELHEDSPLAN = "Aktiv i fællesskabet"
+# (afdelingsnummer, afdelingsnavn, boligområde, vejnavn, entrances)
+AFDELINGER = [
+    (22, "Søstjernevej", "Nørager og Søstjernevej m.fl.", "Søstjernevej",
+     ["2", "4", "6", "8", "10", "12A", "12B", "14", "16", "18"]),
+    (35, "Nørager", "Nørager og Søstjernevej m.fl.", "Nørager",
+     ["1", "3", "5", "7", "9", "11", "13", "15"]),
+    (24, "Stenbjergparken", "Stenbjergparken", "Stenbjergparken",
+     ["1", "3", "5", "7", "9", "11", "13", "15", "17", "19", "21", "23"]),
+    (30, "Hvedemarken", "Kløver-/Hvedemarken", "Hvedemarken",
+     ["29", "31", "33", "33A", "35", "37", "39", "41", "43"]),
+    (31, "Kløvermarken", "Kløver-/Hvedemarken", "Kløvermarken",
+     ["2", "4", "6", "8", "10A", "10B"]),
+]
+AFD_HOME_P = np.array([.22, .21, .23, .21, .13])  # 31 is smaller than the four of the 004 table
+
+POSTBY = {"6400": "Sønderborg", "6300": "Gråsten", "6310": "Broager", "6320": "Egernsund",
+          "6430": "Nordborg", "6440": "Augustenborg", "6470": "Sydals"}
+OTHER_STREETS = [  # (vejnavn, postnummer), all in kommune 540
+    ("Perlegade", "6400"), ("Jernbanegade", "6400"), ("Ringgade", "6400"), ("Kongevej", "6400"),
+    ("Augustenborg Landevej", "6400"), ("Sundsmarkvej", "6400"), ("Grundtvigs Allé", "6400"),
+    ("Møllegade", "6400"), ("Løngangen", "6400"), ("Ellegårdvej", "6400"), ("Østergade", "6400"),
+    ("Skovvej", "6400"), ("Parkvej", "6400"), ("Alsgade", "6400"), ("Dybbølgade", "6400"),
+    ("Nørrekobbel", "6400"), ("Arnkilgade", "6400"), ("Kærvej", "6400"), ("Mommarkvej", "6400"),
+    ("Tandsbjergvej", "6400"), ("Engvej", "6400"), ("Vestergade", "6400"),
+    ("Sdr. Landevej", "6400"), ("Solvej", "6400"), ("Humlehøj", "6400"), ("Lærkevej", "6400"),
+    ("Bøgevej", "6400"), ("Borggade", "6300"), ("Slotsgade", "6300"), ("Ulsnæs", "6300"),
+    ("Felstedvej", "6300"), ("Kongevej", "6300"), ("Ahlefeldtvej", "6300"),
+    ("Storegade", "6310"), ("Vestergade", "6310"), ("Mølleløkken", "6310"),
+    ("Skolegade", "6310"), ("Færgevej", "6320"), ("Nejsvej", "6320"), ("Storegade", "6430"),
+    ("Havnevej", "6430"), ("Mejerivej", "6430"), ("Storegade", "6440"), ("Havnevej", "6440"),
+    ("Slotsallé", "6440"), ("Skovbyvej", "6470"), ("Vibækvej", "6470"), ("Kegnæsvej", "6470"),
+]
+OUTSIDE = [  # (vejnavn, postnummer, by, kommunekode) for persons who move away
+    ("Nørreport", "6200", "Aabenraa", "580"), ("Vestergade", "6270", "Tønder", "550"),
+    ("Kongensgade", "6700", "Esbjerg", "561"), ("Nørrebrogade", "2200", "København N", "101"),
+    ("Frederiks Allé", "8000", "Aarhus C", "751"), ("Jomfrustien", "6100", "Haderslev", "510"),
+]
+OUTSIDE_P = np.array([.35, .15, .15, .12, .13, .10])
+
+COMPANIES_PRIVATE = [
+    "Lokal Brugs A/S", "Nordals Metal ApS", "Alssund Rengøring ApS", "Dybbøl Auto ApS",
+    "Sydals Gartneri", "Als Byg & Anlæg ApS", "Sønderborg Fragt ApS", "Augustenborg Bageri",
+    "Nordborg Plast A/S", "Gråsten Køkken ApS", "Broager Lager & Logistik A/S",
+    "Egernsund Marine ApS", "Als Kantine ApS", "Sundeved Maskinstation", "Rinkenæs Møbler ApS",
+    "Kegnæs Fiskeri", "Alsion Service ApS", "Sønderjysk Tømrer ApS", "Havnbjerg Maler ApS",
+    "Sønderborg Genbrug ApS",
+]
+COMPANIES_PUBLIC = [
+    "Plejecenter Solgården", "Dagtilbud Humlehøj", "Materielgården Sønderborg", "Skovby Skole",
+    "Genbrugsplads Vestermark", "Sønderborg Bibliotek",
+]
+
+FIRST_NAMES = [
+    "Mette", "Anne", "Kirsten", "Hanne", "Louise", "Camilla", "Sara", "Maria", "Fatima", "Amina",
+    "Leyla", "Nadia", "Zainab", "Jens", "Lars", "Søren", "Peter", "Michael", "Thomas", "Mads",
+    "Kasper", "Ahmed", "Mohammad", "Ali", "Omar", "Hassan", "Yusuf", "Emre", "Tobias", "Jonas",
+]
+LAST_NAMES = [
+    "Hansen", "Jensen", "Nielsen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen",
+    "Rasmussen", "Petersen", "Madsen", "Kristensen", "Olsen", "Thomsen", "Poulsen", "Johansen",
+    "Møller", "Mortensen", "Jakobsen", "Lauridsen", "Hussein", "Ahmadi", "Yilmaz", "Khalil",
+    "Haddad", "Abdi", "Demir", "Said",
+]
+REMARKS = ["startet igen", "sygemeldt i en periode", "fik job hos praktikvært",
+           "henvist fra jobcentret", "tolk ved første samtale", "pause i forløbet"]
+
+# ----------------------------------------------------------------------------------------------
+# Headers
+# ----------------------------------------------------------------------------------------------
+
+H_ADR = ["CPR-nummer", "Vejnavn", "Husnummer", "Etage", "Side/dør", "Postnummer", "By",
+         "Kommunekode", "Gyldig fra", "Gyldig til"]
+H_MG = ["CPR-nummer", "Målgruppekode", "Målgruppe", "Startdato", "Slutdato", "Afslutningsårsag"]
+H_TILBUD = ["CPR-nummer", "Tilbudsid", "Tilbudstype", "Startdato", "Slutdato", "Timer pr. uge",
+            "CVR-nummer", "Arbejdssted"]
+H_SAMTALE = ["CPR-nummer", "Samtaleid", "Samtaletype", "Frist", "Afholdt dato", "Status"]
+H_O_MATCH = ["CPRNR", "LAB_GRP", "FRA_DATO", "TIL_DATO", "AFGANG_KODE"]
+H_O_AKT = ["CPRNR", "TILBUD_ART", "FRA_DATO", "TIL_DATO", "TIMER"]
+H_O_ADR = ["CPRNR", "VEJNAVN", "HUSNR", "ETAGE", "DOER", "POSTNR", "FRA_DATO", "TIL_DATO"]
+H_LBF = ["Niveau", "Kommunekode", "Boligorganisation", "Afdelingsnummer", "Afdelingsnavn", "År",
+         "Aldersgruppe", "Antal beboere", "Offentligt forsørgede fuldtidspersoner",
+         "Andel offentligt forsørgede (%)"]
+H_ROSTER = ["CPR", "Navn", "Startdato", "Slutdato", "Status ved afslutning", "Timer pr. uge",
+            "Bemærkning"]
+H_REGISTER = ["Boligområde", "Afdelingsnummer", "Afdelingsnavn", "Vejnavn", "Husnummer",
+              "Postnummer"]
+
+# ----------------------------------------------------------------------------------------------
+# Small helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def _draw(r: np.random.Generator, probs: np.ndarray, cls: np.ndarray) -> np.ndarray:
+    """One categorical draw per element of ``cls`` from the distribution ``probs[cls]``."""
+    probs = np.asarray(probs, dtype=float)
+    cum = np.cumsum(probs, axis=1)
+    cum /= cum[:, -1:]
+    u = r.random(cls.shape)
+    out = np.zeros(cls.shape, dtype=np.int64)
+    for c in np.unique(cls):
+        m = cls == c
+        out[m] = np.searchsorted(cum[c], u[m], side="right")
+    return np.minimum(out, probs.shape[1] - 1)
+
+
+def _choice(r: np.random.Generator, p, size) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    return np.minimum(np.searchsorted(np.cumsum(p) / p.sum(), r.random(size), side="right"),
+                      len(p) - 1)
+
+
+def _take(values, idx: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """Strings looked up by index; ``null`` marks empty fields.  Fast for millions of rows."""
+    arr = values if isinstance(values, pa.Array) else pa.array(list(values), pa.string())
+    ind = pa.array(np.asarray(idx, dtype=np.int64), mask=null)
+    return arr.take(ind)
+
+
+def _join(*parts: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _ymd(days: np.ndarray):
+    d = np.asarray(days).astype("datetime64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    dd = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    return y, m, dd
+
+
+def _age(birth: np.ndarray, on: date) -> np.ndarray:
+    y, m, d = _ymd(birth)
+    return on.year - y - ((on.month < m) | ((on.month == m) & (on.day < d)))
+
+
+class _Dates:
+    """Pre-formatted date strings for every day in the range; a row is formatted by lookup."""
+
+    def __init__(self, lo: int, hi: int):
+        self.lo = lo
+        days = pa.array(np.arange(lo, hi + 1, dtype=np.int32)).cast(pa.date32())
+        self.dmy = pc.strftime(days, format="%d-%m-%Y")
+        self.iso = pc.strftime(days, format="%Y-%m-%d")
+        self.hi = hi
+
+    def fmt(self, days: np.ndarray, iso: bool = False) -> pa.Array:
+        days = np.asarray(days, dtype=np.int64)
+        null = days >= OPEN
+        idx = np.where(null, 0, days - self.lo)
+        if ((idx < 0) | (idx > self.hi - self.lo)).any():
+            raise ValueError("date outside the generated range")
+        return _take(self.iso if iso else self.dmy, idx, null)
+
+
+def _hours_table() -> pa.Array:
+    """Index 2*halfhours + variant -> "15", "15,0", "30,5" (variant 1 = trailing ",0")."""
+    out = []
+    for v in range(0, 161):
+        whole, half = divmod(v, 2)
+        base = f"{whole},5" if half else str(whole)
+        out += [base, base if half else f"{whole},0"]
+    return pa.array(out, pa.string())
+
+
+def _write_csv(path: Path, header: list[str], cols: list[pa.Array], encoding: str = "utf-8") -> int:
+    """``;``-separated, CRLF, header written by hand (BOM for UTF-8, none for cp1252).
+
+    pyarrow's "needed" quoting quotes every string, so quoting is off: no generated value holds
+    ``;``, ``"`` or a line break (pyarrow raises if one ever does)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_arrays(cols, names=[f"c{i}" for i in range(len(cols))])
+    opts = pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none",
+                              eol="\r\n", batch_size=1 << 16)
+    head = ";".join(header) + "\r\n"
+    if encoding == "utf-8":
+        with open(path, "wb") as f:
+            f.write(b"\xef\xbb\xbf" + head.encode("utf-8"))
+            if table.num_rows:
+                pacsv.write_csv(table, f, opts)
+    else:
+        buf = io.BytesIO()
+        if table.num_rows:
+            pacsv.write_csv(table, buf, opts)
+        path.write_bytes(head.encode(encoding) + buf.getvalue().decode("utf-8").encode(encoding))
+    return table.num_rows
+
+
+def _write_text(path: Path, header: list[str], rows: list[list[str]], bom: bool = True) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(";".join(r) + "\r\n" for r in [header] + rows)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return len(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# The generator
+# ----------------------------------------------------------------------------------------------
+
+
+def generate_inbox(out: Path, persons: int = 20_000, seed: int = 1,
+                   extract_date: date = date(2021, 3, 1)) -> dict:
+    """Write a synthetic inbox under `out` in exactly the formats of sources.md; return a small summary dict (files written with row counts)."""
+    out = Path(out)
+    n = int(persons)
+    if n < 100:
+        raise ValueError("persons must be at least 100")
+    rng = np.random.default_rng(seed)
+    # Independent streams per part, so a change in one part does not reshuffle the others.
+    r_pers, r_adr, r_mg, r_chain, r_til, r_sam, r_rost, r_lbf, r_fmt = rng.spawn(9)
+
+    E = _day(extract_date)
+    A = _day(extract_date.replace(day=1)) - 1  # anchor: month end before the extract (004: 28-02)
+    T0 = _day(date(2012, 1, 1))  # start of recorded målgruppe history (Opera era)
+    MOM0 = _day(date(2016, 1, 1))  # Momentum conversion for most persons
+    if A < _day(date(2017, 1, 1)):
+        raise ValueError("extract_date must be 2017-02-01 or later")
+    dates = _Dates(_day(date(1990, 1, 1)), E + 61)
+
+    # ---- persons ------------------------------------------------------------------------------
+    lo_b = E - int(66.95 * 365.25)  # ages 16-66 at the extract
+    hi_b = E - int(16.05 * 365.25)
+    birth = r_pers.integers(lo_b, hi_b + 1, n)
+    byear = _ymd(birth)[0]
+    # CPR serial: 7th digit 0-3 for births in the 1900s, 4-9 for 2000-2036 (the century rule).
+    first_digit = np.where(byear >= 2000, r_pers.integers(4, 10, n), r_pers.integers(0, 4, n))
+    serial = first_digit * 1000 + r_pers.integers(0, 1000, n)
+    while True:  # redraw the (rare) duplicate CPRs until all are unique
+        key = birth.astype(np.int64) * 10000 + serial
+        _, first_idx = np.unique(key, return_index=True)
+        dup = np.ones(n, bool)
+        dup[first_idx] = False
+        if not dup.any():
+            break
+        k = int(dup.sum())
+        fd = np.where(byear[dup] >= 2000, r_pers.integers(4, 10, k), r_pers.integers(0, 4, k))
+        serial[dup] = fd * 1000 + r_pers.integers(0, 1000, k)
+    ddmmyy = pc.strftime(pa.array(birth.astype(np.int32)).cast(pa.date32()), format="%d%m%y")
+    ser = pc.utf8_lpad(pa.array(serial).cast(pa.string()), width=4, padding="0")
+    cpr_h = pc.binary_join_element_wise(ddmmyy, ser, "-")
+    cpr_n = _join(ddmmyy, ser)
+    cpr_tab = pa.concat_arrays([cpr_h, cpr_n])  # index p (with hyphen) or n + p (without)
+
+    def cpr_rows(person: np.ndarray, r: np.random.Generator, p_nohyphen: float) -> pa.Array:
+        return _take(cpr_tab, person + n * (r.random(len(person)) < p_nohyphen))
+
+    age_a = _age(birth, _date(A))
+    young = age_a < 30
+    adult = age_a >= 18
+    afd_person = r_pers.random(n) < 0.13  # has an affinity to the afdelinger
+    home = _choice(r_pers, AFD_HOME_P, n)
+
+    # ---- addresses ----------------------------------------------------------------------------
+    KA = 8
+    nmoves = np.minimum(r_adr.poisson(np.where(afd_person, 2.0, 1.2)), KA - 2)
+    lo_a = np.maximum(_day(date(1990, 1, 1)), birth)
+    first = lo_a + (r_adr.random(n) * (MOM0 - lo_a)).astype(np.int64)
+    md = first[:, None] + 1 + (r_adr.random((n, KA - 1)) * (E - first)[:, None]).astype(np.int64)
+    md[np.arange(KA - 1)[None, :] >= nmoves[:, None]] = BIG
+    md.sort(axis=1)
+    same = np.zeros_like(md, bool)
+    same[:, 1:] = md[:, 1:] == md[:, :-1]
+    md[same] = BIG  # two moves on one day -> one move
+    md.sort(axis=1)
+    S = np.concatenate([first[:, None], md], axis=1)
+    # A few persons move out of the kommune; their last address is elsewhere.
+    mover = (r_adr.random(n) < 0.015) & (age_a >= 20)
+    X = r_adr.integers(_day(date(2016, 6, 1)), A - 30, n)
+    S[mover[:, None] & (S >= X[:, None])] = BIG
+    nvalid = (S < BIG).sum(axis=1)
+    S[mover, nvalid[mover]] = X[mover]
+    nvalid = (S < BIG).sum(axis=1)
+    valid_a = S < BIG
+    nxt = np.full_like(S, BIG)
+    nxt[:, :-1] = S[:, 1:]
+    End = np.where(nxt < BIG, nxt - 1, OPEN)
+    col = np.arange(KA)[None, :]
+    is_last = col == (nvalid - 1)[:, None]
+    # location: 0-4 afdeling (index in AFDELINGER), 5 other street in 540, 6 outside 540,
+    # 7 afdeling street with a house number that is not in the register.
+    u = r_adr.random((n, KA))
+    p_home = np.where(is_last, 0.55, 0.50)
+    p_oth = np.where(is_last, 0.05, 0.10)
+    other_afd = (home[:, None] + r_adr.integers(1, 5, (n, KA))) % 5
+    loc = np.where(u < p_home, home[:, None], np.where(u < p_home + p_oth, other_afd, 5))
+    loc = np.where(afd_person[:, None], loc, 5)
+    loc[(~afd_person[:, None]) & (r_adr.random((n, KA)) < 0.004)] = 7
+    loc[mover[:, None] & is_last] = 6
+    cover = valid_a & (S <= A) & (End >= A)
+    res_loc = loc[np.arange(n), cover.argmax(axis=1)]
+    res_afd = res_loc <= 4  # lives in an afdeling at the anchor
+
+    ap, aslot = np.nonzero(valid_a)  # rows in person order, chronological
+    a_loc = loc[ap, aslot]
+    a_start = S[ap, aslot]
+    a_end = End[ap, aslot]
+    na = len(ap)
+    files_adr = _addresses(r_adr, ap, a_loc, a_start, a_end, na)
+
+    # ---- målgruppe: state at the anchor, then history backwards ---------------------------------
+    cls = np.where(res_afd, 0, 2) + np.where(young, 0, 1)
+    ptab = np.array([P_RES_YOUNG, P_RES_OLD, P_OTH_YOUNG, P_OTH_OLD])
+    ptab_none = np.concatenate([ptab, 1 - ptab.sum(axis=1, keepdims=True)], axis=1)
+    s0 = _draw(r_mg, ptab_none, cls)
+    s0[~adult | mover] = NONE
+    # Movers: most were in a målgruppe until they moved, which ends it with Fraflytning.
+    mover_ep = mover & (r_mg.random(n) < 0.6) & (age_a >= 21)
+    mover_grp = _draw(r_mg, ptab, cls)
+    has_cur = (s0 != NONE) | mover_ep
+    cur = np.where(mover_ep, mover_grp, s0)
+    H = np.where(mover, X - 1, A)
+    floor = np.maximum(T0, birth + 6575)  # no målgruppe before age 18
+    base = np.where(s0 != NONE, s0, _draw(r_mg, ptab, cls))
+    never = ~has_cur & (r_mg.random(n) < np.where(afd_person, 0.10, 0.30))
+    gap_mean = np.where(afd_person, 300.0, np.array([400.0, 900.0, 2000.0])[_choice(r_mg, [.3, .4, .3], n)])
+
+    K = 6
+    grp = np.where(r_mg.random((n, K)) < 0.55, base[:, None],
+                   _draw(r_mg, ptab, np.repeat(cls[:, None], K, axis=1)))
+    grp[:, 0] = np.where(has_cur, cur, grp[:, 0])
+    dur = 14 + (r_mg.exponential(1.0, (n, K)) * (MEAN_DUR[grp] - 14)).astype(np.int64)
+    gap = 14 + (r_mg.exponential(1.0, (n, K)) * (gap_mean[:, None] - 14)).astype(np.int64)
+    gap[:, 0] = np.where(has_cur, 0, 1 + (r_mg.exponential(1.0, n) * gap_mean).astype(np.int64))
+    ep_end = H[:, None] - np.cumsum(gap, axis=1) - (np.cumsum(dur, axis=1) - dur)
+    ep_start = np.maximum(ep_end - dur + 1, floor[:, None])
+    ep_valid = (ep_end >= floor[:, None]) & ~never[:, None]
+    # Uddannelseshjælp (6.4/6.5) is for the under-30s: fix past episodes by age at their start.
+    past = np.ones((n, K), bool)
+    past[:, 0] = ~has_cur
+    age_st = (ep_start - birth[:, None]) / 365.25
+    old_ud = past & np.isin(grp, [G64, G65]) & (age_st >= 30)
+    grp[old_ud] -= 2
+    young_kh = past & np.isin(grp, [G62, G63]) & (age_st < 30) & (r_mg.random((n, K)) < 0.6)
+    grp[young_kh] += 2
+    ep_reason = _draw(r_mg, REASON_P, grp)
+    ep_open = np.zeros((n, K), bool)
+    ep_open[:, 0] = has_cur & ~mover
+    ep_reason[:, 0] = np.where(mover_ep, R_FRAFL, ep_reason[:, 0])
+
+    ep_p, ep_j = np.nonzero(ep_valid)
+    e_grp = grp[ep_p, ep_j]
+    e_start = ep_start[ep_p, ep_j]
+    e_end = ep_end[ep_p, ep_j]
+    e_reason = ep_reason[ep_p, ep_j]
+    e_open = ep_open[ep_p, ep_j]
+    last_ep = (ep_start[:, 0], ep_end[:, 0], grp[:, 0], ep_reason[:, 0],
+               ep_valid[:, 0] & ~ep_open[:, 0])
+    del grp, dur, gap, ep_end, ep_start, ep_valid, past, age_st, ep_reason, ep_open
+
+    # Split episodes into contiguous periods: a Målgruppeskift chain, or two 6.1 periods.
+    ne = len(ep_p)
+    elen = e_end - e_start + 1
+    pred1 = PRED[e_grp, r_chain.integers(0, 2, ne)]
+    pred2 = PRED[np.maximum(pred1, 0), r_chain.integers(0, 2, ne)]
+    uu = r_chain.random(ne)
+    m = np.where(e_grp == G61, 1 + (uu < 0.20),
+                 1 + ((uu < 0.22) & (pred1 >= 0)) + ((uu < 0.04) & (pred1 >= 0) & (pred2 >= 0)
+                                                     & (pred1 != G61)))
+    m = np.minimum(m, np.maximum(1, elen // 45))
+    f1 = np.where(m == 3, r_chain.uniform(.15, .45, ne), r_chain.uniform(.15, .85, ne))
+    f2 = r_chain.uniform(.55, .85, ne)
+    c1 = e_start + np.rint(f1 * elen).astype(np.int64)
+    c2 = e_start + np.rint(f2 * elen).astype(np.int64)
+    Bnd = np.stack([e_start, np.where(m == 1, e_end + 1, c1), np.where(m == 2, e_end + 1, c2),
+                    e_end + 1], axis=1)
+    Grp = np.stack([np.where(m == 1, e_grp, np.where(m == 2, pred1, pred2)),
+                    np.where(m == 2, e_grp, pred1), e_grp], axis=1)
+    per = np.repeat(np.arange(ne), m)
+    k = np.arange(len(per)) - np.repeat(np.cumsum(m) - m, m)
+    p_person = ep_p[per]
+    p_start = Bnd[per, k]
+    p_end = Bnd[per, k + 1] - 1
+    p_grp = Grp[per, k]  # Grp is chronological from column 0 for every m
+    p_next = Grp[per, np.minimum(k + 1, 2)]
+    last = k == m[per] - 1
+    p_reason = np.where(last, e_reason[per], np.where(p_next == p_grp, R_ANDET, R_SHIFT))
+    p_open = last & e_open[per]
+    p_end = np.where(p_open, OPEN, p_end)
+    order = np.lexsort((p_start, p_person))
+    p_person, p_start, p_end, p_grp, p_reason, p_open = (
+        a[order] for a in (p_person, p_start, p_end, p_grp, p_reason, p_open))
+    del per, k, Bnd, Grp, order
+
+    # Source views.  M = first day in Momentum; Opera is frozen at F = M - 1.
+    overlap = r_mg.random(n) < 0.15
+    M = np.where(overlap, r_mg.integers(_day(date(2019, 1, 1)), _day(date(2019, 12, 31)) + 1, n),
+                 MOM0)
+    F = M - 1
+
+    mom = p_end >= M[p_person]
+    mg = dict(person=p_person[mom], grp=p_grp[mom],
+              start=np.maximum(p_start[mom], M[p_person[mom]]), end=p_end[mom],
+              reason=np.where(p_open[mom], -1, p_reason[mom]))
+
+    op = p_start <= F[p_person]
+    o_person, o_end, o_reason = p_person[op], p_end[op], p_reason[op]
+    o_F, o_ov = F[o_person], overlap[o_person]
+    inside = o_end <= o_F
+    omatch = dict(person=o_person, grp=p_grp[op], start=p_start[op],
+                  end=np.where(inside, o_end, np.where(o_ov, OPEN, o_F)),
+                  afgang=np.where(inside, o_reason, np.where(o_ov, -1, R_ANDET)))
+
+    # ---- tilbud -------------------------------------------------------------------------------
+    per_eff_end = np.where(p_open, E, p_end)
+    plen = per_eff_end - p_start + 1
+    # Residents of the afdelinger are activated less often (004: 20 % there against 33 %).
+    rate = TILBUD_RATE[p_grp] * np.where(afd_person[p_person], 0.65, 1.0)
+    nt = np.minimum(r_til.poisson(plen * rate), 12)
+    tp = np.repeat(np.arange(len(p_person)), nt)
+    t_type = _draw(r_til, TILBUD_MIX, p_grp[tp])
+    t_start = p_start[tp] + (r_til.random(len(tp)) * plen[tp]).astype(np.int64)
+    t_dur = np.minimum(TILBUD_MIN[t_type] + (r_til.exponential(1.0, len(tp)) * TILBUD_EXP[t_type])
+                       .astype(np.int64), TILBUD_MAX[t_type])
+    nominal = t_start + t_dur - 1
+    t_end = np.where(nominal <= per_eff_end[tp], nominal, np.where(p_open[tp], OPEN, p_end[tp]))
+    # Mentorstøtte mostly alongside an activation offer, starting the same week.
+    ment = r_til.random(len(tp)) < 0.25
+    mp = tp[ment]
+    m_start = np.minimum(t_start[ment] + r_til.integers(0, 8, len(mp)),
+                         np.where(t_end[ment] >= OPEN, E, t_end[ment]))
+    tp = np.concatenate([tp, mp])
+    t_type = np.concatenate([t_type, np.full(len(mp), T_MENTOR)])
+    t_start = np.concatenate([t_start, m_start])
+    t_end = np.concatenate([t_end, t_end[ment]])
+    nt_all = len(tp)
+    hours = np.empty(nt_all, np.int64)
+    for ty, opts in enumerate(TILBUD_HOURS):
+        sel = t_type == ty
+        hours[sel] = np.asarray(opts)[r_til.integers(0, len(opts), int(sel.sum()))]
+    # Workplace: private firms for praktik/løntilskud privat, public ones for offentlig/nytte.
+    comp_all = COMPANIES_PRIVATE + COMPANIES_PUBLIC
+    npriv = len(COMPANIES_PRIVATE)
+    public = (t_type == T_LTO) | (t_type == T_NYT) | ((t_type == T_VP) & (r_til.random(nt_all) < .2))
+    comp = np.where(public, npriv + r_til.integers(0, len(COMPANIES_PUBLIC), nt_all),
+                    r_til.integers(0, npriv, nt_all))
+    no_comp = (t_type >= T_VO) | (r_til.random(nt_all) < 0.06)
+    t_person = p_person[tp]
+    order = np.lexsort((t_type, t_start, t_person))
+    t_person, t_type, t_start, t_end, hours, comp, no_comp = (
+        a[order] for a in (t_person, t_type, t_start, t_end, hours, comp, no_comp))
+    cvrs = r_til.integers(10_000_000, 100_000_000, len(comp_all))
+
+    # ---- samtaler -----------------------------------------------------------------------------
+    past_end = np.where(p_open, E, p_end)
+    room = past_end - p_start - SAMTALE_FIRST[p_grp]
+    nreg = np.where(room >= 0, room // SAMTALE_IV[p_grp] + 1, 0)
+    nreg = np.minimum(nreg, 80)
+    sp = np.repeat(np.arange(len(p_person)), nreg)
+    sk = np.arange(len(sp)) - np.repeat(np.cumsum(nreg) - nreg, nreg)
+    s_frist = (p_start[sp] + SAMTALE_FIRST[p_grp[sp]] + sk * SAMTALE_IV[p_grp[sp]]
+               + r_sam.integers(-7, 8, len(sp)))
+    s_frist = np.clip(s_frist, p_start[sp], past_end[sp])
+    fut = np.nonzero(p_open)[0]  # one booked meeting ahead for everyone in an open period
+    sp = np.concatenate([sp, fut])
+    s_frist = np.concatenate([s_frist, E + 1 + r_sam.integers(0, 60, len(fut))])
+    ns = len(sp)
+    s_type = _draw(r_sam, SAMTALE_MIX, p_grp[sp])
+    u = r_sam.random(ns)
+    late = r_sam.random(ns) < 0.12
+    held = np.where(late, s_frist + 1 + r_sam.integers(0, 20, ns), s_frist - r_sam.integers(0, 15, ns))
+    held = np.maximum(held, p_start[sp])
+    status = np.where(u < 0.86, 0, np.where(u < 0.92, 1, 2))  # Afholdt, Aflyst, Udeblevet
+    future = s_frist > E
+    early = r_sam.random(ns) < 0.10
+    held = np.where(future, np.maximum(E - r_sam.integers(0, 10, ns), p_start[sp]), held)
+    status = np.where(future, np.where(early, 0, -1), status)
+    status = np.where(~future & (status == 0) & (held > E), -1, status)  # not yet held
+    held = np.where(status == 0, held, OPEN)
+    s_person = p_person[sp]
+    order = np.lexsort((s_frist, s_person))
+    s_person, s_type, s_frist, held, status = (
+        a[order] for a in (s_person, s_type, s_frist, held, status))
+
+    # ---- write Momentum -----------------------------------------------------------------------
+    mdir = out / "momentum" / extract_date.strftime("%Y%m%d")
+    counts = {}
+    a_cols = files_adr["momentum"]
+    counts["borger_adresse.csv"] = _write_csv(
+        mdir / "borger_adresse.csv", H_ADR,
+        [cpr_rows(ap, r_fmt, 0.07)] + a_cols[:7] + [dates.fmt(a_start), dates.fmt(a_end)])
+    counts["maalgruppe.csv"] = _write_csv(mdir / "maalgruppe.csv", H_MG, [
+        cpr_rows(mg["person"], r_fmt, 0.07), _take(GROUPS, mg["grp"]), _take(GROUP_NAMES, mg["grp"]),
+        dates.fmt(mg["start"]), dates.fmt(mg["end"]),
+        _take(REASONS, np.maximum(mg["reason"], 0), mg["reason"] < 0)])
+
+    tm = t_end >= M[t_person]  # Momentum view of tilbud
+    nmt = int(tm.sum())
+    width = max(6, len(str(nmt)))
+    tid = _join(pa.array(["T-"] * 1, pa.string()).take(pa.array(np.zeros(nmt, np.int64))),
+                pc.utf8_lpad(pa.array(np.arange(1, nmt + 1)).cast(pa.string()), width=width, padding="0"))
+    htab = _hours_table()
+    hvar = (r_fmt.random(nt_all) < 0.15).astype(np.int64)
+    counts["tilbud.csv"] = _write_csv(mdir / "tilbud.csv", H_TILBUD, [
+        cpr_rows(t_person[tm], r_fmt, 0.07), tid, _take(TILBUD_TYPES, t_type[tm]),
+        dates.fmt(np.maximum(t_start[tm], M[t_person[tm]])), dates.fmt(t_end[tm]),
+        _take(htab, (hours * 2 + hvar)[tm]),
+        _take([str(c) for c in cvrs], comp[tm], no_comp[tm]),
+        _take(comp_all, comp[tm], no_comp[tm])])
+
+    sm = s_frist >= M[s_person]
+    nms = int(sm.sum())
+    width = max(7, len(str(nms)))
+    sid = _join(pa.array(["S-"]).take(pa.array(np.zeros(nms, np.int64))),
+                pc.utf8_lpad(pa.array(np.arange(1, nms + 1)).cast(pa.string()), width=width, padding="0"))
+    counts["samtale.csv"] = _write_csv(mdir / "samtale.csv", H_SAMTALE, [
+        cpr_rows(s_person[sm], r_fmt, 0.07), sid, _take(SAMTALE_TYPES, s_type[sm]),
+        dates.fmt(s_frist[sm]), dates.fmt(held[sm]),
+        _take(["Afholdt", "Aflyst", "Udeblevet"], np.maximum(status[sm], 0), status[sm] < 0)])
+    _write_text(mdir / "_kontrol.csv", ["Fil", "Antal rækker"],
+                [[f, str(c)] for f, c in counts.items()])
+    summary_files = {f"momentum/{mdir.name}/{f}": c for f, c in counts.items()}
+    summary_files[f"momentum/{mdir.name}/_kontrol.csv"] = len(counts)
+
+    # ---- write Opera --------------------------------------------------------------------------
+    odir = out / "opera" / "20191231"
+    ocounts = {}
+    ocounts["MATCHPERIODER.csv"] = _write_csv(odir / "MATCHPERIODER.csv", H_O_MATCH, [
+        _take(cpr_tab, omatch["person"] + n), _take(OPERA_GROUP, omatch["grp"]),
+        dates.fmt(omatch["start"], iso=True), dates.fmt(omatch["end"], iso=True),
+        _take(AFGANG, np.maximum(omatch["afgang"], 0), omatch["afgang"] < 0)], encoding="cp1252")
+    oa = (t_type != T_MENTOR) & (t_start <= F[t_person])
+    oa_end = t_end[oa]
+    oa_F = F[t_person[oa]]
+    oa_end = np.where(oa_end <= oa_F, oa_end, np.where(overlap[t_person[oa]], OPEN, oa_F))
+    ocounts["AKTIVERING.csv"] = _write_csv(odir / "AKTIVERING.csv", H_O_AKT, [
+        _take(cpr_tab, t_person[oa] + n), _take(OPERA_TILBUD, t_type[oa]),
+        dates.fmt(t_start[oa], iso=True), dates.fmt(oa_end, iso=True),
+        _take(htab, hours[oa] * 2)], encoding="cp1252")
+    in_opera = np.zeros(n, bool)
+    in_opera[omatch["person"]] = True
+    in_opera[t_person[oa]] = True
+    oad = in_opera[ap] & (a_start <= F[ap]) & (a_end >= T0)
+    oad_end = np.where(a_end[oad] <= F[ap][oad], a_end[oad], OPEN)  # still living there: open
+    o_cols = files_adr["opera"]
+    ocounts["ADRESSER.csv"] = _write_csv(odir / "ADRESSER.csv", H_O_ADR, [
+        _take(cpr_tab, ap[oad] + n)] + [c.filter(pa.array(oad)) for c in o_cols] + [
+        dates.fmt(a_start[oad], iso=True), dates.fmt(oad_end, iso=True)], encoding="cp1252")
+    (odir / "_KONTROL.csv").write_bytes(
+        ("FIL;ANTAL\r\n" + "".join(f"{f};{c}\r\n" for f, c in ocounts.items())).encode("cp1252"))
+    summary_files.update({f"opera/20191231/{f}": c for f, c in ocounts.items()})
+    summary_files["opera/20191231/_KONTROL.csv"] = len(ocounts)
+
+    # ---- register, LBF, rosters ---------------------------------------------------------------
+    summary_files["omraader/adresser.csv"] = _write_register(out)
+    summary_files.update(_write_lbf(out, r_lbf))
+    cur_start = np.full(n, BIG)
+    cur_start[p_person[p_open]] = p_start[p_open]
+    summary_files.update(_write_rosters(
+        out, r_rost, n=n, E=E, A=A, dates=dates, cpr_tab=cpr_tab, s0=s0, mover=mover,
+        res_afd=res_afd, cur_start=cur_start, last_ep=last_ep))
+
+    return {"out": str(out), "persons": n, "seed": seed, "extract_date": extract_date.isoformat(),
+            "files": summary_files}
+
+
+def _date(d: int) -> date:
+    return EPOCH + timedelta(days=int(d))
+
+
+# ----------------------------------------------------------------------------------------------
+# Address columns
+# ----------------------------------------------------------------------------------------------
+
+
+def _addresses(r, ap, a_loc, a_start, a_end, na) -> dict:
+    """Street, number, floor etc. for every address row; Momentum with spelling variants,
+    Opera in upper case."""
+    # Entrances of the register, flattened.
+    ent_street, ent_num, ent_let, ent_off, ent_cnt = [], [], [], [], []
+    for i, (_, _, _, street, nums) in enumerate(AFDELINGER):
+        ent_off.append(len(ent_num))
+        ent_cnt.append(len(nums))
+        for h in nums:
+            ent_street.append(i)
+            ent_num.append(int(h.rstrip("AB")))
+            ent_let.append(0 if h[-1].isdigit() else " AB".index(h[-1]))
+    ent_street, ent_num, ent_let = map(np.asarray, (ent_street, ent_num, ent_let))
+    ent_off, ent_cnt = np.asarray(ent_off), np.asarray(ent_cnt)
+
+    # Street table: 5 afdeling streets, then other streets, then outside streets.
+    streets = [a[3] for a in AFDELINGER] + [s for s, _ in OTHER_STREETS] + [s for s, *_ in OUTSIDE]
+    posts = ["6400"] * 5 + [p for _, p in OTHER_STREETS] + [p for _, p, *_ in OUTSIDE]
+    bys = ["Sønderborg"] * 5 + [POSTBY[p] for _, p in OTHER_STREETS] + [b for *_, b, _ in OUTSIDE]
+    koms = ["540"] * (5 + len(OTHER_STREETS)) + [k for *_, k in OUTSIDE]
+    n_oth, n_out = len(OTHER_STREETS), len(OUTSIDE)
+
+    street = np.zeros(na, np.int64)
+    num = np.zeros(na, np.int64)
+    let = np.zeros(na, np.int64)
+    is_afd = a_loc <= 4
+    e = ent_off[np.minimum(a_loc, 4)] + (r.random(na) * ent_cnt[np.minimum(a_loc, 4)]).astype(np.int64)
+    street[is_afd] = ent_street[e[is_afd]]
+    num[is_afd] = ent_num[e[is_afd]]
+    let[is_afd] = ent_let[e[is_afd]]
+    oth = a_loc == 5
+    # Sønderborg town (6400) holds most of the other addresses.
+    w = np.array([3.0 if p == "6400" else 1.0 for _, p in OTHER_STREETS])
+    street[oth] = 5 + _choice(r, w, int(oth.sum()))
+    num[oth] = 1 + (r.exponential(30.0, int(oth.sum()))).astype(np.int64) % 150
+    let[oth] = np.where(r.random(int(oth.sum())) < 0.04, r.integers(1, 3, int(oth.sum())), 0)
+    out_ = a_loc == 6
+    street[out_] = 5 + n_oth + _choice(r, OUTSIDE_P, int(out_.sum()))
+    num[out_] = 1 + r.integers(0, 80, int(out_.sum()))
+    edge = a_loc == 7  # afdeling street, but a number no entrance has
+    street[edge] = r.integers(0, 5, int(edge.sum()))
+    num[edge] = r.integers(100, 140, int(edge.sum()))
+
+    flat = is_afd | (r.random(na) < 0.30)
+    etage = np.where(flat & (r.random(na) < 0.88), r.integers(0, 5, na), -1)
+    side = np.where(flat & (r.random(na) < 0.85), r.integers(0, 3, na), -1)
+    etage = np.where(is_afd & (etage == 4), 3, etage)  # blocks have at most 3 floors
+
+    # Spelling variants (Momentum): afdeling streets vary most, as register addresses must be
+    # matched after normalisation.
+    reg_street = street < 5
+    vs = np.where(reg_street, _choice(r, [.80, .06, .05, .06, .03], na),
+                  _choice(r, [.96, .02, .0, .02, .0], na))
+    variants = []
+    for s in streets:
+        variants += [s, s.lower(), s.upper(), s + " ", "  " + s if " " not in s else s.replace(" ", "  ")]
+    vl = _choice(r, [.55, .20, .15, .10], na)  # 12A, 12 A, 12a, 12 a
+    suffix_tab = ["", "A", " A", "a", " a", "B", " B", "b", " b"]
+    suffix = np.where(let == 0, 0, 1 + (let - 1) * 4 + vl)
+    numtab = pa.array([str(i) for i in range(200)], pa.string())
+    etage_tab = ["st", "1", "2", "3", "4"]
+    side_tab = ["tv", "th", "mf"]
+    posts_a, bys_a, koms_a = (pa.array(x, pa.string()) for x in (posts, bys, koms))
+    mom = [
+        _take(variants, street * 5 + vs),
+        _join(_take(numtab, num), _take(suffix_tab, suffix)),
+        _take(etage_tab, np.maximum(etage, 0), etage < 0),
+        _take(side_tab, np.maximum(side, 0), side < 0),
+        _take(posts_a, street), _take(bys_a, street), _take(koms_a, street),
+    ]
+    opera = [
+        _take([s.upper() for s in streets], street),
+        _join(_take(numtab, num), _take(suffix_tab, np.where(let == 0, 0, 1 + (let - 1) * 4))),
+        _take([x.upper() for x in etage_tab], np.maximum(etage, 0), etage < 0),
+        _take([x.upper() for x in side_tab], np.maximum(side, 0), side < 0),
+        _take(posts_a, street),
+    ]
+    return {"momentum": mom, "opera": opera}
+
+
+# ----------------------------------------------------------------------------------------------
+# Address register
+# ----------------------------------------------------------------------------------------------
+
+
+def _write_register(out: Path) -> int:
+    rows = [[bo, str(nr), navn, vej, h, "6400"]
+            for nr, navn, bo, vej, nums in AFDELINGER for h in nums]
+    return _write_text(out / "omraader" / "adresser.csv", H_REGISTER, rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# LBF Beboerdata
+# ----------------------------------------------------------------------------------------------
+
+# (beboere, offentligt forsørgede fuldtidspersoner) per year and age group.  2018 reproduces the
+# baselines of the 004 delaftale: boligområde 19,14 % / 50,65 %, kommune 12,32 % / 17,72 %.
+LBF_AREA = {
+    2018: {"18-29": (1045, 200), "30-64": (2312, 1171)},
+    2019: {"18-29": (1021, 188), "30-64": (2290, 1127)},
+    2020: {"18-29": (1003, 181), "30-64": (2275, 1092)},
+}
+LBF_KOMMUNE = {
+    2018: {"18-29": (9870, 1216), "30-64": (36112, 6399)},
+    2019: {"18-29": (9812, 1188), "30-64": (35890, 6262)},
+    2020: {"18-29": (9755, 1170), "30-64": (35640, 6128)},
+}
+
+
+def _fmt_count(v: int) -> str:
+    return f"{v:,}".replace(",", ".")
+
+
+def _fmt_share(f: int, b: int) -> str:
+    return f"{100 * f / b:.2f}".replace(".", ",")
+
+
+def _write_lbf(out: Path, r: np.random.Generator) -> dict:
+    res = {}
+    afd = [a for a in AFDELINGER if a[0] in (22, 24, 30, 35)]
+    weights = np.array([.20, .22, .19, .20])  # the rest of the boligområde is afdeling 31 etc.
+    for year in (2018, 2019, 2020):
+        rows, afd_rows = [], []
+        for nr, navn, *_ in afd:
+            afd_rows.append([])
+        for ag in ("18-29", "30-64"):
+            b, f = LBF_AREA[year][ag]
+            share = f / b
+            wb = weights * r.uniform(0.9, 1.1, 4)
+            for i, (nr, navn, *_) in enumerate(afd):
+                bb = int(round(b * wb[i]))
+                ff = int(round(bb * share * r.uniform(0.9, 1.1)))
+                afd_rows[i].append(["Afdeling", "540", BOLIGORGANISATION, str(nr), navn, str(year), ag,
+                                    _fmt_count(bb), _fmt_count(ff), _fmt_share(ff, bb)])
+        for i in range(len(afd)):
+            rows += afd_rows[i]
+        # LBF's own suppression: one row fully, and in some years one more count only.
+        i = int(r.integers(0, len(rows)))
+        rows[i][7:10] = ["x", "x", "x"]
+        if r.random() < 0.7:
+            j = int(r.integers(0, len(rows)))
+            if rows[j][7] != "x":
+                rows[j][8:10] = ["x", "x"]
+        for ag in ("18-29", "30-64"):
+            b, f = LBF_AREA[year][ag]
+            rows.append(["Boligområde", "540", BOLIGORGANISATION, "", HELHEDSPLAN, str(year), ag,
+                         _fmt_count(b), _fmt_count(f), _fmt_share(f, b)])
+        for ag in ("18-29", "30-64"):
+            b, f = LBF_KOMMUNE[year][ag]
+            rows.append(["Kommune", "540", "", "", "", str(year), ag,
+                         _fmt_count(b), _fmt_count(f), _fmt_share(f, b)])
+        name = f"lbf/beboerdata_{year}.csv"
+        res[name] = _write_text(out / name, H_LBF, rows)
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# Rosters (hand-kept)
+# ----------------------------------------------------------------------------------------------
+
+
+def _write_rosters(out: Path, r: np.random.Generator, *, n, E, A, dates, cpr_tab, s0, mover,
+                   res_afd, cur_start, last_ep) -> dict:
+    import openpyxl
+
+    W0 = E - 790  # the project window: about two years before the extract
+    ledig = np.isin(s0, LEDIGE)
+    # A: residents who are ledige now (their current spell started before they enrolled).
+    cand_a = np.nonzero(ledig & res_afd & ~mover & (cur_start <= A - 21))[0]
+    # B: residents whose last spell ended inside the window (they left the roster before that).
+    l_start, l_end, l_grp, l_reason, l_ok = last_ep
+    cand_b = np.nonzero(l_ok & ~mover & res_afd & np.isin(l_grp, LEDIGE)
+                        & (l_end >= W0 + 60) & (l_end <= A - 14))[0]
+    # Names: one per person, drawn for all so a person has the same name on both rosters.
+    fn = r.integers(0, len(FIRST_NAMES), n)
+    ln = r.integers(0, len(LAST_NAMES), n)
+
+    res = {}
+    specs = [("beskaeftigelsesfremmende-forloeb", 0.0045, 42.0, [6, 8, 10, 12, 12.5, 15], 0.15, "xlsx"),
+             ("praktikpladser-til-udsatte-ledige", 0.0038, 50.0, [10, 12.5, 15, 20, 25, 30, 37], 0.10, "csv")]
+    for name, rate, mean_dur, hour_opts, p_nohours, kind in specs:
+        size = int(np.clip(round(n * rate), 6, 3000))
+        na_ = min(len(cand_a), int(round(size * 0.6)))
+        nb_ = min(len(cand_b), size - na_)
+        pa_ = np.sort(r.choice(cand_a, na_, replace=False)) if na_ else np.zeros(0, np.int64)
+        pb_ = np.sort(r.choice(cand_b, nb_, replace=False)) if nb_ else np.zeros(0, np.int64)
+        dur_a = 28 + (r.exponential(mean_dur, na_)).astype(np.int64)
+        lo = np.maximum(cur_start[pa_], W0)
+        st_a = lo + (r.random(na_) * (A - 7 - lo)).astype(np.int64)
+        en_a = st_a + dur_a
+        enrolled = en_a >= E
+        stat_a = np.where(enrolled, -1, np.array([4, 3, 1, 5])[_choice(r, [.45, .25, .15, .15], na_)])
+        en_a = np.where(enrolled, OPEN, en_a)
+        dur_b = 28 + (r.exponential(mean_dur, nb_)).astype(np.int64)
+        en_b = l_end[pb_] - r.integers(0, 21, nb_)
+        st_b = np.maximum(np.maximum(en_b - dur_b, l_start[pb_]), W0)
+        st_b = np.where(st_b >= en_b, en_b - 7, st_b)
+        rb = l_reason[pb_]
+        u = r.random(nb_)
+        stat_b = np.select(
+            [rb == R_ORDB, rb == R_ORDU, rb == R_SELV],
+            [np.where(u < .8, 0, 1), np.full(nb_, 2), np.where(u < .5, 0, 5)],
+            np.where(u < .6, 5, 4))
+        pers = np.concatenate([pa_, pb_])
+        st = np.concatenate([st_a, st_b])
+        en = np.concatenate([en_a, en_b])
+        stat = np.concatenate([stat_a, stat_b])
+        order = np.lexsort((pers, st))  # kept in order of enrolment
+        pers, st, en, stat = pers[order], st[order], en[order], stat[order]
+        m = len(pers)
+        hours = np.asarray(hour_opts, float)[r.integers(0, len(hour_opts), m)]
+        no_hours = r.random(m) < p_nohours
+        remark = np.where(r.random(m) < 0.15, r.integers(0, len(REMARKS), m), -1)
+
+        # Hand-kept quirks, per row.
+        cpr_h = cpr_tab.take(pa.array(pers)).to_pylist()
+        cpr_n = cpr_tab.take(pa.array(pers + n)).to_pylist()
+        nohyph = r.random(m) < 0.3
+        pad = r.random(m)
+        date_style = r.random((m, 2))
+        name_pad = r.random(m) < 0.08
+        stat_pad = r.random(m) < 0.05
+        rows = []
+        for i in range(m):
+            cpr = cpr_n[i] if nohyph[i] else cpr_h[i]
+            cpr = (" " + cpr + " ") if pad[i] < 0.03 else (cpr + " " if pad[i] < 0.12 else cpr)
+            navn = f"{FIRST_NAMES[fn[pers[i]]]} {LAST_NAMES[ln[pers[i]]]}" + (" " if name_pad[i] else "")
+            ds = []
+            for j, d in enumerate((st[i], en[i])):
+                if d >= OPEN:
+                    ds.append(None)
+                    continue
+                dd = _date(d)
+                s = date_style[i, j]
+                if kind == "xlsx" and s < 0.65:
+                    ds.append(datetime(dd.year, dd.month, dd.day))
+                elif s < (0.80 if kind == "xlsx" else 0.15):
+                    ds.append(f"{dd.day}-{dd.month}-{dd.year}")
+                elif s < (1.0 if kind == "xlsx" else 0.30):
+                    ds.append(dd.strftime("%d.%m.%Y"))
+                else:
+                    ds.append(dd.strftime("%d-%m-%Y"))
+            status = None if stat[i] < 0 else ROSTER_STATUS[stat[i]] + (" " if stat_pad[i] else "")
+            if no_hours[i]:
+                timer = None
+            elif kind == "xlsx":
+                timer = float(hours[i]) if hours[i] % 1 else int(hours[i])
+            else:
+                timer = f"{hours[i]:g}".replace(".", ",")
+            rows.append([cpr, navn, ds[0], ds[1], status, timer,
+                         REMARKS[remark[i]] if remark[i] >= 0 else None])
+        # One person entered twice (identical row), one blank row inside, one before Total.
+        if rows:
+            d = int(r.integers(0, len(rows)))
+            rows.insert(d + 1, list(rows[d]))
+            rows.insert(int(r.integers(1, len(rows))), [None] * 7)
+        rows.append([None] * 7)
+        rows.append(["Total", len(set(pers.tolist())), None, None, None, None, None])
+
+        if kind == "xlsx":
+            path = out / "roster" / f"{name}.xlsx"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            wb = openpyxl.Workbook()
+            ws = wb.active
+            ws.title = "Deltagere"
+            ws.append(H_ROSTER)
+            for row in rows:
+                ws.append(row)
+            for row in ws.iter_rows(min_row=2, min_col=3, max_col=4):
+                for c in row:
+                    if isinstance(c.value, datetime):
+                        c.number_format = "dd-mm-yyyy"
+            stamp = datetime(_date(E).year, _date(E).month, _date(E).day)
+            wb.properties.created = stamp
+            buf = io.BytesIO()
+            wb.save(buf)
+            path.write_bytes(_deterministic_zip(buf.getvalue(), stamp))
+        else:
+            path = out / "roster" / f"{name}.csv"
+            _write_text(path, H_ROSTER, [["" if v is None else str(v) for v in row] for row in rows])
+        res[f"roster/{path.name}"] = len(rows)
+    return res
+
+
+def _deterministic_zip(data: bytes, stamp: datetime) -> bytes:
+    """openpyxl stamps the save time into docProps/core.xml and every zip entry; fix both so
+    equal inputs give byte-identical workbooks."""
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    zin = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            payload = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                payload = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + iso, payload)
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = info.external_attr
+            zout.writestr(zi, payload)
+    return buf.getvalue()

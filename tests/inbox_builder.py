@@ -1,0 +1,53 @@
+"""Write small inboxes in the exact dialect of sources.md, for hand-computed cases.
+
+Deliberately independent of helhedsdata.synth: the tests must not share code with
+what they test."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+MOMENTUM_HEADERS = {
+    "borger_adresse.csv": "CPR-nummer;Vejnavn;Husnummer;Etage;Side/dør;Postnummer;By;Kommunekode;Gyldig fra;Gyldig til",
+    "maalgruppe.csv": "CPR-nummer;Målgruppekode;Målgruppe;Startdato;Slutdato;Afslutningsårsag",
+    "tilbud.csv": "CPR-nummer;Tilbudsid;Tilbudstype;Startdato;Slutdato;Timer pr. uge;CVR-nummer;Arbejdssted",
+    "samtale.csv": "CPR-nummer;Samtaleid;Samtaletype;Frist;Afholdt dato;Status",
+}
+REGISTER_HEADER = "Boligområde;Afdelingsnummer;Afdelingsnavn;Vejnavn;Husnummer;Postnummer"
+
+# The boligområder of plans/soenderborg-beskaeftigelse-2021.yaml.
+REGISTER = [
+    ("Nørager og Søstjernevej m.fl.", "22", "Søstjernevej", "Søstjernevej", "12A", "6400"),
+    ("Nørager og Søstjernevej m.fl.", "22", "Søstjernevej", "Søstjernevej", "14", "6400"),
+    ("Nørager og Søstjernevej m.fl.", "35", "Nørager", "Nørager", "7", "6400"),
+    ("Stenbjergparken", "24", "Stenbjergparken", "Stenbjergparken", "3", "6400"),
+    ("Kløver-/Hvedemarken", "30", "Hvedemarken", "Hvedemarken", "41", "6400"),
+]
+
+
+def d(s: str | None) -> str:
+    """ISO date -> dd-mm-yyyy (Momentum); None -> empty."""
+    if not s:
+        return ""
+    return date.fromisoformat(s).strftime("%d-%m-%Y")
+
+
+def write_csv(path: Path, header: str, rows: list[tuple], encoding: str = "utf-8-sig") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [header] + [";".join("" if v is None else str(v) for v in r) for r in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+
+
+def write_momentum(inbox: Path, extract: str, files: dict[str, list[tuple]]) -> Path:
+    folder = inbox / "momentum" / extract
+    counts = []
+    for name, header in MOMENTUM_HEADERS.items():
+        rows = files.get(name, [])
+        write_csv(folder / name, header, rows)
+        counts.append((name, len(rows)))
+    write_csv(folder / "_kontrol.csv", "Fil;Antal rækker", counts)
+    return folder
+
+
+def write_register(inbox: Path, rows=REGISTER) -> None:
+    write_csv(inbox / "omraader" / "adresser.csv", REGISTER_HEADER, list(rows))

@@ -1,0 +1,155 @@
+"""Hand-computed cases for maalgruppe_antal: the 26-week rule, contiguous spells,
+moving in and out, address variants and period boundaries (indicators.md).
+
+One small inbox holds every case as its own person; the pipeline runs once."""
+import pytest
+
+from tests.conftest import person_key, query, run_pipeline
+from tests.inbox_builder import d, write_momentum, write_register
+
+JAN, FEB = "2021-01-31", "2021-02-28"
+SOES = ("Søstjernevej", "12A", "6400")  # afdeling 22
+ELSEWHERE = ("Perlegade", "50", "6400")
+
+# name -> (cpr, address periods [(street, number, postcode, from, to)], målgruppe periods [(code, from, to, årsag)])
+PERSONS = {
+    # 26 weeks: 2020-08-31 .. 2021-02-28 is 182 days inclusive -> counts; one day later does not.
+    "six_one_182_days": ("010180-1001", [(*SOES, "2015-01-01", None)], [("6.1", "2020-08-31", None, None)]),
+    "six_one_181_days": ("020180-1002", [(*SOES, "2015-01-01", None)], [("6.1", "2020-09-01", None, None)]),
+    # Two contiguous 6.1 periods are one spell: its start (2020-06-01) is kept.
+    "six_one_contiguous": ("030180-1003", [(*SOES, "2015-01-01", None)],
+                           [("6.1", "2020-06-01", "2020-10-31", "Andet"), ("6.1", "2020-11-01", None, None)]),
+    # A one-day gap starts a new spell (2020-11-02): 119 days on 2021-02-28.
+    "six_one_gap": ("040180-1004", [(*SOES, "2015-01-01", None)],
+                    [("6.1", "2020-06-01", "2020-10-31", "Andet"), ("6.1", "2020-11-02", None, None)]),
+    # A change of group starts a new spell of the new group.
+    "six_two_then_six_one": ("050180-1005", [(*SOES, "2015-01-01", None)],
+                             [("6.2", "2020-01-01", "2020-10-31", "Målgruppeskift"), ("6.1", "2020-11-01", None, None)]),
+    # Moves out of afdeling 22 on 2021-02-01: counted there at January's end only.
+    "moves_out": ("060180-1006", [(*SOES, "2015-01-01", "2021-01-31"), (*ELSEWHERE, "2021-02-01", None)],
+                  [("6.2", "2020-01-01", None, None)]),
+    # Moves into afdeling 24 on the month's last day: counted there on that day.
+    "moves_in_last_day": ("070180-1007", [(*ELSEWHERE, "2015-01-01", "2021-02-27"),
+                                          ("Stenbjergparken", "3", "6400", "2021-02-28", None)],
+                          [("6.3", "2020-01-01", None, None)]),
+    # Moves from 22 to 35 (same boligområde).
+    "moves_22_to_35": ("080180-1008", [(*SOES, "2015-01-01", "2021-01-31"), ("Nørager", "7", "6400", "2021-02-01", None)],
+                       [("6.4", "2020-01-01", None, None)]),
+    # Address spelling variants of Søstjernevej 12A.
+    "variant_spaces": ("090180-1009", [("  søstjernevej ", "12 a", "6400", "2015-01-01", None)], [("6.5", "2020-01-01", None, None)]),
+    "variant_upper": ("100180-1010", [("SØSTJERNEVEJ", "12a", "6400", "2015-01-01", None)], [("6.5", "2020-01-01", None, None)]),
+    # Not in the register: another letter, another postcode.
+    "wrong_letter": ("110180-1011", [("Søstjernevej", "12B", "6400", "2015-01-01", None)], [("6.5", "2020-01-01", None, None)]),
+    "wrong_postcode": ("120180-1012", [("Søstjernevej", "12A", "6300", "2015-01-01", None)], [("6.5", "2020-01-01", None, None)]),
+    # A period ending on a month end covers that day and no later one.
+    "ends_on_month_end": ("130180-1013", [(*SOES, "2015-01-01", None)], [("6.3", "2020-01-01", JAN, "Ordinær beskæftigelse")]),
+    # Hyphen-less CPR in one file, hyphenated in the other: one person.
+    "cpr_without_hyphen": ("1401801014", [(*SOES, "2015-01-01", None)], [("INT-SHP", "2020-01-01", None, None)]),
+}
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rules")
+    inbox, home = root / "inbox", root / "home"
+    addr, mg = [], []
+    for name, (cpr, addresses, periods) in PERSONS.items():
+        for street, number, postcode, a, b in addresses:
+            addr.append((cpr, street, number, "", "", postcode, "Sønderborg", "540", d(a), d(b)))
+        for code, a, b, why in periods:
+            # cpr_without_hyphen: hyphenated here, without hyphen in borger_adresse.
+            mg.append(("140180-1014" if name == "cpr_without_hyphen" else cpr, code, "", d(a), d(b), why))
+    write_momentum(inbox, "20210301", {
+        "borger_adresse.csv": addr,
+        "maalgruppe.csv": mg,
+        "tilbud.csv": [("010180-1001", "T-1", "Virksomhedspraktik", d("2021-01-04"), "", "15,0", "", "")],
+        "samtale.csv": [("010180-1001", "S-1", "Jobsamtale", d("2021-01-15"), d("2021-01-12"), "Afholdt")],
+    })
+    write_register(inbox)
+    assert run_pipeline(home, inbox)
+    return home
+
+
+def status(home, name, as_of):
+    """(maalgruppe_code, afdelingsnummer, counts) of a person on a day, or None."""
+    rows = query(home / "warehouse.duckdb",
+                 "SELECT maalgruppe_code, afdelingsnummer, counts_in_maalgruppe_antal, spell_days "
+                 "FROM intermediate.int_assign_maalgruppe_status WHERE person_key = ? AND as_of_date = ?",
+                 [person_key(PERSONS[name][0]), as_of])
+    assert len(rows) <= 1
+    return rows[0] if rows else None
+
+
+def test_six_one_counts_from_day_182(scenario):
+    assert status(scenario, "six_one_182_days", FEB) == ("6.1", "22", True, 182)
+    assert status(scenario, "six_one_181_days", FEB) == ("6.1", "22", False, 181)
+
+
+def test_contiguous_periods_are_one_spell(scenario):
+    code, afd, counts, days = status(scenario, "six_one_contiguous", FEB)
+    assert (code, counts, days) == ("6.1", True, 273)  # 2020-06-01 .. 2021-02-28
+
+
+def test_one_day_gap_starts_a_new_spell(scenario):
+    assert status(scenario, "six_one_gap", FEB) == ("6.1", "22", False, 119)
+
+
+def test_change_of_group_starts_a_new_spell(scenario):
+    assert status(scenario, "six_two_then_six_one", FEB) == ("6.1", "22", False, 120)
+    assert status(scenario, "six_two_then_six_one", "2020-10-31")[0] == "6.2"
+
+
+def test_moving_out_and_in(scenario):
+    assert status(scenario, "moves_out", JAN)[1] == "22"
+    assert status(scenario, "moves_out", FEB)[1] is None  # lives elsewhere, still in the kommune
+    assert status(scenario, "moves_in_last_day", JAN)[1] is None
+    assert status(scenario, "moves_in_last_day", FEB)[1] == "24"
+    assert status(scenario, "moves_22_to_35", JAN)[1] == "22"
+    assert status(scenario, "moves_22_to_35", FEB)[1] == "35"
+
+
+def test_address_variants_match_the_register(scenario):
+    assert status(scenario, "variant_spaces", FEB)[1] == "22"
+    assert status(scenario, "variant_upper", FEB)[1] == "22"
+    assert status(scenario, "wrong_letter", FEB)[1] is None
+    assert status(scenario, "wrong_postcode", FEB)[1] is None
+
+
+def test_period_end_is_inclusive(scenario):
+    assert status(scenario, "ends_on_month_end", JAN)[0] == "6.3"
+    assert status(scenario, "ends_on_month_end", FEB) is None
+
+
+def test_cpr_with_and_without_hyphen_is_one_person(scenario):
+    assert status(scenario, "cpr_without_hyphen", FEB) == ("INT-SHP", "22", True, 425)
+
+
+def antal(home, level, area, code, as_of=FEB):
+    return query(home / "warehouse.duckdb",
+                 "SELECT persons FROM marts.maalgruppe_antal WHERE as_of_date = ? AND area_level = ? "
+                 "AND area_id = ? AND maalgruppe_code = ?", [as_of, level, area, code])[0][0]
+
+
+def test_maalgruppe_antal_by_hand(scenario):
+    # Afdeling 22 on 2021-02-28: 6.1 counted only for six_one_182_days and six_one_contiguous.
+    assert antal(scenario, "afdeling", "22", "6.1") == 2
+    assert antal(scenario, "afdeling", "22", "6.5") == 2  # the two spelling variants
+    assert antal(scenario, "afdeling", "35", "6.4") == 1
+    assert antal(scenario, "afdeling", "24", "6.3") == 1
+    assert antal(scenario, "afdeling", "22", "6.3") == 0  # ended on 2021-01-31
+    assert antal(scenario, "afdeling", "22", "6.3", JAN) == 1
+    assert antal(scenario, "boligomraade", "Nørager og Søstjernevej m.fl.", "6.4") == 1
+    assert antal(scenario, "helhedsplan", "soenderborg-beskaeftigelse-2021", "6.5") == 2
+    # Kommune: everyone with a spell, wherever they live (4 in 6.5 incl. unmatched addresses).
+    assert antal(scenario, "kommune", "540", "6.5") == 4
+    assert antal(scenario, "kommune", "540", "6.2") == 1
+
+
+def test_published_table_suppresses_small_counts(scenario):
+    rows = query(scenario / "publication.duckdb",
+                 "SELECT area_level, area_id, maalgruppe_code, persons, suppressed FROM published.maalgruppe_status "
+                 "WHERE as_of_date = ? AND area_level = 'afdeling' AND area_id = '22'", [FEB])
+    by_code = {r[2]: r[3:] for r in rows}
+    assert by_code["6.1"] == (None, True)  # 2 persons: withheld
+    assert by_code["6.3"] == (0, False)  # zero is published as zero
+    assert len(rows) == 11  # every målgruppe code has a row
