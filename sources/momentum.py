@@ -60,7 +60,9 @@ CONTRACTS: dict[str, FileContract] = {
             Col("Slutdato", "end_date", "date", not_after_extract=False),
             Col("Timer pr. uge", "timer_pr_uge", "decimal"),
             Col("CVR-nummer", "cvr_nummer", "text"),
-            Col("Arbejdssted", "arbejdssted", "text"),
+            # Data minimisation: a workplace name can name a person (a sole trader);
+            # the CVR number identifies the workplace without doing so.
+            Col("Arbejdssted", "arbejdssted", "drop"),
         ),
         period=("start_date", "end_date"),
     ),

@@ -43,3 +43,15 @@ def query(db: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+@pytest.fixture(scope="session")
+def generated_run(tmp_path_factory):
+    """A synthetic inbox from `helhedsdata generate`, run once through the whole pipeline."""
+    from helhedsdata.cli import main
+
+    root = tmp_path_factory.mktemp("generated")
+    inbox, home = root / "inbox", root / "home"
+    assert main(["generate", "--out", str(inbox), "--persons", "4000", "--seed", "7"]) == 0
+    assert run_pipeline(home, inbox)
+    return inbox, home

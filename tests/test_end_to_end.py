@@ -1,0 +1,108 @@
+"""End to end: a generated inbox through the whole pipeline, compared with counts derived
+here, independently, from the generated files with nothing but the csv module."""
+import csv
+import re
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from tests.conftest import query
+
+SUPPRESS_MAX = 4
+
+
+def rows(path):
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=";"))
+
+
+def day(s):
+    return datetime.strptime(s.strip(), "%d-%m-%Y").date() if s and s.strip() else None
+
+
+def cpr(s):
+    return re.sub(r"[\s-]", "", s)
+
+
+def address(street, number, postcode):
+    return (" ".join(street.split()).lower(), number.replace(" ", "").upper().lstrip("0") or "0", postcode.strip())
+
+
+def covers(start, end, d):
+    return start <= d and (end is None or d <= end)
+
+
+def expected_counts(inbox, as_of):
+    extract = sorted((inbox / "momentum").iterdir())[-1]
+    register = {address(r["Vejnavn"], r["Husnummer"], r["Postnummer"]): (r["Afdelingsnummer"], r["Boligområde"])
+                for r in rows(inbox / "omraader" / "adresser.csv")}
+    kommune = Counter(r["Kommunekode"] for r in rows(extract / "borger_adresse.csv")).most_common(1)[0][0]
+    where = {}
+    for r in rows(extract / "borger_adresse.csv"):
+        if covers(day(r["Gyldig fra"]), day(r["Gyldig til"]), as_of):
+            where[cpr(r["CPR-nummer"])] = register.get(address(r["Vejnavn"], r["Husnummer"], r["Postnummer"]))
+    periods = {}
+    for r in rows(extract / "maalgruppe.csv"):
+        periods.setdefault(cpr(r["CPR-nummer"]), []).append((day(r["Startdato"]), day(r["Slutdato"]), r["Målgruppekode"]))
+    counts = Counter()
+    for person, ps in periods.items():
+        ps.sort()
+        now = [i for i, (a, b, _) in enumerate(ps) if covers(a, b, as_of)]
+        if not now:
+            continue
+        i = now[0]
+        code, start = ps[i][2], ps[i][0]
+        while i > 0 and ps[i - 1][2] == code and ps[i - 1][1] is not None and ps[i - 1][1] + timedelta(days=1) >= ps[i][0]:
+            i -= 1
+            start = ps[i][0]
+        if code == "6.1" and (as_of - start).days + 1 < 182:
+            continue
+        counts[("kommune", kommune, code)] += 1
+        if where.get(person):
+            afd, omr = where[person]
+            counts[("afdeling", afd, code)] += 1
+            counts[("boligomraade", omr, code)] += 1
+    return counts
+
+
+def test_published_maalgruppe_status_equals_independent_counts(generated_run):
+    inbox, home = generated_run
+    month_ends = [d for (d,) in query(home / "publication.duckdb",
+                                      "SELECT DISTINCT as_of_date FROM published.maalgruppe_status ORDER BY 1")]
+    assert month_ends[-1] == date(2021, 2, 28)
+    for as_of in (month_ends[-1], month_ends[-13], month_ends[len(month_ends) // 2]):
+        expected = expected_counts(inbox, as_of)
+        assert sum(n for (lvl, _, _), n in expected.items() if lvl == "afdeling") > 50  # a meaningful case
+        internal = {(lvl, a, c): n for lvl, a, c, n in query(
+            home / "warehouse.duckdb",
+            "SELECT area_level, area_id, maalgruppe_code, persons FROM marts.maalgruppe_antal "
+            "WHERE as_of_date = ? AND area_level <> 'helhedsplan'", [as_of])}
+        assert {k: v for k, v in internal.items() if v} == dict(expected), as_of
+        published = {(lvl, a, c): (n, s) for lvl, a, c, n, s in query(
+            home / "publication.duckdb",
+            "SELECT area_level, area_id, maalgruppe_code, persons, suppressed FROM published.maalgruppe_status "
+            "WHERE as_of_date = ? AND area_level <> 'helhedsplan'", [as_of])}
+        for key, (persons, suppressed) in published.items():
+            n = expected.get(key, 0)
+            assert (persons, suppressed) == ((None, True) if 1 <= n <= SUPPRESS_MAX else (n, False)), key
+
+
+def test_helhedsplan_is_the_sum_of_its_boligomraader(generated_run):
+    _, home = generated_run
+    diff = query(home / "warehouse.duckdb", """
+        SELECT h.as_of_date, h.maalgruppe_code, h.persons, sum(b.persons)
+        FROM marts.maalgruppe_antal h
+        JOIN marts.maalgruppe_antal b USING (as_of_date, maalgruppe_code)
+        WHERE h.area_level = 'helhedsplan' AND b.area_level = 'boligomraade'
+          AND b.area_id IN (SELECT boligomraade FROM staging.stg_plans__plan_omraader WHERE plan_id = h.area_id)
+        GROUP BY ALL HAVING h.persons <> sum(b.persons)""")
+    assert diff == []
+
+
+def test_publication_log_records_the_run(generated_run):
+    _, home = generated_run
+    (status, extract, passed, failed, counts), = query(
+        home / "publication.duckdb",
+        "SELECT status, momentum_extract_date, checks_passed, checks_failed, row_counts FROM published.publication_log")
+    assert (status, extract, failed) == ("published", date(2021, 3, 1), 0)
+    assert passed >= 50  # dbt tests and control-count checks
+    assert '"maalgruppe_status"' in counts
