@@ -3,6 +3,8 @@
 The manifest is built once at install time (`helhedsdata prepare`), so loading the
 definitions does not parse dbt."""
 
+import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +15,11 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from helhedsdata.config import DBT_PROJECT_DIR
 from orchestration.resources import HelhedsdataResource
+
+# dagster-dbt finds dbt on PATH; started as .venv/bin/dagster, the venv is not on it.
+_BIN = str(Path(sys.executable).parent)
+if shutil.which("dbt") is None and (Path(_BIN) / "dbt").exists():
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()  # only under `dagster dev`: picks up edited models
@@ -33,10 +40,7 @@ translator = Translator()
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt installed beside this Python, whether or not the venv is on PATH.
-    exe = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
-                          dbt_executable=str(exe) if exe.exists() else "dbt")
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
