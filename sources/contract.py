@@ -121,19 +121,26 @@ def _check_encoding(path: Path, encoding: str, display: str) -> list[Violation]:
     dec = codecs.getincrementaldecoder(encoding)("strict")
     line = 1
     with open(path, "rb") as fh:
+        if codecs.lookup(encoding).name == "utf-8-sig":
+            # The utf-8-sig decoder reports error offsets past the BOM: skip it ourselves.
+            dec = codecs.getincrementaldecoder("utf-8")("strict")
+            if fh.read(3) != codecs.BOM_UTF8:
+                fh.seek(0)
         for chunk in iter(lambda: fh.read(1 << 20), b""):
+            pending = len(dec.getstate()[0])  # bytes of the previous chunk still buffered
             try:
                 dec.decode(chunk)
             except UnicodeDecodeError as e:
-                line += chunk.count(b"\n", 0, e.start)
+                line += chunk.count(b"\n", 0, max(0, e.start - pending))
                 return [Violation(display, "encoding", f"bytes that are not valid {encoding}", [line])]
             line += chunk.count(b"\n")
     return []
 
 
-def _physical_lines(path: Path, encoding: str, rows: set[int]) -> dict[int, int]:
+def _physical_lines(path: Path, encoding: str, rows: set[int], n_fields: int) -> dict[int, int]:
     """Map 0-based data-row indices to physical line numbers (only on the error path:
-    a quoted field may hold a line break, so row i is not always line i + 2)."""
+    a quoted field may hold a line break, so row i is not always line i + 2).
+    Records Arrow skipped (wrong field count, blank) hold no index."""
     out: dict[int, int] = {}
     if not rows:
         return out
@@ -143,12 +150,30 @@ def _physical_lines(path: Path, encoding: str, rows: set[int]) -> dict[int, int]
         start = 1
         next(reader, None)
         start = reader.line_num + 1
-        for i, _ in enumerate(reader):
-            if i in rows:
-                out[i] = start
+        i = 0
+        for rec in reader:
+            if rec and len(rec) == n_fields:
+                if i in rows:
+                    out[i] = start
+                if i >= last:
+                    break
+                i += 1
             start = reader.line_num + 1
-            if i >= last:
-                break
+    return out
+
+
+def _field_count_lines(path: Path, encoding: str, n_fields: int) -> list[int]:
+    """Physical lines of records without n_fields fields (Arrow's invalid-row handler
+    does not know the line number when it parses in parallel)."""
+    out: list[int] = []
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=";", quotechar='"')
+        next(reader, None)
+        start = reader.line_num + 1
+        for rec in reader:
+            if rec and len(rec) != n_fields:
+                out.append(start)
+            start = reader.line_num + 1
     return out
 
 
@@ -185,7 +210,7 @@ def _parse(path: Path, contract: FileContract, display: str) -> tuple[pa.Table |
     viol = []
     if bad_rows:
         viol.append(Violation(display, "field-count", f"row does not have {len(names)} fields",
-                              sorted(n for n in bad_rows if n > 0), len(bad_rows)))
+                              _field_count_lines(path, contract.encoding, len(names)), len(bad_rows)))
     return table, bad_rows, viol
 
 
@@ -257,7 +282,7 @@ def read_file(path: Path, contract: FileContract, pseudo: Pseudonymizer, extract
             viol.append(Violation(display, rule, detail, idx, len(idx)))
     if any(v.rule != "field-count" for v in viol):
         wanted = {i for v in viol if v.rule != "field-count" for i in v.lines[:10]}
-        lines = _physical_lines(path, contract.encoding, wanted)
+        lines = _physical_lines(path, contract.encoding, wanted, len(contract.columns))
         for v in viol:
             if v.rule != "field-count":
                 v.lines = [lines.get(i, i + 2) for i in v.lines]

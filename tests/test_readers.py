@@ -1,0 +1,471 @@
+"""The readers at their boundary: the sample extract's quirks, privacy, and every fault
+the contract names (sources.md), reported with the right file, line and rule.
+
+The samples in ../shared/samples show the format only; the values pinned here are read
+off those files by hand (see `cat -A`)."""
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from sources.address import address_key
+from sources.contract import ContractError, _check_encoding, read_file
+from sources.momentum import CONTRACTS, read_extract
+from sources.omraader import read_register
+from sources.pseudonym import Pseudonymizer
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
+SAMPLE_EXTRACT = SAMPLES / "momentum" / "20210301"
+EXTRACT_DATE = date(2021, 3, 1)
+PSEUDO = Pseudonymizer(b"k" * 32)
+
+CPR_SHAPE = re.compile(r"\b\d{6}-?\d{4}\b")
+STREETS = ("søstjernevej", "stenbjergparken", "hvedemarken", "nørager", "perlegade")
+# Personal columns that must never leave a reader. `bynavn` (town) and `afdelingsnavn`
+# (a housing department) are not personal and are allowed.
+PERSONAL_COLUMN = re.compile(r"^navn$|_navn$|vejnavn|husn|cpr|etage|side_?d", re.IGNORECASE)
+
+BOM = "\ufeff"
+
+
+# ---------------------------------------------------------------- helpers
+
+def key(cpr: str) -> str:
+    return PSEUDO.pseudonymize(pa.array([cpr]), domain="cpr")[0].as_py()
+
+
+def addr_key(street: str, number: str, postcode: str) -> str:
+    return address_key(pa.array([street]), pa.array([number]), pa.array([postcode]), PSEUDO)[0].as_py()
+
+
+def col(table: pa.Table, name: str) -> list:
+    return table.column(name).to_pylist()
+
+
+@pytest.fixture(scope="module")
+def extract():
+    return read_extract(SAMPLE_EXTRACT, PSEUDO, SAMPLES)
+
+
+@pytest.fixture(scope="module")
+def register():
+    table, _ = read_register(SAMPLES, PSEUDO)
+    return table
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    """A copy of the sample inbox's Momentum extract, to corrupt."""
+    shutil.copytree(SAMPLE_EXTRACT, tmp_path / "momentum" / "20210301")
+    return tmp_path
+
+
+def folder_of(inbox: Path) -> Path:
+    return inbox / "momentum" / "20210301"
+
+
+def edit_lines(path: Path, edit) -> None:
+    """Edit a UTF-8-with-BOM, CRLF file line by line (index 0 = header = physical line 1)."""
+    text = path.read_bytes().decode("utf-8-sig")
+    assert text.endswith("\r\n")
+    lines = text[:-2].split("\r\n")
+    lines = edit(lines)
+    path.write_bytes((BOM + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+
+
+def replace_in_line(path: Path, line: int, old: str, new: str) -> None:
+    def edit(lines):
+        assert old in lines[line - 1], (line, old)
+        lines[line - 1] = lines[line - 1].replace(old, new, 1)
+        return lines
+    edit_lines(path, edit)
+
+
+def assert_private(text: str) -> None:
+    assert not CPR_SHAPE.search(text), "a CPR-shaped string leaked"
+    low = text.lower()
+    for street in STREETS:
+        assert street not in low, f"street {street} leaked"
+
+
+def rejected(inbox: Path, only: str | None = None) -> ContractError:
+    """Read the corrupted copy; `only` reads just that file (and the control file): the
+    others are the untouched samples, clean by test_sample_extract_reads, and skipping
+    them keeps the suite fast."""
+    contracts = CONTRACTS if only is None else {only: CONTRACTS[only]}
+    with pytest.raises(ContractError) as info:
+        read_extract(folder_of(inbox), PSEUDO, inbox, contracts=contracts)
+    err = info.value
+    assert_private(str(err))
+    for v in err.violations:
+        assert_private(str(v))
+    return err
+
+
+def found(err: ContractError) -> list[tuple[str, str, list[int]]]:
+    return [(v.file, v.rule, v.lines) for v in err.violations]
+
+
+MAAL = "momentum/20210301/maalgruppe.csv"
+TILBUD = "momentum/20210301/tilbud.csv"
+SAMTALE = "momentum/20210301/samtale.csv"
+ADRESSE = "momentum/20210301/borger_adresse.csv"
+KONTROL = "momentum/20210301/_kontrol.csv"
+
+
+# ---------------------------------------------------------------- 1. the sample's quirks
+
+def test_sample_has_the_quirks_the_tests_rely_on():
+    for name in ("borger_adresse.csv", "maalgruppe.csv", "tilbud.csv", "samtale.csv", "_kontrol.csv"):
+        raw = (SAMPLE_EXTRACT / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), name
+        assert b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n"), name
+        assert b";" in raw.splitlines()[0], name
+    adresse = (SAMPLE_EXTRACT / "borger_adresse.csv").read_bytes().decode("utf-8-sig")
+    assert "0407921235;" in adresse and "040792-1235;" in adresse
+    assert "søstjernevej ;12 a;" in adresse and "Søstjernevej;12A;" in adresse
+
+
+def test_sample_extract_reads(extract):
+    assert extract.extract_date == EXTRACT_DATE
+    assert set(extract.tables) == {"borger_adresse", "maalgruppe", "tilbud", "samtale"}
+    assert extract.row_counts == {"borger_adresse": 6, "maalgruppe": 6, "tilbud": 4, "samtale": 4}
+    assert {k: t.num_rows for k, t in extract.tables.items()} == extract.row_counts
+
+
+def test_bom_does_not_spoil_the_first_column(extract):
+    # With the BOM glued to 'CPR-nummer' the header check would fail; every row
+    # must carry a person key from the first column.
+    for name, table in extract.tables.items():
+        assert "person_key" in table.column_names, name
+        assert table.column("person_key").null_count == 0, name
+    assert col(extract.tables["maalgruppe"], "person_key")[0] == key("1203851234")
+
+
+def test_crlf_leaves_no_carriage_return_in_values(extract):
+    for name, table in extract.tables.items():
+        for c in table.columns:
+            if pa.types.is_string(c.type):
+                assert not any(v.endswith("\r") for v in c.to_pylist() if v), (name, c)
+    assert col(extract.tables["samtale"], "status") == ["Afholdt", None, "Afholdt", "Udeblevet"]
+    assert col(extract.tables["maalgruppe"], "afslutningsaarsag") == [
+        None, "Målgruppeskift", None, "Ordinær uddannelse", None, None]
+
+
+def test_cpr_with_and_without_hyphen_is_one_person(extract):
+    adresse = extract.tables["borger_adresse"]
+    keys = col(adresse, "person_key")
+    assert keys[1] == keys[2] == key("0407921235")  # '0407921235' and '040792-1235'
+    assert len(set(keys)) == 5
+    # ... and the same person across files
+    maal = col(extract.tables["maalgruppe"], "person_key")
+    assert maal[1] == maal[2] == keys[1]
+    assert col(extract.tables["tilbud"], "person_key")[1] == keys[1]
+
+
+def test_address_spacing_case_and_letter_give_one_key(extract, register):
+    adresse = col(extract.tables["borger_adresse"], "address_key")
+    expected = addr_key("Søstjernevej", "12A", "6400")
+    # 'Søstjernevej;12A;6400' and 'søstjernevej ;12 a;6400'
+    assert adresse[0] == adresse[1] == expected
+    assert addr_key("søstjernevej ", "12 a", "6400") == expected
+    assert addr_key("Søstjernevej", "14", "6400") != expected
+    assert col(register, "address_key")[0] == expected
+
+
+def test_decimal_comma(extract):
+    tilbud = extract.tables["tilbud"]
+    assert tilbud.schema.field("timer_pr_uge").type == pa.float64()
+    assert col(tilbud, "timer_pr_uge") == [15.0, 37.0, 30.5, 2.0]
+
+
+DATE_COLUMNS = {
+    "borger_adresse": ["gyldig_fra", "gyldig_til"],
+    "maalgruppe": ["start_date", "end_date"],
+    "tilbud": ["start_date", "end_date"],
+    "samtale": ["frist", "afholdt_dato"],
+}
+
+
+def test_dates_are_typed(extract):
+    for name, cols in DATE_COLUMNS.items():
+        table = extract.tables[name]
+        for c in cols + ["extract_date"]:
+            assert table.schema.field(c).type == pa.date32(), (name, c)
+        for c in table.columns:
+            if pa.types.is_string(c.type):
+                assert not any(re.fullmatch(r"\d{1,2}[-.]\d{1,2}[-.]\d{4}|\d{4}-\d{2}-\d{2}", v)
+                               for v in c.to_pylist() if v), (name, c)
+    assert col(extract.tables["borger_adresse"], "gyldig_fra")[1] == date(2019, 8, 15)
+    assert col(extract.tables["borger_adresse"], "gyldig_til")[1] == date(2020, 12, 31)
+    assert col(extract.tables["maalgruppe"], "start_date") == [
+        date(2019, 2, 3), date(2020, 6, 1), date(2020, 9, 15), date(2020, 8, 1), date(2019, 3, 5), date(2020, 3, 1)]
+    assert col(extract.tables["samtale"], "frist")[1] == date(2021, 4, 15)  # after the extract date: allowed
+
+
+def test_empty_end_date_and_empty_status_are_null(extract):
+    assert col(extract.tables["maalgruppe"], "end_date") == [
+        None, date(2020, 9, 14), None, date(2021, 1, 31), None, None]
+    assert col(extract.tables["samtale"], "status")[1] is None
+    assert col(extract.tables["samtale"], "afholdt_dato")[1] is None
+    assert col(extract.tables["tilbud"], "cvr_nummer") == ["12345678", None, "87654321", None]
+
+
+def test_extract_date_column(extract):
+    for name, table in extract.tables.items():
+        assert col(table, "extract_date") == [EXTRACT_DATE] * table.num_rows, name
+
+
+def test_cpr_leading_zero_is_kept(tmp_path):
+    path = tmp_path / "maalgruppe.csv"
+    lines = [
+        "CPR-nummer;Målgruppekode;Målgruppe;Startdato;Slutdato;Afslutningsårsag",
+        "0104851234;6.2;Jobparat;01-01-2020;31-01-2020;Målgruppeskift",
+        "010485-1234;6.1;Dagpengemodtager;01-02-2020;;",
+    ]
+    path.write_bytes((BOM + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    res = read_file(path, CONTRACTS["maalgruppe"], PSEUDO, EXTRACT_DATE, "maalgruppe.csv")
+    assert res.violations == []
+    keys = col(res.table, "person_key")
+    assert keys == [key("0104851234")] * 2
+    assert key("0104851234") != key("104851234")
+
+
+# ---------------------------------------------------------------- 2. privacy at the boundary
+
+def all_tables(extract, register) -> dict[str, pa.Table]:
+    return {**extract.tables, "register": register}
+
+
+def test_no_cpr_in_any_returned_value(extract, register):
+    for name, table in all_tables(extract, register).items():
+        for c in table.columns:
+            for v in c.to_pylist():
+                assert not (isinstance(v, str) and CPR_SHAPE.search(v)), (name, c)
+            # nor any digit string a CPR number would become if typed as a number
+            assert not pa.types.is_integer(c.type) or max(c.to_pylist() or [0]) < 10**8, (name, c)
+
+
+def test_no_street_in_citizen_tables(extract):
+    # The register's department names (afdelingsnavn 'Søstjernevej') are the housing
+    # organisation's, not a citizen's address, so only the extract is checked here.
+    for name, table in extract.tables.items():
+        for c in table.columns:
+            for v in c.to_pylist():
+                if isinstance(v, str):
+                    assert not any(s in v.lower() for s in STREETS), (name, c.type)
+
+
+def test_no_personal_columns(extract, register):
+    for name, table in all_tables(extract, register).items():
+        bad = [c for c in table.column_names if PERSONAL_COLUMN.search(c)]
+        assert bad == [], name
+    assert "vejnavn" not in register.column_names and "husnummer" not in register.column_names
+
+
+# ---------------------------------------------------------------- 3. faults
+
+def test_truncated_file_breaks_the_control_count(inbox):
+    edit_lines(folder_of(inbox) / "maalgruppe.csv", lambda ls: ls[:-1])
+    err = rejected(inbox, "maalgruppe")
+    assert found(err) == [(MAAL, "control-count", [])]
+    assert "5 data rows, control file says 6" in str(err)
+
+
+def test_missing_column(inbox):
+    def drop_name(ls):  # drop 'Målgruppe' (the third field) everywhere
+        return [";".join(f for i, f in enumerate(line.split(";")) if i != 2) for line in ls]
+    edit_lines(folder_of(inbox) / "maalgruppe.csv", drop_name)
+    err = rejected(inbox, "maalgruppe")
+    assert found(err) == [(MAAL, "missing-column", [1])]
+    assert "Målgruppe" in str(err.violations[0])
+
+
+def test_extra_column(inbox):
+    edit_lines(folder_of(inbox) / "samtale.csv", lambda ls: [ls[0] + ";Ekstra"] + [l + ";x" for l in ls[1:]])
+    err = rejected(inbox, "samtale")
+    assert found(err) == [(SAMTALE, "extra-column", [1])]
+
+
+@pytest.mark.parametrize("name, display, line", [
+    ("tilbud.csv", TILBUD, 4),  # ASCII header; 'Løntilskud' on line 4
+    ("samtale.csv", SAMTALE, 5),  # 'Opfølgningssamtale' on line 5
+    ("maalgruppe.csv", MAAL, 1),  # 'Målgruppekode' in the header
+])
+def test_wrong_encoding(inbox, name, display, line):
+    path = folder_of(inbox) / name
+    path.write_bytes(path.read_bytes().decode("utf-8-sig").encode("cp1252"))
+    err = rejected(inbox, name.removesuffix(".csv"))
+    assert found(err) == [(display, "encoding", [line])]
+
+
+def test_comma_separator(inbox):
+    path = folder_of(inbox) / "samtale.csv"
+    edit_lines(path, lambda ls: [l.replace(";", ",") for l in ls])
+    err = rejected(inbox, "samtale")
+    assert found(err) == [(SAMTALE, "separator", [1])]
+
+
+@pytest.mark.parametrize("name, display, line, old, bad", [
+    ("maalgruppe.csv", MAAL, 5, "230199-2346", "321385-1234"),  # day 32
+    ("maalgruppe.csv", MAAL, 5, "230199-2346", "12038-1234"),  # nine digits
+    ("borger_adresse.csv", ADRESSE, 5, "230199-2346", "231399-2346"),  # month 13, on the Hvedemarken row
+])
+def test_invalid_cpr(inbox, name, display, line, old, bad):
+    replace_in_line(folder_of(inbox) / name, line, old, bad)
+    err = rejected(inbox, name.removesuffix(".csv"))
+    assert found(err) == [(display, "cpr", [line])]
+    assert bad not in str(err)
+
+
+def test_end_before_start(inbox):
+    replace_in_line(folder_of(inbox) / "maalgruppe.csv", 5, "01-08-2020;31-01-2021", "01-08-2020;31-07-2020")
+    err = rejected(inbox, "maalgruppe")
+    assert found(err) == [(MAAL, "period", [5])]
+
+
+def test_unknown_maalgruppe_code(inbox):
+    replace_in_line(folder_of(inbox) / "maalgruppe.csv", 7, ";6.6;", ";6.99;")
+    err = rejected(inbox, "maalgruppe")
+    assert found(err) == [(MAAL, "code", [7])]
+
+
+def test_overlapping_periods(inbox):
+    # 040792-1235: 6.2 01-06-2020..14-09-2020, then 6.1 from 01-09-2020 (was 15-09-2020)
+    replace_in_line(folder_of(inbox) / "maalgruppe.csv", 4, "15-09-2020", "01-09-2020")
+    err = rejected(inbox, "maalgruppe")
+    assert found(err) == [(MAAL, "overlap", [4])]
+
+
+def test_empty_file_zero_bytes(inbox):
+    (folder_of(inbox) / "samtale.csv").write_bytes(b"")
+    err = rejected(inbox, "samtale")
+    assert found(err) == [(SAMTALE, "empty-file", [])]
+
+
+def test_empty_file_header_only(inbox):
+    edit_lines(folder_of(inbox) / "samtale.csv", lambda ls: ls[:1])
+    err = rejected(inbox, "samtale")
+    assert found(err) == [(SAMTALE, "empty-file", [])]
+
+
+@pytest.mark.parametrize("edit", [lambda l: l + ";x", lambda l: l.rsplit(";", 1)[0]], ids=["too-many", "too-few"])
+def test_wrong_field_count(inbox, edit):
+    edit_lines(folder_of(inbox) / "tilbud.csv", lambda ls: ls[:3] + [edit(ls[3])] + ls[4:])
+    err = rejected(inbox, "tilbud")
+    assert found(err) == [(TILBUD, "field-count", [4])]
+
+
+def test_date_after_the_extract(inbox):
+    replace_in_line(folder_of(inbox) / "maalgruppe.csv", 2, "03-02-2019", "31-12-2099")
+    err = rejected(inbox, "maalgruppe")
+    assert found(err) == [(MAAL, "date-range", [2])]
+
+
+def test_iso_date_in_a_ddmmyyyy_column(inbox):
+    # Slutdato (not required), so only the date rule can fire.
+    replace_in_line(folder_of(inbox) / "maalgruppe.csv", 2, "03-02-2019;;", "03-02-2019;2021-03-01;")
+    err = rejected(inbox, "maalgruppe")
+    assert found(err) == [(MAAL, "date", [2])]
+
+
+@pytest.mark.parametrize("at", [0, 5], ids=["line-start", "mid-field"])
+def test_binary_garbage(inbox, at):
+    path = folder_of(inbox) / "maalgruppe.csv"
+    lines = path.read_bytes().split(b"\r\n")
+    lines[2] = lines[2][:at] + b"\x00\xff\xfe\x81" + lines[2][at:]  # physical line 3
+    path.write_bytes(b"\r\n".join(lines))
+    err = rejected(inbox, "maalgruppe")
+    assert found(err) == [(MAAL, "encoding", [3])]
+
+
+def test_missing_control_file(inbox):
+    (folder_of(inbox) / "_kontrol.csv").unlink()
+    err = rejected(inbox)
+    assert found(err) == [(KONTROL, "control-file-missing", [])]
+
+
+def _multiline_arbejdssted(path: Path) -> None:
+    raw = path.read_bytes()
+    assert raw.count(b"Lokal Brugs A/S") == 1
+    path.write_bytes(raw.replace(b"Lokal Brugs A/S", b'"Lokal; Brugs\r\nA/S"'))  # data row 1 spans lines 2-3
+
+
+def test_quoted_field_with_separator_and_line_break_reads(inbox):
+    _multiline_arbejdssted(folder_of(inbox) / "tilbud.csv")
+    ext = read_extract(folder_of(inbox), PSEUDO, inbox)
+    tilbud = ext.tables["tilbud"]
+    assert ext.row_counts["tilbud"] == 4
+    assert col(tilbud, "tilbud_id") == ["T-1001", "T-1002", "T-1003", "T-1004"]
+    assert col(tilbud, "cvr_nummer") == ["12345678", None, "87654321", None]
+    arbejdssted = next(c for c in CONTRACTS["tilbud"].columns if c.header == "Arbejdssted")
+    if arbejdssted.kind == "drop":  # free text about a workplace: not handed over
+        assert "arbejdssted" not in tilbud.column_names
+    else:
+        assert col(tilbud, "arbejdssted") == ["Lokal; Brugs\r\nA/S", None, "Nordals Metal ApS", None]
+    assert col(tilbud, "timer_pr_uge") == [15.0, 37.0, 30.5, 2.0]
+
+
+def test_line_numbers_count_the_extra_physical_line(inbox):
+    path = folder_of(inbox) / "tilbud.csv"
+    _multiline_arbejdssted(path)
+    # data row 3 ('Løntilskud privat') is now physical line 5, not 4
+    raw = path.read_bytes()
+    path.write_bytes(raw.replace("Løntilskud privat".encode(), b"Ukendt tilbud"))
+    err = rejected(inbox, "tilbud")
+    assert found(err) == [(TILBUD, "code", [5])]
+
+
+def test_field_count_line_counts_the_extra_physical_line(inbox):
+    path = folder_of(inbox) / "tilbud.csv"
+    _multiline_arbejdssted(path)
+    raw = path.read_bytes()
+    path.write_bytes(raw.replace(b";Nordals Metal ApS\r\n", b";Nordals Metal ApS;x\r\n"))
+    err = rejected(inbox, "tilbud")
+    assert found(err) == [(TILBUD, "field-count", [5])]
+
+
+def test_row_after_a_skipped_row_keeps_its_line(inbox):
+    # A row with too many fields on line 3 must not shift the line of a later fault (line 5).
+    path = folder_of(inbox) / "tilbud.csv"
+    edit_lines(path, lambda ls: ls[:2] + [ls[2] + ";x", ls[3], ls[4].replace("Mentorstøtte", "Ukendt")])
+    err = rejected(inbox, "tilbud")
+    assert sorted(found(err), key=lambda f: f[1]) == [(TILBUD, "code", [5]), (TILBUD, "field-count", [3])]
+
+
+def test_encoding_line_across_chunk_boundary(tmp_path):
+    # The check streams 1 MiB chunks. A four-byte character split by a chunk boundary,
+    # then a bad byte and the line's end: the fault is on line 2, wherever the split falls.
+    header = BOM.encode("utf-8") + b"h\r\n"
+    emoji = "\U0001F600".encode("utf-8")
+    path = tmp_path / "f.csv"
+    for shift in range(-6, 4):
+        pad = (1 << 20) - len(header) + shift
+        path.write_bytes(header + b"a" * pad + emoji + b"\xff\r\nok\r\n")
+        assert [v.lines for v in _check_encoding(path, "utf-8-sig", "f.csv")] == [[2]], shift
+
+
+# ---------------------------------------------------------------- 4. the address register
+
+def test_register_reads(register):
+    assert register.num_rows == 5
+    assert register.column("address_key").null_count == 0
+    assert len(set(col(register, "address_key"))) == 5
+    assert col(register, "afdelingsnummer") == ["22", "22", "35", "24", "30"]
+    assert col(register, "postnummer") == ["6400"] * 5
+
+
+def test_register_key_matches_citizen_address(extract, register):
+    adresse = extract.tables["borger_adresse"]
+    hvedemarken = col(register, "address_key")[4]  # Hvedemarken;41;6400
+    assert hvedemarken == addr_key("Hvedemarken", "41", "6400")
+    assert col(adresse, "address_key")[3] == hvedemarken  # 230199-2346;Hvedemarken;41
+    assert col(adresse, "person_key")[3] == key("2301992346")
+    # Stenbjergparken 3 and Nørager 7 also match; Perlegade 50 is outside the register.
+    reg = set(col(register, "address_key"))
+    assert [k in reg for k in col(adresse, "address_key")] == [True, True, True, True, True, False]
