@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import shutil
 import sys
@@ -63,15 +64,21 @@ def run_pipeline(settings: Settings, quiet: bool = False) -> bool:
     from orchestration.progress import progress_run_config
 
     job = defs.resolve_job_def("nightly")
-    with DagsterInstance.get() as instance:
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    dbt_log = settings.logs / "dbt-last-run.log"
+    with DagsterInstance.get() as instance, open(dbt_log, "w", encoding="utf-8") as raw:
         t0 = time.perf_counter()
-        result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config=progress_run_config(quiet))
+        # dbt's own console output goes to a file; the progress logger writes to the
+        # terminal (its stream was bound before this redirect).
+        with contextlib.redirect_stdout(raw):
+            result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                            run_config=progress_run_config(quiet))
         ok = result.success and any(
             ev.asset_key == AssetKey("publication") for ev in result.get_asset_materialization_events())
         status = "published" if ok else "NOT published (the previous publication stays)"
         print(f"\nRun {result.run_id[:8]} {status} in {time.perf_counter() - t0:.1f} s; "
               f"Dagster storage in {settings.dagster_home}")
+        print(f"dbt output: {dbt_log}")
         if ok:
             print(f"Published file: {settings.published}")
         return ok
@@ -108,11 +115,12 @@ def print_maalgruppe_table(settings: Settings) -> None:
     names = sorted({r[0] for r in rows}, key=lambda n: order.get(n, 99))
     width = max(len(n) for n in names) if names else 10
     print(f"\nMålgrupper {as_of:%d.%m.%Y} (published.maalgruppe_status; 6.1 only after 26 weeks; 1–4 shown as <5)")
-    head = "".join(f"{c[:12]:>14}" for c in cols)
+    labels = afd + (["Hovedtotal"] if len(plan) == 1 else [p[:12] for p in plan])
+    head = "".join(f"{c:>14}" for c in labels)
     print(f"{'Målgruppe':<{width}}{head}")
     for n in names:
         print(f"{n:<{width}}" + "".join(f"{cell.get((n, c), ''):>14}" for c in cols))
-    print(f"(columns: afdelinger {', '.join(afd)}; helhedsplan {', '.join(plan)})")
+    print(f"(Hovedtotal = helhedsplan {', '.join(plan)}: every afdeling of the plan's boligområder)")
 
 
 def cmd_demo(args) -> int:

@@ -12,11 +12,15 @@ _EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "ASSET_MATERIALIZATION"
 
 
 class _ProgressHandler(logging.Handler):
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, stream=None):
         super().__init__()
         self.quiet = quiet
+        self.out = stream or sys.stdout
         self.started: dict[str, float] = {}
         self.counts = {"materialized": 0, "checks_passed": 0, "checks_failed": 0}
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
@@ -31,9 +35,9 @@ class _ProgressHandler(logging.Handler):
         step = event.step_key or ""
         if kind == "STEP_START":
             self.started[step] = time.perf_counter()
-            print(f"▶ {step}")
+            self._print(f"▶ {step}")
         elif kind == "STEP_SUCCESS":
-            print(f"  done {step} in {time.perf_counter() - self.started.get(step, time.perf_counter()):.1f} s")
+            self._print(f"  done {step} in {time.perf_counter() - self.started.get(step, time.perf_counter()):.1f} s")
         elif kind == "STEP_FAILURE":
             err = event.step_failure_data.error
             print(f"  FAILED {step}: {err.message.strip() if err else ''}", file=sys.stderr)
@@ -42,7 +46,7 @@ class _ProgressHandler(logging.Handler):
             rows = mat.metadata.get("dagster/row_count")
             if not self.quiet or step != "dbt_models":
                 extra = f" ({rows.value} rows)" if rows is not None else ""
-                print(f"  ✓ {mat.asset_key.to_user_string()}{extra}")
+                self._print(f"  ✓ {mat.asset_key.to_user_string()}{extra}")
         elif kind == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
             if not ev.passed:
@@ -54,7 +58,8 @@ class _ProgressHandler(logging.Handler):
            description="Concise progress for the command line.")
 def progress_logger(init_context):
     log = logging.getLogger("helhedsdata.progress")
-    log.handlers = [_ProgressHandler(init_context.logger_config["quiet"])]
+    # sys.__stdout__: the command line redirects sys.stdout (dbt's raw output) to a file.
+    log.handlers = [_ProgressHandler(init_context.logger_config["quiet"], sys.__stdout__)]
     log.setLevel(logging.DEBUG)  # Dagster logs its structured events at DEBUG
     log.propagate = False
     return log
