@@ -263,35 +263,61 @@ H_REGISTER = ["Boligområde", "Afdelingsnummer", "Afdelingsnavn", "Vejnavn", "Hu
 # Small helpers
 # ----------------------------------------------------------------------------------------------
 
+I32 = np.int32
 
-def _draw(r: np.random.Generator, probs: np.ndarray, cls: np.ndarray) -> np.ndarray:
+
+def _date(d: int) -> date:
+    return EPOCH + timedelta(days=int(d))
+
+
+def _draw(r: np.random.Generator, probs, cls: np.ndarray) -> np.ndarray:
     """One categorical draw per element of ``cls`` from the distribution ``probs[cls]``."""
     probs = np.asarray(probs, dtype=float)
     cum = np.cumsum(probs, axis=1)
     cum /= cum[:, -1:]
-    u = r.random(cls.shape)
-    out = np.zeros(cls.shape, dtype=np.int64)
+    u = r.random(cls.shape, dtype=np.float32)
+    out = np.zeros(cls.shape, dtype=np.int8)
     for c in np.unique(cls):
         m = cls == c
         out[m] = np.searchsorted(cum[c], u[m], side="right")
-    return np.minimum(out, probs.shape[1] - 1)
+    return np.minimum(out, probs.shape[1] - 1).astype(np.int8)
 
 
 def _choice(r: np.random.Generator, p, size) -> np.ndarray:
     p = np.asarray(p, dtype=float)
-    return np.minimum(np.searchsorted(np.cumsum(p) / p.sum(), r.random(size), side="right"),
-                      len(p) - 1)
+    u = r.random(size, dtype=np.float32)
+    return np.minimum(np.searchsorted(np.cumsum(p) / p.sum(), u, side="right"), len(p) - 1)
+
+
+def _rand(r: np.random.Generator, size) -> np.ndarray:
+    return r.random(size, dtype=np.float32)
+
+
+def _exp(r: np.random.Generator, size) -> np.ndarray:
+    return r.standard_exponential(size, dtype=np.float32)
+
+
+def _ints(r: np.random.Generator, lo, hi, size) -> np.ndarray:
+    return r.integers(lo, hi, size, dtype=I32)
 
 
 def _take(values, idx: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     """Strings looked up by index; ``null`` marks empty fields.  Fast for millions of rows."""
     arr = values if isinstance(values, pa.Array) else pa.array(list(values), pa.string())
-    ind = pa.array(np.asarray(idx, dtype=np.int64), mask=null)
-    return arr.take(ind)
+    idx = np.asarray(idx)
+    if null is not None:
+        idx = np.where(null, 0, idx)
+    return arr.take(pa.array(idx, mask=null))
 
 
 def _join(*parts: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
+
+
+def _ids(prefix: str, count: int, width: int) -> pa.Array:
+    nums = pc.utf8_lpad(pa.array(np.arange(1, count + 1, dtype=np.int64)).cast(pa.string()),
+                        width=max(width, len(str(count))), padding="0")
+    return _join(pa.array([prefix], pa.string()).take(pa.array(np.zeros(count, np.int32))), nums)
 
 
 def _ymd(days: np.ndarray):
@@ -304,24 +330,23 @@ def _ymd(days: np.ndarray):
 
 def _age(birth: np.ndarray, on: date) -> np.ndarray:
     y, m, d = _ymd(birth)
-    return on.year - y - ((on.month < m) | ((on.month == m) & (on.day < d)))
+    return (on.year - y - ((on.month < m) | ((on.month == m) & (on.day < d)))).astype(I32)
 
 
 class _Dates:
     """Pre-formatted date strings for every day in the range; a row is formatted by lookup."""
 
     def __init__(self, lo: int, hi: int):
-        self.lo = lo
-        days = pa.array(np.arange(lo, hi + 1, dtype=np.int32)).cast(pa.date32())
+        self.lo, self.hi = lo, hi
+        days = pa.array(np.arange(lo, hi + 1, dtype=I32)).cast(pa.date32())
         self.dmy = pc.strftime(days, format="%d-%m-%Y")
         self.iso = pc.strftime(days, format="%Y-%m-%d")
-        self.hi = hi
 
     def fmt(self, days: np.ndarray, iso: bool = False) -> pa.Array:
-        days = np.asarray(days, dtype=np.int64)
+        days = np.asarray(days)
         null = days >= OPEN
         idx = np.where(null, 0, days - self.lo)
-        if ((idx < 0) | (idx > self.hi - self.lo)).any():
+        if len(idx) and (idx.min() < 0 or idx.max() > self.hi - self.lo):
             raise ValueError("date outside the generated range")
         return _take(self.iso if iso else self.dmy, idx, null)
 
@@ -346,16 +371,18 @@ def _write_csv(path: Path, header: list[str], cols: list[pa.Array], encoding: st
     opts = pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none",
                               eol="\r\n", batch_size=1 << 16)
     head = ";".join(header) + "\r\n"
-    if encoding == "utf-8":
-        with open(path, "wb") as f:
+    with open(path, "wb") as f:
+        if encoding == "utf-8":
             f.write(b"\xef\xbb\xbf" + head.encode("utf-8"))
             if table.num_rows:
                 pacsv.write_csv(table, f, opts)
-    else:
-        buf = io.BytesIO()
-        if table.num_rows:
-            pacsv.write_csv(table, buf, opts)
-        path.write_bytes(head.encode(encoding) + buf.getvalue().decode("utf-8").encode(encoding))
+        else:  # pyarrow writes UTF-8 only: transcode slice by slice to keep memory flat
+            f.write(head.encode(encoding))
+            step = 1 << 18
+            for lo in range(0, table.num_rows, step):
+                buf = io.BytesIO()
+                pacsv.write_csv(table.slice(lo, step), buf, opts)
+                f.write(buf.getvalue().decode("utf-8").encode(encoding))
     return table.num_rows
 
 
@@ -378,356 +405,380 @@ def generate_inbox(out: Path, persons: int = 20_000, seed: int = 1,
     n = int(persons)
     if n < 100:
         raise ValueError("persons must be at least 100")
-    rng = np.random.default_rng(seed)
-    # Independent streams per part, so a change in one part does not reshuffle the others.
-    r_pers, r_adr, r_mg, r_chain, r_til, r_sam, r_rost, r_lbf, r_fmt = rng.spawn(9)
-
     E = _day(extract_date)
     A = _day(extract_date.replace(day=1)) - 1  # anchor: month end before the extract (004: 28-02)
-    T0 = _day(date(2012, 1, 1))  # start of recorded målgruppe history (Opera era)
-    MOM0 = _day(date(2016, 1, 1))  # Momentum conversion for most persons
-    if A < _day(date(2017, 1, 1)):
-        raise ValueError("extract_date must be 2017-02-01 or later")
+    if extract_date < date(2020, 1, 1):  # Opera (the legacy system) ran until 2019-12-31
+        raise ValueError("extract_date must be 2020-01-01 or later")
+    rng = np.random.default_rng(seed)
+    # Independent streams per part, so a change in one part does not reshuffle the others.
+    r_pers, r_adr, r_mg, r_til, r_sam, r_rost, r_lbf, r_fmt = rng.spawn(8)
     dates = _Dates(_day(date(1990, 1, 1)), E + 61)
+    ctx = dict(n=n, E=E, A=A, dates=dates, r_fmt=r_fmt)
 
-    # ---- persons ------------------------------------------------------------------------------
+    P = _persons(r_pers, n, E, A)
+    ctx["cpr_tab"] = P["cpr_tab"]
+    AD = _address_history(r_adr, n, E, A, P)
+    MG = _maalgruppe(r_mg, n, A, P, AD)
+    files: dict[str, int] = {}
+    mdir = f"momentum/{extract_date:%Y%m%d}"
+    odir = "opera/20191231"
+    in_opera = np.zeros(n, bool)
+
+    files[f"{mdir}/maalgruppe.csv"], files[f"{odir}/MATCHPERIODER.csv"] = _write_maalgruppe(
+        out / mdir, out / odir, MG, in_opera, ctx)
+    TI = _tilbud(r_til, E, MG, P["afd_person"])
+    files[f"{mdir}/tilbud.csv"], files[f"{odir}/AKTIVERING.csv"] = _write_tilbud(
+        out / mdir, out / odir, TI, MG, in_opera, ctx)
+    del TI
+    SA = _samtaler(r_sam, E, MG)
+    files[f"{mdir}/samtale.csv"] = _write_samtale(out / mdir, SA, MG, ctx)
+    del SA
+    files[f"{mdir}/borger_adresse.csv"], files[f"{odir}/ADRESSER.csv"] = _write_addresses(
+        out / mdir, out / odir, r_adr, AD, MG, in_opera, ctx)
+
+    # Control files, in the order of sources.md.
+    mfiles = ["borger_adresse.csv", "maalgruppe.csv", "tilbud.csv", "samtale.csv"]
+    files[f"{mdir}/_kontrol.csv"] = _write_text(
+        out / mdir / "_kontrol.csv", ["Fil", "Antal rækker"],
+        [[f, str(files[f"{mdir}/{f}"])] for f in mfiles])
+    ofiles = ["MATCHPERIODER.csv", "AKTIVERING.csv", "ADRESSER.csv"]
+    (out / odir / "_KONTROL.csv").write_bytes(("FIL;ANTAL\r\n" + "".join(
+        f"{f};{files[f'{odir}/{f}']}\r\n" for f in ofiles)).encode("cp1252"))
+    files[f"{odir}/_KONTROL.csv"] = len(ofiles)
+
+    files["omraader/adresser.csv"] = _write_register(out)
+    files.update(_write_lbf(out, r_lbf))
+    files.update(_write_rosters(out, r_rost, P=P, AD=AD, MG=MG, **ctx))
+    order = sorted(files)
+    return {"out": str(out), "persons": n, "seed": seed, "extract_date": extract_date.isoformat(),
+            "files": {f: files[f] for f in order}}
+
+
+# ----------------------------------------------------------------------------------------------
+# Persons and addresses
+# ----------------------------------------------------------------------------------------------
+
+
+def _persons(r, n, E, A) -> dict:
     lo_b = E - int(66.95 * 365.25)  # ages 16-66 at the extract
     hi_b = E - int(16.05 * 365.25)
-    birth = r_pers.integers(lo_b, hi_b + 1, n)
+    birth = _ints(r, lo_b, hi_b + 1, n)
     byear = _ymd(birth)[0]
     # CPR serial: 7th digit 0-3 for births in the 1900s, 4-9 for 2000-2036 (the century rule).
-    first_digit = np.where(byear >= 2000, r_pers.integers(4, 10, n), r_pers.integers(0, 4, n))
-    serial = first_digit * 1000 + r_pers.integers(0, 1000, n)
+    y2k = byear >= 2000
+    serial = np.where(y2k, _ints(r, 4, 10, n), _ints(r, 0, 4, n)) * 1000 + _ints(r, 0, 1000, n)
     while True:  # redraw the (rare) duplicate CPRs until all are unique
         key = birth.astype(np.int64) * 10000 + serial
         _, first_idx = np.unique(key, return_index=True)
         dup = np.ones(n, bool)
         dup[first_idx] = False
-        if not dup.any():
-            break
         k = int(dup.sum())
-        fd = np.where(byear[dup] >= 2000, r_pers.integers(4, 10, k), r_pers.integers(0, 4, k))
-        serial[dup] = fd * 1000 + r_pers.integers(0, 1000, k)
-    ddmmyy = pc.strftime(pa.array(birth.astype(np.int32)).cast(pa.date32()), format="%d%m%y")
+        if not k:
+            break
+        serial[dup] = (np.where(y2k[dup], _ints(r, 4, 10, k), _ints(r, 0, 4, k)) * 1000
+                       + _ints(r, 0, 1000, k))
+    ddmmyy = pc.strftime(pa.array(birth).cast(pa.date32()), format="%d%m%y")
     ser = pc.utf8_lpad(pa.array(serial).cast(pa.string()), width=4, padding="0")
-    cpr_h = pc.binary_join_element_wise(ddmmyy, ser, "-")
-    cpr_n = _join(ddmmyy, ser)
-    cpr_tab = pa.concat_arrays([cpr_h, cpr_n])  # index p (with hyphen) or n + p (without)
-
-    def cpr_rows(person: np.ndarray, r: np.random.Generator, p_nohyphen: float) -> pa.Array:
-        return _take(cpr_tab, person + n * (r.random(len(person)) < p_nohyphen))
-
+    # Index p: with hyphen; n + p: without.
+    cpr_tab = pa.concat_arrays([pc.binary_join_element_wise(ddmmyy, ser, "-"), _join(ddmmyy, ser)])
     age_a = _age(birth, _date(A))
-    young = age_a < 30
-    adult = age_a >= 18
-    afd_person = r_pers.random(n) < 0.13  # has an affinity to the afdelinger
-    home = _choice(r_pers, AFD_HOME_P, n)
+    return dict(
+        birth=birth, cpr_tab=cpr_tab, age_a=age_a, young=age_a < 30, adult=age_a >= 18,
+        afd_person=_rand(r, n) < 0.13,  # has an affinity to the afdelinger
+        home=_choice(r, AFD_HOME_P, n).astype(np.int8))
 
-    # ---- addresses ----------------------------------------------------------------------------
+
+def _address_history(r, n, E, A, P) -> dict:
+    """Contiguous address periods from a first address (>= 1990) to the extract; some persons
+    move out of the kommune.  Location 0-4 = afdeling (index in AFDELINGER), 5 = another street
+    in 540, 6 = outside 540, 7 = an afdeling street but a house number the register lacks."""
+    birth, afd_person, home = P["birth"], P["afd_person"], P["home"]
+    MOM0 = _day(date(2016, 1, 1))
     KA = 8
-    nmoves = np.minimum(r_adr.poisson(np.where(afd_person, 2.0, 1.2)), KA - 2)
+    nmoves = np.minimum(r.poisson(np.where(afd_person, 2.0, 1.2)), KA - 2)
     lo_a = np.maximum(_day(date(1990, 1, 1)), birth)
-    first = lo_a + (r_adr.random(n) * (MOM0 - lo_a)).astype(np.int64)
-    md = first[:, None] + 1 + (r_adr.random((n, KA - 1)) * (E - first)[:, None]).astype(np.int64)
+    first = (lo_a + _rand(r, n) * (MOM0 - lo_a)).astype(I32)
+    md = (first[:, None] + 1 + _rand(r, (n, KA - 1)) * (E - first)[:, None]).astype(I32)
+    md = np.minimum(md, E)
     md[np.arange(KA - 1)[None, :] >= nmoves[:, None]] = BIG
     md.sort(axis=1)
-    same = np.zeros_like(md, bool)
-    same[:, 1:] = md[:, 1:] == md[:, :-1]
-    md[same] = BIG  # two moves on one day -> one move
+    md[:, 1:][md[:, 1:] == md[:, :-1]] = BIG  # two moves on one day -> one move
     md.sort(axis=1)
     S = np.concatenate([first[:, None], md], axis=1)
-    # A few persons move out of the kommune; their last address is elsewhere.
-    mover = (r_adr.random(n) < 0.015) & (age_a >= 20)
-    X = r_adr.integers(_day(date(2016, 6, 1)), A - 30, n)
+    del md
+    mover = (_rand(r, n) < 0.015) & (P["age_a"] >= 20)
+    X = _ints(r, _day(date(2016, 6, 1)), A - 30, n)
     S[mover[:, None] & (S >= X[:, None])] = BIG
     nvalid = (S < BIG).sum(axis=1)
     S[mover, nvalid[mover]] = X[mover]
     nvalid = (S < BIG).sum(axis=1)
-    valid_a = S < BIG
-    nxt = np.full_like(S, BIG)
-    nxt[:, :-1] = S[:, 1:]
-    End = np.where(nxt < BIG, nxt - 1, OPEN)
-    col = np.arange(KA)[None, :]
-    is_last = col == (nvalid - 1)[:, None]
-    # location: 0-4 afdeling (index in AFDELINGER), 5 other street in 540, 6 outside 540,
-    # 7 afdeling street with a house number that is not in the register.
-    u = r_adr.random((n, KA))
-    p_home = np.where(is_last, 0.55, 0.50)
-    p_oth = np.where(is_last, 0.05, 0.10)
-    other_afd = (home[:, None] + r_adr.integers(1, 5, (n, KA))) % 5
-    loc = np.where(u < p_home, home[:, None], np.where(u < p_home + p_oth, other_afd, 5))
-    loc = np.where(afd_person[:, None], loc, 5)
-    loc[(~afd_person[:, None]) & (r_adr.random((n, KA)) < 0.004)] = 7
+    End = np.full_like(S, OPEN)
+    End[:, :-1] = np.where(S[:, 1:] < BIG, S[:, 1:] - 1, OPEN)
+    is_last = np.arange(KA)[None, :] == (nvalid - 1)[:, None]
+    u = _rand(r, (n, KA))
+    p_home = np.where(is_last, np.float32(0.55), np.float32(0.50))
+    p_oth = np.where(is_last, np.float32(0.05), np.float32(0.10))
+    other_afd = ((home[:, None] + _ints(r, 1, 5, (n, KA))) % 5).astype(np.int8)
+    loc = np.where(u < p_home, home[:, None], np.where(u < p_home + p_oth, other_afd, np.int8(5)))
+    loc = np.where(afd_person[:, None], loc, np.int8(5)).astype(np.int8)
+    del u, p_home, p_oth, other_afd
+    loc[(~afd_person[:, None]) & (_rand(r, (n, KA)) < 0.004)] = 7
     loc[mover[:, None] & is_last] = 6
-    cover = valid_a & (S <= A) & (End >= A)
+    cover = (S <= A) & (End >= A)
     res_loc = loc[np.arange(n), cover.argmax(axis=1)]
-    res_afd = res_loc <= 4  # lives in an afdeling at the anchor
+    ap, slot = np.nonzero(S < BIG)  # rows in person order, chronological
+    return dict(ap=ap.astype(I32), loc=loc[ap, slot], start=S[ap, slot], end=End[ap, slot],
+                mover=mover, X=X, res_afd=res_loc <= 4)
 
-    ap, aslot = np.nonzero(valid_a)  # rows in person order, chronological
-    a_loc = loc[ap, aslot]
-    a_start = S[ap, aslot]
-    a_end = End[ap, aslot]
-    na = len(ap)
-    files_adr = _addresses(r_adr, ap, a_loc, a_start, a_end, na)
 
-    # ---- målgruppe: state at the anchor, then history backwards ---------------------------------
-    cls = np.where(res_afd, 0, 2) + np.where(young, 0, 1)
+# ----------------------------------------------------------------------------------------------
+# Målgruppe periods
+# ----------------------------------------------------------------------------------------------
+
+
+def _maalgruppe(r, n, A, P, AD) -> dict:
+    """State at the anchor first (calibrated per residence and age), then the history backwards
+    as gap, episode, gap, episode ...; an episode is a chain of contiguous periods."""
+    T0 = _day(date(2012, 1, 1))  # start of recorded målgruppe history (Opera era)
+    birth, young, adult = P["birth"], P["young"], P["adult"]
+    mover, X, res_afd, afd_person = AD["mover"], AD["X"], AD["res_afd"], P["afd_person"]
+    cls = (np.where(res_afd, 0, 2) + np.where(young, 0, 1)).astype(np.int8)
     ptab = np.array([P_RES_YOUNG, P_RES_OLD, P_OTH_YOUNG, P_OTH_OLD])
     ptab_none = np.concatenate([ptab, 1 - ptab.sum(axis=1, keepdims=True)], axis=1)
-    s0 = _draw(r_mg, ptab_none, cls)
+    s0 = _draw(r, ptab_none, cls)
     s0[~adult | mover] = NONE
     # Movers: most were in a målgruppe until they moved, which ends it with Fraflytning.
-    mover_ep = mover & (r_mg.random(n) < 0.6) & (age_a >= 21)
-    mover_grp = _draw(r_mg, ptab, cls)
+    mover_ep = mover & (_rand(r, n) < 0.6) & (P["age_a"] >= 21)
     has_cur = (s0 != NONE) | mover_ep
-    cur = np.where(mover_ep, mover_grp, s0)
-    H = np.where(mover, X - 1, A)
-    floor = np.maximum(T0, birth + 6575)  # no målgruppe before age 18
-    base = np.where(s0 != NONE, s0, _draw(r_mg, ptab, cls))
-    never = ~has_cur & (r_mg.random(n) < np.where(afd_person, 0.10, 0.30))
-    gap_mean = np.where(afd_person, 300.0, np.array([400.0, 900.0, 2000.0])[_choice(r_mg, [.3, .4, .3], n)])
+    cur = np.where(mover_ep, _draw(r, ptab, cls), s0)
+    H = np.where(mover, X - 1, A).astype(I32)
+    floor = np.maximum(T0, birth + 6575).astype(I32)  # no målgruppe before age 18
+    base = np.where(s0 != NONE, s0, _draw(r, ptab, cls))
+    never = ~has_cur & (_rand(r, n) < np.where(afd_person, 0.10, 0.30))
+    gap_mean = np.where(afd_person, 300.0,
+                        np.array([400.0, 900.0, 2000.0])[_choice(r, [.3, .4, .3], n)])
+    gap_mean = gap_mean.astype(np.float32)
 
     K = 6
-    grp = np.where(r_mg.random((n, K)) < 0.55, base[:, None],
-                   _draw(r_mg, ptab, np.repeat(cls[:, None], K, axis=1)))
+    grp = np.where(_rand(r, (n, K)) < 0.55, base[:, None],
+                   _draw(r, ptab, np.repeat(cls[:, None], K, axis=1))).astype(np.int8)
     grp[:, 0] = np.where(has_cur, cur, grp[:, 0])
-    dur = 14 + (r_mg.exponential(1.0, (n, K)) * (MEAN_DUR[grp] - 14)).astype(np.int64)
-    gap = 14 + (r_mg.exponential(1.0, (n, K)) * (gap_mean[:, None] - 14)).astype(np.int64)
-    gap[:, 0] = np.where(has_cur, 0, 1 + (r_mg.exponential(1.0, n) * gap_mean).astype(np.int64))
-    ep_end = H[:, None] - np.cumsum(gap, axis=1) - (np.cumsum(dur, axis=1) - dur)
+    dur = (14 + _exp(r, (n, K)) * (MEAN_DUR.astype(np.float32)[grp] - 14)).astype(I32)
+    gap = (14 + _exp(r, (n, K)) * (gap_mean[:, None] - 14)).astype(I32)
+    gap[:, 0] = np.where(has_cur, 0, 1 + (_exp(r, n) * gap_mean).astype(I32))
+    ep_end = (H[:, None] - np.cumsum(gap, axis=1, dtype=I32)
+              - (np.cumsum(dur, axis=1, dtype=I32) - dur))
+    del gap
     ep_start = np.maximum(ep_end - dur + 1, floor[:, None])
+    del dur
     ep_valid = (ep_end >= floor[:, None]) & ~never[:, None]
     # Uddannelseshjælp (6.4/6.5) is for the under-30s: fix past episodes by age at their start.
     past = np.ones((n, K), bool)
     past[:, 0] = ~has_cur
-    age_st = (ep_start - birth[:, None]) / 365.25
-    old_ud = past & np.isin(grp, [G64, G65]) & (age_st >= 30)
-    grp[old_ud] -= 2
-    young_kh = past & np.isin(grp, [G62, G63]) & (age_st < 30) & (r_mg.random((n, K)) < 0.6)
-    grp[young_kh] += 2
-    ep_reason = _draw(r_mg, REASON_P, grp)
-    ep_open = np.zeros((n, K), bool)
-    ep_open[:, 0] = has_cur & ~mover
+    old = (ep_start - birth[:, None]) >= 30 * 365.25
+    grp[past & ((grp == G64) | (grp == G65)) & old] -= 2
+    grp[past & ((grp == G62) | (grp == G63)) & ~old & (_rand(r, (n, K)) < 0.6)] += 2
+    del past, old
+    ep_reason = _draw(r, REASON_P, grp)
     ep_reason[:, 0] = np.where(mover_ep, R_FRAFL, ep_reason[:, 0])
+    last_ep = dict(start=ep_start[:, 0], end=ep_end[:, 0], grp=grp[:, 0], reason=ep_reason[:, 0],
+                   closed=ep_valid[:, 0] & ~(has_cur & ~mover))
 
     ep_p, ep_j = np.nonzero(ep_valid)
-    e_grp = grp[ep_p, ep_j]
-    e_start = ep_start[ep_p, ep_j]
-    e_end = ep_end[ep_p, ep_j]
-    e_reason = ep_reason[ep_p, ep_j]
-    e_open = ep_open[ep_p, ep_j]
-    last_ep = (ep_start[:, 0], ep_end[:, 0], grp[:, 0], ep_reason[:, 0],
-               ep_valid[:, 0] & ~ep_open[:, 0])
-    del grp, dur, gap, ep_end, ep_start, ep_valid, past, age_st, ep_reason, ep_open
+    e_grp, e_start, e_end, e_reason = (a[ep_p, ep_j] for a in (grp, ep_start, ep_end, ep_reason))
+    e_open = (ep_j == 0) & has_cur[ep_p] & ~mover[ep_p]
+    del grp, ep_start, ep_end, ep_reason, ep_valid, ep_j
 
     # Split episodes into contiguous periods: a Målgruppeskift chain, or two 6.1 periods.
     ne = len(ep_p)
     elen = e_end - e_start + 1
-    pred1 = PRED[e_grp, r_chain.integers(0, 2, ne)]
-    pred2 = PRED[np.maximum(pred1, 0), r_chain.integers(0, 2, ne)]
-    uu = r_chain.random(ne)
+    pred1 = PRED[e_grp, _ints(r, 0, 2, ne)].astype(np.int8)
+    pred2 = PRED[np.maximum(pred1, 0), _ints(r, 0, 2, ne)].astype(np.int8)
+    uu = _rand(r, ne)
     m = np.where(e_grp == G61, 1 + (uu < 0.20),
-                 1 + ((uu < 0.22) & (pred1 >= 0)) + ((uu < 0.04) & (pred1 >= 0) & (pred2 >= 0)
-                                                     & (pred1 != G61)))
+                 1 + ((uu < 0.22) & (pred1 >= 0))
+                 + ((uu < 0.04) & (pred1 >= 0) & (pred2 >= 0) & (pred1 != G61))).astype(I32)
     m = np.minimum(m, np.maximum(1, elen // 45))
-    f1 = np.where(m == 3, r_chain.uniform(.15, .45, ne), r_chain.uniform(.15, .85, ne))
-    f2 = r_chain.uniform(.55, .85, ne)
-    c1 = e_start + np.rint(f1 * elen).astype(np.int64)
-    c2 = e_start + np.rint(f2 * elen).astype(np.int64)
-    Bnd = np.stack([e_start, np.where(m == 1, e_end + 1, c1), np.where(m == 2, e_end + 1, c2),
+    f1 = np.where(m == 3, r.uniform(.15, .45, ne), r.uniform(.15, .85, ne))
+    f2 = r.uniform(.55, .85, ne)
+    c1 = e_start + np.rint(f1 * elen).astype(I32)
+    c2 = e_start + np.rint(f2 * elen).astype(I32)
+    del f1, f2, uu
+    bnd = np.stack([e_start, np.where(m == 1, e_end + 1, c1), np.where(m == 2, e_end + 1, c2),
                     e_end + 1], axis=1)
-    Grp = np.stack([np.where(m == 1, e_grp, np.where(m == 2, pred1, pred2)),
-                    np.where(m == 2, e_grp, pred1), e_grp], axis=1)
-    per = np.repeat(np.arange(ne), m)
-    k = np.arange(len(per)) - np.repeat(np.cumsum(m) - m, m)
-    p_person = ep_p[per]
-    p_start = Bnd[per, k]
-    p_end = Bnd[per, k + 1] - 1
-    p_grp = Grp[per, k]  # Grp is chronological from column 0 for every m
-    p_next = Grp[per, np.minimum(k + 1, 2)]
+    grps = np.stack([np.where(m == 1, e_grp, np.where(m == 2, pred1, pred2)),
+                     np.where(m == 2, e_grp, pred1), e_grp], axis=1)  # chronological
+    per = np.repeat(np.arange(ne, dtype=I32), m)
+    k = np.arange(len(per), dtype=I32) - np.repeat(np.cumsum(m, dtype=I32) - m, m)
     last = k == m[per] - 1
-    p_reason = np.where(last, e_reason[per], np.where(p_next == p_grp, R_ANDET, R_SHIFT))
-    p_open = last & e_open[per]
-    p_end = np.where(p_open, OPEN, p_end)
-    order = np.lexsort((p_start, p_person))
-    p_person, p_start, p_end, p_grp, p_reason, p_open = (
-        a[order] for a in (p_person, p_start, p_end, p_grp, p_reason, p_open))
-    del per, k, Bnd, Grp, order
+    p_grp = grps[per, k]
+    p_next = grps[per, np.minimum(k + 1, 2)]
+    p = dict(
+        person=ep_p[per].astype(I32), grp=p_grp, start=bnd[per, k],
+        end=np.where(last & e_open[per], OPEN, bnd[per, k + 1] - 1).astype(I32),
+        reason=np.where(last, e_reason[per],
+                        np.where(p_next == p_grp, R_ANDET, R_SHIFT)).astype(np.int8),
+        open=last & e_open[per])
+    order = np.lexsort((p["start"], p["person"]))
+    p = {key: v[order] for key, v in p.items()}
 
-    # Source views.  M = first day in Momentum; Opera is frozen at F = M - 1.
-    overlap = r_mg.random(n) < 0.15
-    M = np.where(overlap, r_mg.integers(_day(date(2019, 1, 1)), _day(date(2019, 12, 31)) + 1, n),
-                 MOM0)
-    F = M - 1
+    # Source views: Momentum from M (2016-01-01 for most, a day in 2019 for late-converted
+    # persons); Opera up to F = M - 1.
+    overlap = _rand(r, n) < 0.15
+    M = np.where(overlap, _ints(r, _day(date(2019, 1, 1)), _day(date(2019, 12, 31)) + 1, n),
+                 _day(date(2016, 1, 1))).astype(I32)
+    return dict(p=p, s0=s0, last_ep=last_ep, overlap=overlap, M=M, F=M - 1)
 
-    mom = p_end >= M[p_person]
-    mg = dict(person=p_person[mom], grp=p_grp[mom],
-              start=np.maximum(p_start[mom], M[p_person[mom]]), end=p_end[mom],
-              reason=np.where(p_open[mom], -1, p_reason[mom]))
 
-    op = p_start <= F[p_person]
-    o_person, o_end, o_reason = p_person[op], p_end[op], p_reason[op]
-    o_F, o_ov = F[o_person], overlap[o_person]
-    inside = o_end <= o_F
-    omatch = dict(person=o_person, grp=p_grp[op], start=p_start[op],
-                  end=np.where(inside, o_end, np.where(o_ov, OPEN, o_F)),
-                  afgang=np.where(inside, o_reason, np.where(o_ov, -1, R_ANDET)))
+def _opera_end(end, F, overlap):
+    """Opera's end of a period seen from its freeze day F.  Late-converted persons (overlap) were
+    frozen but left open, so Opera still claims those days; the others were closed on F."""
+    inside = end <= F
+    return inside, np.where(inside, end, np.where(overlap, OPEN, F))
 
-    # ---- tilbud -------------------------------------------------------------------------------
-    per_eff_end = np.where(p_open, E, p_end)
-    plen = per_eff_end - p_start + 1
+
+def _write_maalgruppe(mdir, odir, MG, in_opera, ctx):
+    p, M, F, overlap, dates = MG["p"], MG["M"], MG["F"], MG["overlap"], ctx["dates"]
+    mom = p["end"] >= M[p["person"]]
+    pp = p["person"][mom]
+    reason = np.where(p["open"][mom], -1, p["reason"][mom])
+    n_m = _write_csv(mdir / "maalgruppe.csv", H_MG, [
+        _cpr_rows(ctx, pp), _take(GROUPS, p["grp"][mom]), _take(GROUP_NAMES, p["grp"][mom]),
+        dates.fmt(np.maximum(p["start"][mom], M[pp])), dates.fmt(p["end"][mom]),
+        _take(REASONS, reason, reason < 0)])
+    op = p["start"] <= F[p["person"]]
+    op_p = p["person"][op]
+    in_opera[op_p] = True
+    inside, o_end = _opera_end(p["end"][op], F[op_p], overlap[op_p])
+    afg = np.where(inside, p["reason"][op], np.where(overlap[op_p], -1, R_ANDET))
+    n_o = _write_csv(odir / "MATCHPERIODER.csv", H_O_MATCH, [
+        _take(ctx["cpr_tab"], op_p + ctx["n"]), _take(OPERA_GROUP, p["grp"][op]),
+        dates.fmt(p["start"][op], iso=True), dates.fmt(o_end, iso=True),
+        _take(AFGANG, afg, afg < 0)], encoding="cp1252")
+    return n_m, n_o
+
+
+def _cpr_rows(ctx, person: np.ndarray, p_nohyphen: float = 0.07) -> pa.Array:
+    """Momentum writes the hyphen in most rows; some rows of the same person lack it."""
+    nohyph = _rand(ctx["r_fmt"], len(person)) < p_nohyphen
+    return _take(ctx["cpr_tab"], person + ctx["n"] * nohyph)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tilbud and samtaler
+# ----------------------------------------------------------------------------------------------
+
+
+def _tilbud(r, E, MG, afd_person) -> dict:
+    p = MG["p"]
+    eff_end = np.where(p["open"], E, p["end"])
+    plen = eff_end - p["start"] + 1
     # Residents of the afdelinger are activated less often (004: 20 % there against 33 %).
-    rate = TILBUD_RATE[p_grp] * np.where(afd_person[p_person], 0.65, 1.0)
-    nt = np.minimum(r_til.poisson(plen * rate), 12)
-    tp = np.repeat(np.arange(len(p_person)), nt)
-    t_type = _draw(r_til, TILBUD_MIX, p_grp[tp])
-    t_start = p_start[tp] + (r_til.random(len(tp)) * plen[tp]).astype(np.int64)
-    t_dur = np.minimum(TILBUD_MIN[t_type] + (r_til.exponential(1.0, len(tp)) * TILBUD_EXP[t_type])
-                       .astype(np.int64), TILBUD_MAX[t_type])
-    nominal = t_start + t_dur - 1
-    t_end = np.where(nominal <= per_eff_end[tp], nominal, np.where(p_open[tp], OPEN, p_end[tp]))
+    rate = TILBUD_RATE[p["grp"]] * np.where(afd_person[p["person"]], 0.65, 1.0)
+    nt = np.minimum(r.poisson(plen * rate), 12)
+    tp = np.repeat(np.arange(len(plen), dtype=I32), nt)
+    typ = _draw(r, TILBUD_MIX, p["grp"][tp])
+    start = p["start"][tp] + (_rand(r, len(tp)) * plen[tp]).astype(I32)
+    dur = np.minimum(TILBUD_MIN[typ] + (_exp(r, len(tp)) * TILBUD_EXP[typ]).astype(I32),
+                     TILBUD_MAX[typ])
+    nominal = start + dur - 1
+    end = np.where(nominal <= eff_end[tp], nominal,
+                   np.where(p["open"][tp], OPEN, p["end"][tp])).astype(I32)
     # Mentorstøtte mostly alongside an activation offer, starting the same week.
-    ment = r_til.random(len(tp)) < 0.25
-    mp = tp[ment]
-    m_start = np.minimum(t_start[ment] + r_til.integers(0, 8, len(mp)),
-                         np.where(t_end[ment] >= OPEN, E, t_end[ment]))
-    tp = np.concatenate([tp, mp])
-    t_type = np.concatenate([t_type, np.full(len(mp), T_MENTOR)])
-    t_start = np.concatenate([t_start, m_start])
-    t_end = np.concatenate([t_end, t_end[ment]])
+    ment = _rand(r, len(tp)) < 0.25
+    m_start = np.minimum(start[ment] + _ints(r, 0, 8, int(ment.sum())),
+                         np.where(end[ment] >= OPEN, E, end[ment]))
+    tp = np.concatenate([tp, tp[ment]])
+    typ = np.concatenate([typ, np.full(int(ment.sum()), T_MENTOR, np.int8)])
+    start = np.concatenate([start, m_start])
+    end = np.concatenate([end, end[ment]])
     nt_all = len(tp)
-    hours = np.empty(nt_all, np.int64)
+    hours = np.empty(nt_all, np.int16)
     for ty, opts in enumerate(TILBUD_HOURS):
-        sel = t_type == ty
-        hours[sel] = np.asarray(opts)[r_til.integers(0, len(opts), int(sel.sum()))]
+        sel = typ == ty
+        hours[sel] = np.asarray(opts)[_ints(r, 0, len(opts), int(sel.sum()))]
     # Workplace: private firms for praktik/løntilskud privat, public ones for offentlig/nytte.
-    comp_all = COMPANIES_PRIVATE + COMPANIES_PUBLIC
     npriv = len(COMPANIES_PRIVATE)
-    public = (t_type == T_LTO) | (t_type == T_NYT) | ((t_type == T_VP) & (r_til.random(nt_all) < .2))
-    comp = np.where(public, npriv + r_til.integers(0, len(COMPANIES_PUBLIC), nt_all),
-                    r_til.integers(0, npriv, nt_all))
-    no_comp = (t_type >= T_VO) | (r_til.random(nt_all) < 0.06)
-    t_person = p_person[tp]
-    order = np.lexsort((t_type, t_start, t_person))
-    t_person, t_type, t_start, t_end, hours, comp, no_comp = (
-        a[order] for a in (t_person, t_type, t_start, t_end, hours, comp, no_comp))
-    cvrs = r_til.integers(10_000_000, 100_000_000, len(comp_all))
+    public = (typ == T_LTO) | (typ == T_NYT) | ((typ == T_VP) & (_rand(r, nt_all) < .2))
+    comp = np.where(public, npriv + _ints(r, 0, len(COMPANIES_PUBLIC), nt_all),
+                    _ints(r, 0, npriv, nt_all))
+    comp = np.where((typ >= T_VO) | (_rand(r, nt_all) < 0.06), -1, comp).astype(np.int8)
+    person = p["person"][tp]
+    order = np.lexsort((typ, start, person))
+    t = dict(person=person, type=typ, start=start, end=end, hours=hours, comp=comp)
+    t = {k: v[order] for k, v in t.items()}
+    t["cvrs"] = r.integers(10_000_000, 100_000_000, npriv + len(COMPANIES_PUBLIC))
+    t["hvar"] = (_rand(r, nt_all) < 0.15).astype(np.int16)  # "15,0" instead of "15"
+    return t
 
-    # ---- samtaler -----------------------------------------------------------------------------
-    past_end = np.where(p_open, E, p_end)
-    room = past_end - p_start - SAMTALE_FIRST[p_grp]
-    nreg = np.where(room >= 0, room // SAMTALE_IV[p_grp] + 1, 0)
-    nreg = np.minimum(nreg, 80)
-    sp = np.repeat(np.arange(len(p_person)), nreg)
-    sk = np.arange(len(sp)) - np.repeat(np.cumsum(nreg) - nreg, nreg)
-    s_frist = (p_start[sp] + SAMTALE_FIRST[p_grp[sp]] + sk * SAMTALE_IV[p_grp[sp]]
-               + r_sam.integers(-7, 8, len(sp)))
-    s_frist = np.clip(s_frist, p_start[sp], past_end[sp])
-    fut = np.nonzero(p_open)[0]  # one booked meeting ahead for everyone in an open period
-    sp = np.concatenate([sp, fut])
-    s_frist = np.concatenate([s_frist, E + 1 + r_sam.integers(0, 60, len(fut))])
-    ns = len(sp)
-    s_type = _draw(r_sam, SAMTALE_MIX, p_grp[sp])
-    u = r_sam.random(ns)
-    late = r_sam.random(ns) < 0.12
-    held = np.where(late, s_frist + 1 + r_sam.integers(0, 20, ns), s_frist - r_sam.integers(0, 15, ns))
-    held = np.maximum(held, p_start[sp])
-    status = np.where(u < 0.86, 0, np.where(u < 0.92, 1, 2))  # Afholdt, Aflyst, Udeblevet
-    future = s_frist > E
-    early = r_sam.random(ns) < 0.10
-    held = np.where(future, np.maximum(E - r_sam.integers(0, 10, ns), p_start[sp]), held)
-    status = np.where(future, np.where(early, 0, -1), status)
-    status = np.where(~future & (status == 0) & (held > E), -1, status)  # not yet held
-    held = np.where(status == 0, held, OPEN)
-    s_person = p_person[sp]
-    order = np.lexsort((s_frist, s_person))
-    s_person, s_type, s_frist, held, status = (
-        a[order] for a in (s_person, s_type, s_frist, held, status))
 
-    # ---- write Momentum -----------------------------------------------------------------------
-    mdir = out / "momentum" / extract_date.strftime("%Y%m%d")
-    counts = {}
-    a_cols = files_adr["momentum"]
-    counts["borger_adresse.csv"] = _write_csv(
-        mdir / "borger_adresse.csv", H_ADR,
-        [cpr_rows(ap, r_fmt, 0.07)] + a_cols[:7] + [dates.fmt(a_start), dates.fmt(a_end)])
-    counts["maalgruppe.csv"] = _write_csv(mdir / "maalgruppe.csv", H_MG, [
-        cpr_rows(mg["person"], r_fmt, 0.07), _take(GROUPS, mg["grp"]), _take(GROUP_NAMES, mg["grp"]),
-        dates.fmt(mg["start"]), dates.fmt(mg["end"]),
-        _take(REASONS, np.maximum(mg["reason"], 0), mg["reason"] < 0)])
-
-    tm = t_end >= M[t_person]  # Momentum view of tilbud
-    nmt = int(tm.sum())
-    width = max(6, len(str(nmt)))
-    tid = _join(pa.array(["T-"] * 1, pa.string()).take(pa.array(np.zeros(nmt, np.int64))),
-                pc.utf8_lpad(pa.array(np.arange(1, nmt + 1)).cast(pa.string()), width=width, padding="0"))
+def _write_tilbud(mdir, odir, t, MG, in_opera, ctx):
+    M, F, overlap, dates = MG["M"], MG["F"], MG["overlap"], ctx["dates"]
     htab = _hours_table()
-    hvar = (r_fmt.random(nt_all) < 0.15).astype(np.int64)
-    counts["tilbud.csv"] = _write_csv(mdir / "tilbud.csv", H_TILBUD, [
-        cpr_rows(t_person[tm], r_fmt, 0.07), tid, _take(TILBUD_TYPES, t_type[tm]),
-        dates.fmt(np.maximum(t_start[tm], M[t_person[tm]])), dates.fmt(t_end[tm]),
-        _take(htab, (hours * 2 + hvar)[tm]),
-        _take([str(c) for c in cvrs], comp[tm], no_comp[tm]),
-        _take(comp_all, comp[tm], no_comp[tm])])
-
-    sm = s_frist >= M[s_person]
-    nms = int(sm.sum())
-    width = max(7, len(str(nms)))
-    sid = _join(pa.array(["S-"]).take(pa.array(np.zeros(nms, np.int64))),
-                pc.utf8_lpad(pa.array(np.arange(1, nms + 1)).cast(pa.string()), width=width, padding="0"))
-    counts["samtale.csv"] = _write_csv(mdir / "samtale.csv", H_SAMTALE, [
-        cpr_rows(s_person[sm], r_fmt, 0.07), sid, _take(SAMTALE_TYPES, s_type[sm]),
-        dates.fmt(s_frist[sm]), dates.fmt(held[sm]),
-        _take(["Afholdt", "Aflyst", "Udeblevet"], np.maximum(status[sm], 0), status[sm] < 0)])
-    _write_text(mdir / "_kontrol.csv", ["Fil", "Antal rækker"],
-                [[f, str(c)] for f, c in counts.items()])
-    summary_files = {f"momentum/{mdir.name}/{f}": c for f, c in counts.items()}
-    summary_files[f"momentum/{mdir.name}/_kontrol.csv"] = len(counts)
-
-    # ---- write Opera --------------------------------------------------------------------------
-    odir = out / "opera" / "20191231"
-    ocounts = {}
-    ocounts["MATCHPERIODER.csv"] = _write_csv(odir / "MATCHPERIODER.csv", H_O_MATCH, [
-        _take(cpr_tab, omatch["person"] + n), _take(OPERA_GROUP, omatch["grp"]),
-        dates.fmt(omatch["start"], iso=True), dates.fmt(omatch["end"], iso=True),
-        _take(AFGANG, np.maximum(omatch["afgang"], 0), omatch["afgang"] < 0)], encoding="cp1252")
-    oa = (t_type != T_MENTOR) & (t_start <= F[t_person])
-    oa_end = t_end[oa]
-    oa_F = F[t_person[oa]]
-    oa_end = np.where(oa_end <= oa_F, oa_end, np.where(overlap[t_person[oa]], OPEN, oa_F))
-    ocounts["AKTIVERING.csv"] = _write_csv(odir / "AKTIVERING.csv", H_O_AKT, [
-        _take(cpr_tab, t_person[oa] + n), _take(OPERA_TILBUD, t_type[oa]),
-        dates.fmt(t_start[oa], iso=True), dates.fmt(oa_end, iso=True),
-        _take(htab, hours[oa] * 2)], encoding="cp1252")
-    in_opera = np.zeros(n, bool)
-    in_opera[omatch["person"]] = True
-    in_opera[t_person[oa]] = True
-    oad = in_opera[ap] & (a_start <= F[ap]) & (a_end >= T0)
-    oad_end = np.where(a_end[oad] <= F[ap][oad], a_end[oad], OPEN)  # still living there: open
-    o_cols = files_adr["opera"]
-    ocounts["ADRESSER.csv"] = _write_csv(odir / "ADRESSER.csv", H_O_ADR, [
-        _take(cpr_tab, ap[oad] + n)] + [c.filter(pa.array(oad)) for c in o_cols] + [
-        dates.fmt(a_start[oad], iso=True), dates.fmt(oad_end, iso=True)], encoding="cp1252")
-    (odir / "_KONTROL.csv").write_bytes(
-        ("FIL;ANTAL\r\n" + "".join(f"{f};{c}\r\n" for f, c in ocounts.items())).encode("cp1252"))
-    summary_files.update({f"opera/20191231/{f}": c for f, c in ocounts.items()})
-    summary_files["opera/20191231/_KONTROL.csv"] = len(ocounts)
-
-    # ---- register, LBF, rosters ---------------------------------------------------------------
-    summary_files["omraader/adresser.csv"] = _write_register(out)
-    summary_files.update(_write_lbf(out, r_lbf))
-    cur_start = np.full(n, BIG)
-    cur_start[p_person[p_open]] = p_start[p_open]
-    summary_files.update(_write_rosters(
-        out, r_rost, n=n, E=E, A=A, dates=dates, cpr_tab=cpr_tab, s0=s0, mover=mover,
-        res_afd=res_afd, cur_start=cur_start, last_ep=last_ep))
-
-    return {"out": str(out), "persons": n, "seed": seed, "extract_date": extract_date.isoformat(),
-            "files": summary_files}
+    comp_all = COMPANIES_PRIVATE + COMPANIES_PUBLIC
+    tm = t["end"] >= M[t["person"]]
+    nmt = int(tm.sum())
+    comp = t["comp"][tm]
+    n_m = _write_csv(mdir / "tilbud.csv", H_TILBUD, [
+        _cpr_rows(ctx, t["person"][tm]), _ids("T-", nmt, 6), _take(TILBUD_TYPES, t["type"][tm]),
+        dates.fmt(np.maximum(t["start"][tm], M[t["person"][tm]])), dates.fmt(t["end"][tm]),
+        _take(htab, (t["hours"] * 2 + t["hvar"])[tm]),
+        _take([str(c) for c in t["cvrs"]], comp, comp < 0), _take(comp_all, comp, comp < 0)])
+    oa = (t["type"] != T_MENTOR) & (t["start"] <= F[t["person"]])
+    op = t["person"][oa]
+    in_opera[op] = True
+    _, o_end = _opera_end(t["end"][oa], F[op], overlap[op])
+    n_o = _write_csv(odir / "AKTIVERING.csv", H_O_AKT, [
+        _take(ctx["cpr_tab"], op + ctx["n"]), _take(OPERA_TILBUD, t["type"][oa]),
+        dates.fmt(t["start"][oa], iso=True), dates.fmt(o_end, iso=True),
+        _take(htab, t["hours"][oa].astype(I32) * 2)], encoding="cp1252")
+    return n_m, n_o
 
 
-def _date(d: int) -> date:
-    return EPOCH + timedelta(days=int(d))
+def _samtaler(r, E, MG) -> dict:
+    p = MG["p"]
+    grp = p["grp"]
+    past_end = np.where(p["open"], E, p["end"])
+    room = past_end - p["start"] - SAMTALE_FIRST[grp]
+    nreg = np.minimum(np.where(room >= 0, room // SAMTALE_IV[grp] + 1, 0), 80)
+    sp = np.repeat(np.arange(len(grp), dtype=I32), nreg)
+    sk = np.arange(len(sp), dtype=I32) - np.repeat(np.cumsum(nreg) - nreg, nreg).astype(I32)
+    g = grp[sp]
+    frist = (p["start"][sp] + SAMTALE_FIRST[g] + sk * SAMTALE_IV[g] + _ints(r, -7, 8, len(sp)))
+    frist = np.clip(frist, p["start"][sp], past_end[sp]).astype(I32)
+    del sk, g
+    fut = np.nonzero(p["open"])[0].astype(I32)  # one meeting booked ahead in an open period
+    sp = np.concatenate([sp, fut])
+    frist = np.concatenate([frist, (E + 1 + _ints(r, 0, 60, len(fut))).astype(I32)])
+    ns = len(sp)
+    typ = _draw(r, SAMTALE_MIX, grp[sp])
+    pstart = p["start"][sp]
+    u = _rand(r, ns)
+    late = _rand(r, ns) < 0.12
+    held = np.where(late, frist + 1 + _ints(r, 0, 20, ns), frist - _ints(r, 0, 15, ns))
+    held = np.maximum(held, pstart)
+    # 0 Afholdt, 1 Aflyst, 2 Udeblevet
+    status = np.where(u < 0.86, 0, np.where(u < 0.92, 1, 2)).astype(np.int8)
+    future = frist > E
+    early = _rand(r, ns) < 0.10  # some booked meetings are already held before their Frist
+    held = np.where(future, np.maximum(E - _ints(r, 0, 10, ns), pstart), held)
+    status = np.where(future, np.where(early, 0, -1), status)
+    status = np.where(~future & (status == 0) & (held > E), -1, status)  # due, not yet held
+    held = np.where(status == 0, held, OPEN).astype(I32)
+    person = p["person"][sp]
+    order = np.lexsort((frist, person))
+    s = dict(person=person, type=typ, frist=frist, held=held, status=status.astype(np.int8))
+    return {k: v[order] for k, v in s.items()}
+
+
+def _write_samtale(mdir, s, MG, ctx) -> int:
+    dates = ctx["dates"]
+    sm = s["frist"] >= MG["M"][s["person"]]
+    st = s["status"][sm]
+    return _write_csv(mdir / "samtale.csv", H_SAMTALE, [
+        _cpr_rows(ctx, s["person"][sm]), _ids("S-", int(sm.sum()), 7),
+        _take(SAMTALE_TYPES, s["type"][sm]), dates.fmt(s["frist"][sm]), dates.fmt(s["held"][sm]),
+        _take(["Afholdt", "Aflyst", "Udeblevet"], st, st < 0)])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -735,12 +786,14 @@ def _date(d: int) -> date:
 # ----------------------------------------------------------------------------------------------
 
 
-def _addresses(r, ap, a_loc, a_start, a_end, na) -> dict:
+def _write_addresses(mdir, odir, r, AD, MG, in_opera, ctx):
     """Street, number, floor etc. for every address row; Momentum with spelling variants,
     Opera in upper case."""
+    ap, a_loc, na = AD["ap"], AD["loc"], len(AD["ap"])
+    dates = ctx["dates"]
     # Entrances of the register, flattened.
     ent_street, ent_num, ent_let, ent_off, ent_cnt = [], [], [], [], []
-    for i, (_, _, _, street, nums) in enumerate(AFDELINGER):
+    for i, (_, _, _, _, nums) in enumerate(AFDELINGER):
         ent_off.append(len(ent_num))
         ent_cnt.append(len(nums))
         for h in nums:
@@ -755,65 +808,72 @@ def _addresses(r, ap, a_loc, a_start, a_end, na) -> dict:
     posts = ["6400"] * 5 + [p for _, p in OTHER_STREETS] + [p for _, p, *_ in OUTSIDE]
     bys = ["Sønderborg"] * 5 + [POSTBY[p] for _, p in OTHER_STREETS] + [b for *_, b, _ in OUTSIDE]
     koms = ["540"] * (5 + len(OTHER_STREETS)) + [k for *_, k in OUTSIDE]
-    n_oth, n_out = len(OTHER_STREETS), len(OUTSIDE)
 
-    street = np.zeros(na, np.int64)
-    num = np.zeros(na, np.int64)
-    let = np.zeros(na, np.int64)
+    street = np.zeros(na, np.int16)
+    num = np.zeros(na, np.int16)
+    let = np.zeros(na, np.int8)
     is_afd = a_loc <= 4
-    e = ent_off[np.minimum(a_loc, 4)] + (r.random(na) * ent_cnt[np.minimum(a_loc, 4)]).astype(np.int64)
-    street[is_afd] = ent_street[e[is_afd]]
-    num[is_afd] = ent_num[e[is_afd]]
-    let[is_afd] = ent_let[e[is_afd]]
+    la = np.minimum(a_loc, 4)
+    e = ent_off[la] + (_rand(r, na) * ent_cnt[la]).astype(I32)
+    ea = e[is_afd]
+    street[is_afd], num[is_afd], let[is_afd] = ent_street[ea], ent_num[ea], ent_let[ea]
+    del e, la
     oth = a_loc == 5
+    no = int(oth.sum())
     # Sønderborg town (6400) holds most of the other addresses.
     w = np.array([3.0 if p == "6400" else 1.0 for _, p in OTHER_STREETS])
-    street[oth] = 5 + _choice(r, w, int(oth.sum()))
-    num[oth] = 1 + (r.exponential(30.0, int(oth.sum()))).astype(np.int64) % 150
-    let[oth] = np.where(r.random(int(oth.sum())) < 0.04, r.integers(1, 3, int(oth.sum())), 0)
+    street[oth] = 5 + _choice(r, w, no)
+    num[oth] = 1 + (_exp(r, no) * 30).astype(I32) % 150
+    let[oth] = np.where(_rand(r, no) < 0.04, _ints(r, 1, 3, no), 0)
     out_ = a_loc == 6
-    street[out_] = 5 + n_oth + _choice(r, OUTSIDE_P, int(out_.sum()))
-    num[out_] = 1 + r.integers(0, 80, int(out_.sum()))
+    street[out_] = 5 + len(OTHER_STREETS) + _choice(r, OUTSIDE_P, int(out_.sum()))
+    num[out_] = 1 + _ints(r, 0, 80, int(out_.sum()))
     edge = a_loc == 7  # afdeling street, but a number no entrance has
-    street[edge] = r.integers(0, 5, int(edge.sum()))
-    num[edge] = r.integers(100, 140, int(edge.sum()))
+    street[edge] = _ints(r, 0, 5, int(edge.sum()))
+    num[edge] = _ints(r, 100, 140, int(edge.sum()))
 
-    flat = is_afd | (r.random(na) < 0.30)
-    etage = np.where(flat & (r.random(na) < 0.88), r.integers(0, 5, na), -1)
-    side = np.where(flat & (r.random(na) < 0.85), r.integers(0, 3, na), -1)
-    etage = np.where(is_afd & (etage == 4), 3, etage)  # blocks have at most 3 floors
+    flat = is_afd | (_rand(r, na) < 0.30)
+    etage = np.where(flat & (_rand(r, na) < 0.88), _ints(r, 0, 5, na), -1)
+    etage = np.where(is_afd & (etage == 4), 3, etage)  # the blocks have at most 3 floors
+    side = np.where(flat & (_rand(r, na) < 0.85), _ints(r, 0, 3, na), -1)
 
-    # Spelling variants (Momentum): afdeling streets vary most, as register addresses must be
-    # matched after normalisation.
-    reg_street = street < 5
-    vs = np.where(reg_street, _choice(r, [.80, .06, .05, .06, .03], na),
+    # Spelling variants (Momentum): register streets vary most, as they must be matched after
+    # normalising case, white space and the house-number letter.
+    vs = np.where(street < 5, _choice(r, [.80, .06, .05, .06, .03], na),
                   _choice(r, [.96, .02, .0, .02, .0], na))
     variants = []
     for s in streets:
-        variants += [s, s.lower(), s.upper(), s + " ", "  " + s if " " not in s else s.replace(" ", "  ")]
+        variants += [s, s.lower(), s.upper(), s + " ",
+                     s.replace(" ", "  ") if " " in s else " " + s]
     vl = _choice(r, [.55, .20, .15, .10], na)  # 12A, 12 A, 12a, 12 a
     suffix_tab = ["", "A", " A", "a", " a", "B", " B", "b", " b"]
-    suffix = np.where(let == 0, 0, 1 + (let - 1) * 4 + vl)
     numtab = pa.array([str(i) for i in range(200)], pa.string())
     etage_tab = ["st", "1", "2", "3", "4"]
     side_tab = ["tv", "th", "mf"]
     posts_a, bys_a, koms_a = (pa.array(x, pa.string()) for x in (posts, bys, koms))
-    mom = [
-        _take(variants, street * 5 + vs),
-        _join(_take(numtab, num), _take(suffix_tab, suffix)),
-        _take(etage_tab, np.maximum(etage, 0), etage < 0),
-        _take(side_tab, np.maximum(side, 0), side < 0),
+    n_m = _write_csv(mdir / "borger_adresse.csv", H_ADR, [
+        _cpr_rows(ctx, ap),
+        _take(variants, street.astype(I32) * 5 + vs),
+        _join(_take(numtab, num), _take(suffix_tab, np.where(let == 0, 0, 1 + (let - 1) * 4 + vl))),
+        _take(etage_tab, etage, etage < 0), _take(side_tab, side, side < 0),
         _take(posts_a, street), _take(bys_a, street), _take(koms_a, street),
-    ]
-    opera = [
-        _take([s.upper() for s in streets], street),
-        _join(_take(numtab, num), _take(suffix_tab, np.where(let == 0, 0, 1 + (let - 1) * 4))),
-        _take([x.upper() for x in etage_tab], np.maximum(etage, 0), etage < 0),
-        _take([x.upper() for x in side_tab], np.maximum(side, 0), side < 0),
-        _take(posts_a, street),
-    ]
-    return {"momentum": mom, "opera": opera}
+        dates.fmt(AD["start"]), dates.fmt(AD["end"])])
 
+    # Opera: the addresses of its persons known on their freeze day; a current one stays open.
+    F = MG["F"]
+    T0 = _day(date(2012, 1, 1))
+    oad = in_opera[ap] & (AD["start"] <= F[ap]) & (AD["end"] >= T0)
+    o_end = np.where(AD["end"][oad] <= F[ap][oad], AD["end"][oad], OPEN)
+    st, nu, le, et, si = street[oad], num[oad], let[oad], etage[oad], side[oad]
+    n_o = _write_csv(odir / "ADRESSER.csv", H_O_ADR, [
+        _take(ctx["cpr_tab"], ap[oad] + ctx["n"]),
+        _take([s.upper() for s in streets], st),
+        _join(_take(numtab, nu), _take(suffix_tab, np.where(le == 0, 0, 1 + (le - 1) * 4))),
+        _take([x.upper() for x in etage_tab], et, et < 0),
+        _take([x.upper() for x in side_tab], si, si < 0),
+        _take(posts_a, st), dates.fmt(AD["start"][oad], iso=True), dates.fmt(o_end, iso=True)],
+        encoding="cp1252")
+    return n_m, n_o
 
 # ----------------------------------------------------------------------------------------------
 # Address register
@@ -867,7 +927,8 @@ def _write_lbf(out: Path, r: np.random.Generator) -> dict:
             for i, (nr, navn, *_) in enumerate(afd):
                 bb = int(round(b * wb[i]))
                 ff = int(round(bb * share * r.uniform(0.9, 1.1)))
-                afd_rows[i].append(["Afdeling", "540", BOLIGORGANISATION, str(nr), navn, str(year), ag,
+                afd_rows[i].append(["Afdeling", "540", BOLIGORGANISATION, str(nr), navn,
+                                    str(year), ag,
                                     _fmt_count(bb), _fmt_count(ff), _fmt_share(ff, bb)])
         for i in range(len(afd)):
             rows += afd_rows[i]
@@ -896,39 +957,47 @@ def _write_lbf(out: Path, r: np.random.Generator) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def _write_rosters(out: Path, r: np.random.Generator, *, n, E, A, dates, cpr_tab, s0, mover,
-                   res_afd, cur_start, last_ep) -> dict:
+def _write_rosters(out: Path, r: np.random.Generator, *, P, AD, MG, n, E, A, dates, cpr_tab,
+                   r_fmt) -> dict:
     import openpyxl
 
     W0 = E - 790  # the project window: about two years before the extract
-    ledig = np.isin(s0, LEDIGE)
+    mover, res_afd, p = AD["mover"], AD["res_afd"], MG["p"]
+    cur_start = np.full(n, BIG, dtype=I32)
+    cur_start[p["person"][p["open"]]] = p["start"][p["open"]]
     # A: residents who are ledige now (their current spell started before they enrolled).
-    cand_a = np.nonzero(ledig & res_afd & ~mover & (cur_start <= A - 21))[0]
+    cand_a = np.nonzero(np.isin(MG["s0"], LEDIGE) & res_afd & ~mover & (cur_start <= A - 21))[0]
     # B: residents whose last spell ended inside the window (they left the roster before that).
-    l_start, l_end, l_grp, l_reason, l_ok = last_ep
-    cand_b = np.nonzero(l_ok & ~mover & res_afd & np.isin(l_grp, LEDIGE)
+    le = MG["last_ep"]
+    l_start, l_end, l_reason = le["start"], le["end"], le["reason"]
+    cand_b = np.nonzero(le["closed"] & ~mover & res_afd & np.isin(le["grp"], LEDIGE)
                         & (l_end >= W0 + 60) & (l_end <= A - 14))[0]
     # Names: one per person, drawn for all so a person has the same name on both rosters.
     fn = r.integers(0, len(FIRST_NAMES), n)
     ln = r.integers(0, len(LAST_NAMES), n)
 
     res = {}
-    specs = [("beskaeftigelsesfremmende-forloeb", 0.0045, 42.0, [6, 8, 10, 12, 12.5, 15], 0.15, "xlsx"),
-             ("praktikpladser-til-udsatte-ledige", 0.0038, 50.0, [10, 12.5, 15, 20, 25, 30, 37], 0.10, "csv")]
+    # (file, rows per person, mean length in days, weekly hours, share without hours, format);
+    # about 90 and 75 rows at 20 000 persons.
+    specs = [("beskaeftigelsesfremmende-forloeb", 0.0045, 42.0, [6, 8, 10, 12, 12.5, 15], 0.15,
+              "xlsx"),
+             ("praktikpladser-til-udsatte-ledige", 0.0038, 50.0, [10, 12.5, 15, 20, 25, 30, 37],
+              0.10, "csv")]
     for name, rate, mean_dur, hour_opts, p_nohours, kind in specs:
         size = int(np.clip(round(n * rate), 6, 3000))
         na_ = min(len(cand_a), int(round(size * 0.6)))
         nb_ = min(len(cand_b), size - na_)
         pa_ = np.sort(r.choice(cand_a, na_, replace=False)) if na_ else np.zeros(0, np.int64)
         pb_ = np.sort(r.choice(cand_b, nb_, replace=False)) if nb_ else np.zeros(0, np.int64)
-        dur_a = 28 + (r.exponential(mean_dur, na_)).astype(np.int64)
+        dur_a = np.minimum(28 + (r.exponential(mean_dur, na_)).astype(np.int64), 182)
         lo = np.maximum(cur_start[pa_], W0)
         st_a = lo + (r.random(na_) * (A - 7 - lo)).astype(np.int64)
         en_a = st_a + dur_a
         enrolled = en_a >= E
-        stat_a = np.where(enrolled, -1, np.array([4, 3, 1, 5])[_choice(r, [.45, .25, .15, .15], na_)])
+        stat_a = np.where(enrolled, -1,
+                          np.array([4, 3, 1, 5])[_choice(r, [.45, .25, .15, .15], na_)])
         en_a = np.where(enrolled, OPEN, en_a)
-        dur_b = 28 + (r.exponential(mean_dur, nb_)).astype(np.int64)
+        dur_b = np.minimum(28 + (r.exponential(mean_dur, nb_)).astype(np.int64), 182)
         en_b = l_end[pb_] - r.integers(0, 21, nb_)
         st_b = np.maximum(np.maximum(en_b - dur_b, l_start[pb_]), W0)
         st_b = np.where(st_b >= en_b, en_b - 7, st_b)
@@ -957,11 +1026,19 @@ def _write_rosters(out: Path, r: np.random.Generator, *, n, E, A, dates, cpr_tab
         date_style = r.random((m, 2))
         name_pad = r.random(m) < 0.08
         stat_pad = r.random(m) < 0.05
+        # Even a short roster shows every quirk at least once.
+        f = r.permutation(m)
+        if m >= 6:
+            nohyph[f[0]], pad[f[1]], name_pad[f[2]] = True, 0.05, True
+            date_style[f[3], 0] = 0.70 if kind == "xlsx" else 0.10  # d-m-yyyy
+            date_style[f[4], 0] = 0.90 if kind == "xlsx" else 0.20  # dd.mm.yyyy
+            date_style[f[5], 0] = 0.10 if kind == "xlsx" else 0.50  # Excel date / dd-mm-yyyy
         rows = []
         for i in range(m):
             cpr = cpr_n[i] if nohyph[i] else cpr_h[i]
             cpr = (" " + cpr + " ") if pad[i] < 0.03 else (cpr + " " if pad[i] < 0.12 else cpr)
-            navn = f"{FIRST_NAMES[fn[pers[i]]]} {LAST_NAMES[ln[pers[i]]]}" + (" " if name_pad[i] else "")
+            navn = f"{FIRST_NAMES[fn[pers[i]]]} {LAST_NAMES[ln[pers[i]]]}"
+            navn += " " if name_pad[i] else ""
             ds = []
             for j, d in enumerate((st[i], en[i])):
                 if d >= OPEN:
@@ -1014,7 +1091,8 @@ def _write_rosters(out: Path, r: np.random.Generator, *, n, E, A, dates, cpr_tab
             path.write_bytes(_deterministic_zip(buf.getvalue(), stamp))
         else:
             path = out / "roster" / f"{name}.csv"
-            _write_text(path, H_ROSTER, [["" if v is None else str(v) for v in row] for row in rows])
+            _write_text(path, H_ROSTER,
+                        [["" if v is None else str(v) for v in row] for row in rows])
         res[f"roster/{path.name}"] = len(rows)
     return res
 
@@ -1029,7 +1107,8 @@ def _deterministic_zip(data: bytes, stamp: datetime) -> bytes:
         for info in zin.infolist():
             payload = zin.read(info.filename)
             if info.filename == "docProps/core.xml":
-                payload = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + iso, payload)
+                payload = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                                 rb"\g<1>" + iso, payload)
             zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = info.external_attr
