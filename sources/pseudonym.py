@@ -18,6 +18,8 @@ class Pseudonymizer:
         if len(key) < 16:
             raise ValueError("the pseudonym key must be at least 16 bytes")
         self._key = key
+        # The same persons recur in every file of an extract: hash each CPR once.
+        self._cache: dict[tuple[str, str], str] = {}
 
     def _digest(self, domain: str, value: str) -> str:
         # Domain separation: a CPR and an address string can never share a pseudonym.
@@ -31,8 +33,14 @@ class Pseudonymizer:
         enc = pc.dictionary_encode(values)
         if isinstance(enc, pa.ChunkedArray):
             enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
-        dictionary = enc.dictionary.to_pylist()
-        hashed = pa.array([self._digest(domain, v) for v in dictionary], pa.string())
+        cache, digest = self._cache, self._digest
+        hashed = []
+        for v in enc.dictionary.to_pylist():
+            h = cache.get((domain, v))
+            if h is None:
+                h = cache[(domain, v)] = digest(domain, v)
+            hashed.append(h)
+        hashed = pa.array(hashed, pa.string())
         return pc.take(hashed, enc.indices)
 
 
