@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from helhedsdata.config import DBT_PROJECT_DIR, REPO, SYNTHETIC_MARKER, ConfigError, Settings
+from helhedsdata.config import DBT_PROJECT_DIR, REPO, ensure_dbt_on_path, SYNTHETIC_MARKER, ConfigError, Settings
 
 log = logging.getLogger("helhedsdata")
 
@@ -35,6 +35,7 @@ def prepare_dbt(force: bool = False) -> None:
         return
     from dagster_dbt import DbtProject
 
+    ensure_dbt_on_path()
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.preparer.prepare(project)
 

@@ -21,6 +21,16 @@ SYNTHETIC_MARKER = ".synthetic"
 _warned: list = []  # the throw-away-key warning is given once per process
 
 
+def ensure_dbt_on_path() -> None:
+    """dagster-dbt runs `dbt` from PATH; started as .venv/bin/<tool> the venv is not on it."""
+    import shutil
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    if shutil.which("dbt") is None and (bin_dir / "dbt").exists():
+        os.environ["PATH"] = str(bin_dir) + os.pathsep + os.environ.get("PATH", "")
+
+
 class ConfigError(Exception):
     pass
 

@@ -3,24 +3,16 @@
 The manifest is built once at install time (`helhedsdata prepare`), so loading the
 definitions does not parse dbt."""
 
-import os
-import shutil
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from helhedsdata.config import DBT_PROJECT_DIR
+from helhedsdata.config import DBT_PROJECT_DIR, ensure_dbt_on_path
 from orchestration.resources import HelhedsdataResource
 
-# dagster-dbt finds dbt on PATH; started as .venv/bin/dagster, the venv is not on it.
-_BIN = str(Path(sys.executable).parent)
-if shutil.which("dbt") is None and (Path(_BIN) / "dbt").exists():
-    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
-
+ensure_dbt_on_path()
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()  # only under `dagster dev`: picks up edited models
 
