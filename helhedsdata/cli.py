@@ -106,14 +106,15 @@ def print_maalgruppe_table(settings: Settings) -> None:
         ORDER BY area_level, area_id""", [as_of]).fetchall()
     codes = con.execute("""SELECT DISTINCT maalgruppe_code || ' - ' || maalgruppe_name, maalgruppe_code
         FROM published.maalgruppe_status""").fetchall()
-    order = {c[0]: i for i, c in enumerate(sorted(codes, key=lambda c: (c[1] != 'INT-SHP', c[1].startswith('INT'),
-                                                                    [int(x) if x.isdigit() else 0 for x in c[1].replace('INT-SHP', '99').split('.')])))}
+    # LAB § 6 order: 6.1 … 6.10 by number, then INT-SHP.
+    rank = {label: (code == "INT-SHP", int(code.split(".")[1]) if code.startswith("6.") else 0)
+            for label, code in codes}
     con.close()
     afd = sorted({r[1] for r in rows if r[1][:1].isdigit()}, key=int)
     plan = sorted({r[1] for r in rows if not r[1][:1].isdigit()})
     cols = afd + plan
     cell = {(r[0], r[1]): ("<5" if r[3] else str(r[2])) for r in rows}
-    names = sorted({r[0] for r in rows}, key=lambda n: order.get(n, 99))
+    names = sorted({r[0] for r in rows}, key=lambda n: rank[n])
     width = max(len(n) for n in names) if names else 10
     print(f"\nMålgrupper {as_of:%d.%m.%Y} (published.maalgruppe_status; 6.1 only after 26 weeks; 1–4 shown as <5)")
     labels = afd + (["Hovedtotal"] if len(plan) == 1 else [p[:12] for p in plan])

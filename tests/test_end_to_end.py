@@ -106,3 +106,17 @@ def test_publication_log_records_the_run(generated_run):
     assert (status, extract, failed) == ("published", date(2021, 3, 1), 0)
     assert passed >= 50  # dbt tests and control-count checks
     assert '"maalgruppe_status"' in counts
+
+
+def test_demo_table_has_the_shape_of_the_004_table(generated_run, capsys):
+    from helhedsdata.cli import print_maalgruppe_table
+    from helhedsdata.config import Settings
+
+    inbox, home = generated_run
+    print_maalgruppe_table(Settings(home, inbox))
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("Målgrupper 28.02.2021")
+    header = out[2].split()
+    assert header[:5] == ["Målgruppe", "22", "24", "30", "31"] and header[-1] == "Hovedtotal"
+    codes = [line.split(" - ")[0] for line in out[3:14]]
+    assert codes == ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "6.9", "6.10", "INT-SHP"]
