@@ -1,40 +1,156 @@
 """Plans (delaftaler and strategies): one YAML file per plan in plans/, validated on
-load into typed objects. Errors name the file and the field."""
+load into typed objects. Errors name the file and the field.
+
+A plan names indicators from the catalogue (dbt seed `indicators.csv`: one place for
+the ids), each with filters, the area level and period type it is read at, a baseline
+(stated, or computed by the pipeline at the baseline period) and a target (a value by
+a date, or a direction)."""
 from __future__ import annotations
 
-from datetime import date
+import json
+import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sources.codes import seed_values
+
+AreaLevel = Literal["afdeling", "boligomraade", "helhedsplan", "kommune"]
+PeriodType = Literal["day", "month", "quarter", "year"]
+ID = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class PlanError(Exception):
     pass
 
 
-class Areas(BaseModel):
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Areas(_Strict):
     boligomraader: list[str] = Field(min_length=1)
 
 
-class Plan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+class Activity(_Strict):
+    id: str = Field(pattern=ID)
     name: str
-    kind: str = Field(pattern=r"^(delaftale|strategi)$")
-    owner: str
-    parties: list[str] = []
-    valid_from: date
-    valid_to: date
-    kommunekode: str = Field(pattern=r"^[0-9]{3}$")
-    areas: Areas | None = None  # a municipal strategy covers the whole kommune
+    roster: str | None = None  # file stem in inbox/roster/; None: no roster is kept
+
+
+class Baseline(_Strict):
+    value: float | None = None
+    period: str = Field(pattern=r"^[0-9]{4}(-[0-9]{2})?$")  # "2018" or "2021-02"
+    comparison_value: float | None = None
+    source: str | None = None
+    compute: bool = False  # the pipeline computes value (and comparison) at `period`
 
     @model_validator(mode="after")
-    def _period(self):
+    def _value_or_compute(self):
+        if (self.value is None) != self.compute:
+            raise ValueError("give either a value or compute: true")
+        return self
+
+
+class Target(_Strict):
+    value: float | None = None
+    date: dt.date | None = None
+    direction: Literal["up", "down", "hold"] | None = None  # "skal øges", "skal falde", "fastholdes"
+
+    @model_validator(mode="after")
+    def _complete(self):
+        if self.value is not None and self.date is None:
+            raise ValueError("a target value needs a date")
+        if self.value is None and self.direction is None:
+            raise ValueError("give a value and date, or a direction")
+        return self
+
+
+class Filters(_Strict):
+    maalgrupper: list[str] | None = None
+    aldersgruppe: Literal["18-29", "30-64"] | None = None
+    max_alder: int | None = Field(default=None, ge=15, le=70)  # ages below this, on the day
+    activity: str | None = None
+    months_after: int | None = Field(default=None, ge=1, le=24)
+    afslutningsaarsag: str | None = None
+
+    @field_validator("maalgrupper")
+    @classmethod
+    def _known_codes(cls, v):
+        known = set(seed_values("maalgruppe_koder", "maalgruppe_code"))
+        bad = [c for c in v or [] if c not in known]
+        if bad:
+            raise ValueError(f"unknown målgruppe code(s) {', '.join(bad)}")
+        return v
+
+    @field_validator("afslutningsaarsag")
+    @classmethod
+    def _known_reason(cls, v):
+        if v is not None and v not in seed_values("afslutningsaarsager", "afslutningsaarsag"):
+            raise ValueError(f"unknown Afslutningsårsag '{v}'")
+        return v
+
+
+class PlanIndicator(_Strict):
+    indicator: str
+    text: str  # the plan's own wording
+    variant: str = ""
+    filters: Filters = Filters()
+    area_level: AreaLevel
+    period_type: PeriodType
+    baseline: Baseline | None = None
+    target: Target | None = None
+
+    @field_validator("indicator")
+    @classmethod
+    def _in_catalogue(cls, v):
+        if v not in seed_values("indicators", "indicator_id"):
+            raise ValueError(f"'{v}' is not an indicator id of dbt_project/seeds/indicators.csv")
+        return v
+
+
+class NotMeasurable(_Strict):
+    text: str
+    reason: str
+
+
+class Delmaal(_Strict):
+    id: str = Field(pattern=ID)
+    name: str
+    indicators: list[PlanIndicator] = []
+    not_measurable: list[NotMeasurable] = []
+
+
+class Plan(_Strict):
+    id: str = Field(pattern=ID)
+    name: str
+    kind: Literal["delaftale", "strategi"]
+    owner: str
+    parties: list[str] = []
+    valid_from: dt.date
+    valid_to: dt.date
+    kommunekode: str = Field(pattern=r"^[0-9]{3}$")
+    areas: Areas | None = None  # a municipal strategy covers the whole kommune
+    activities: list[Activity] = []
+    delmaal: list[Delmaal] = []
+
+    @model_validator(mode="after")
+    def _consistent(self):
         if self.valid_to < self.valid_from:
             raise ValueError("valid_to is before valid_from")
+        ids = [d.id for d in self.delmaal]
+        if len(ids) != len(set(ids)):
+            raise ValueError("delmaal ids must be unique")
+        activities = {a.id for a in self.activities}
+        for d in self.delmaal:
+            for i in d.indicators:
+                if i.filters.activity and i.filters.activity not in activities:
+                    raise ValueError(f"delmaal {d.id}: activity '{i.filters.activity}' is not in activities")
+                if i.area_level in ("afdeling", "boligomraade", "helhedsplan") and not self.areas:
+                    raise ValueError(f"delmaal {d.id}: area level {i.area_level} needs the plan's areas")
         return self
 
 
@@ -42,7 +158,9 @@ def load_plan(path: Path) -> Plan:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise PlanError(f"{path.name}: not valid YAML: {e}") from None
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise PlanError(f"{path.name}{where}: not valid YAML") from None
     try:
         plan = Plan.model_validate(data)
     except ValidationError as e:
@@ -68,4 +186,33 @@ def load_plans(folder: Path) -> list[Plan]:
 
 def plan_areas_table(plans: list[Plan]) -> pa.Table:
     rows = [(p.id, b) for p in plans if p.areas for b in p.areas.boligomraader]
-    return pa.table({"plan_id": [r[0] for r in rows], "boligomraade": [r[1] for r in rows]})
+    return pa.table({"plan_id": pa.array([r[0] for r in rows], pa.string()),
+                     "boligomraade": pa.array([r[1] for r in rows], pa.string())})
+
+
+def plan_indicators_table(plans: list[Plan]) -> pa.Table:
+    """One row per plan indicator, for the indicator_values mart."""
+    rows = []
+    for p in plans:
+        for d in p.delmaal:
+            for n, i in enumerate(d.indicators):
+                b, t = i.baseline, i.target
+                rows.append({
+                    "plan_id": p.id, "kommunekode": p.kommunekode, "delmaal_id": d.id, "position": n,
+                    "indicator_id": i.indicator, "variant": i.variant, "text": i.text,
+                    "filters": json.dumps(i.filters.model_dump(exclude_none=True), sort_keys=True, ensure_ascii=False),
+                    "area_level": i.area_level, "period_type": i.period_type,
+                    "baseline_value": b.value if b else None, "baseline_period": b.period if b else None,
+                    "baseline_comparison_value": b.comparison_value if b else None,
+                    "baseline_compute": b.compute if b else False,
+                    "target_value": t.value if t else None, "target_date": t.date if t else None,
+                    "target_direction": t.direction if t else None,
+                })
+    schema = pa.schema([
+        ("plan_id", pa.string()), ("kommunekode", pa.string()), ("delmaal_id", pa.string()), ("position", pa.int32()),
+        ("indicator_id", pa.string()), ("variant", pa.string()), ("text", pa.string()), ("filters", pa.string()),
+        ("area_level", pa.string()), ("period_type", pa.string()), ("baseline_value", pa.float64()),
+        ("baseline_period", pa.string()), ("baseline_comparison_value", pa.float64()), ("baseline_compute", pa.bool_()),
+        ("target_value", pa.float64()), ("target_date", pa.date32()), ("target_direction", pa.string()),
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)

@@ -5,7 +5,7 @@ unbroken from files to the published tables."""
 import dagster as dg
 import pyarrow as pa
 
-from helhedsdata.plans import load_plans, plan_areas_table
+from helhedsdata.plans import load_plans, plan_areas_table, plan_indicators_table
 from helhedsdata.config import PLANS_DIR
 from helhedsdata.quarantine import quarantine
 from helhedsdata.warehouse import load_raw
@@ -70,11 +70,21 @@ def omraader_adresser(context: dg.AssetExecutionContext, helhedsdata: Helhedsdat
     return dg.MaterializeResult(metadata=_metadata(table, file_date=str(as_of)))
 
 
-@dg.asset(key=["plans", "plan_omraader"], group_name=GROUP, kinds={"yaml", "duckdb"},
-          description="Plans (plans/*.yaml), validated on load: the areas each plan covers.")
-def plan_omraader(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["plans", "plan_omraader"], group_name=GROUP, kinds={"yaml", "duckdb"},
+                     description="The boligområder each plan (plans/*.yaml) covers."),
+        dg.AssetSpec(["plans", "plan_indicators"], group_name=GROUP, kinds={"yaml", "duckdb"},
+                     description="Each plan's delmål indicators with filters, baseline and target."),
+    ],
+    name="plans",
+)
+def plans(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
+    """Plans, validated on load: an invalid plan fails this step with file and field named."""
     s = helhedsdata.settings
-    plans = load_plans(PLANS_DIR)
-    table = plan_areas_table(plans)
-    load_raw(s.warehouse, "plans", {"plan_omraader": table}, None, str(PLANS_DIR))
-    return dg.MaterializeResult(metadata=_metadata(table, plans=", ".join(p.id for p in plans)))
+    loaded = load_plans(PLANS_DIR)
+    tables = {"plan_omraader": plan_areas_table(loaded), "plan_indicators": plan_indicators_table(loaded)}
+    load_raw(s.warehouse, "plans", tables, None, str(PLANS_DIR))
+    for name, table in tables.items():
+        yield dg.MaterializeResult(asset_key=["plans", name],
+                                   metadata=_metadata(table, plans=", ".join(p.id for p in loaded)))
