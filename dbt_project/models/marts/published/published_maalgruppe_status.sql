@@ -1,11 +1,14 @@
 {{ config(alias='maalgruppe_status') }}
--- published.maalgruppe_status (published.md): maalgruppe_antal after disclosure control.
+-- published.maalgruppe_status (published.md): maalgruppe_antal after disclosure control
+-- (primary and secondary, decided once in indicator_results_disclosed).
 select
-    as_of_date,
-    area_level,
-    area_id,
-    maalgruppe_code,
-    maalgruppe_name,
-    cast(case when {{ is_small_count('persons') }} then null else persons end as integer) as persons,
-    {{ is_small_count('persons') }} as suppressed
-from {{ ref('maalgruppe_antal') }}
+    r.period_end as as_of_date,
+    r.area_level,
+    r.area_id,
+    r.variant as maalgruppe_code,
+    k.maalgruppe_name,
+    cast(case when r.suppressed then null else r.value end as integer) as persons,
+    r.suppressed
+from {{ ref('indicator_results_disclosed') }} as r
+join {{ ref('maalgruppe_koder') }} as k on k.maalgruppe_code = r.variant
+where r.indicator_id = 'maalgruppe_antal'

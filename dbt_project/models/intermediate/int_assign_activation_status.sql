@@ -1,0 +1,8 @@
+-- Persons with an activation tilbud (seed tilbudstyper.er_aktivering) covering a month end.
+select distinct
+    d.as_of_date,
+    t.person_key
+from {{ ref('int_generate_month_ends') }} as d
+join {{ ref('stg_momentum__tilbud') }} as t
+    on t.er_aktivering
+    and d.as_of_date between t.start_date and coalesce(t.end_date, date '9999-12-31')
