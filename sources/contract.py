@@ -1,18 +1,24 @@
 """The declarative file contract and the one engine that enforces it.
 
 A reader module declares, per file, its columns (exact header, warehouse name, kind,
-rules); `read_file` parses in the given dialect, checks every rule, pseudonymises CPR
-numbers and addresses, and returns a typed Arrow table. Violations name the file, the
-line and the rule, and never quote a value (a value may be a CPR number).
+rules); `read_file` parses in the given dialect (a CSV file, or the first or a named
+sheet of an .xlsx workbook), checks every rule, pseudonymises CPR numbers and addresses,
+and returns a typed Arrow table. Violations name the file, the line (the Excel row in a
+workbook) and the rule, and never quote a value (a value may be a CPR number).
+
+Machine extracts are all or nothing (`row_faults="reject"`): one fault rejects the file.
+Hand-kept files (`row_faults="drop"`) report each faulty row and hand over the others.
 """
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -34,6 +40,26 @@ class Col:
     required: bool = False
     codes: tuple[str, str] | None = None  # (dbt seed, column) holding the accepted values
     not_after_extract: bool = True  # dates only: no date after the extract date
+    # Accepted values declared in the contract itself: for a file's own structural
+    # vocabulary that no model needs as a list (a domain code list belongs in a seed: `codes`).
+    values: tuple[str, ...] | None = None
+    pattern: str | None = None  # text: the whole trimmed value must match this regular expression
+    # The token by which the source marks a value it withheld itself (LBF writes 'x'): the
+    # value is null and the boolean column `<name>_suppressed_at_source` is true.
+    source_suppression: str | None = None
+
+    @property
+    def suppressed_name(self) -> str:
+        return f"{self.name}_suppressed_at_source"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule across the columns of one row. `condition` is SQL over the typed row `t`
+    (warehouse names), true when the row breaks the rule. It must not embed file values."""
+    rule: str
+    detail: str
+    condition: str
 
 
 @dataclass(frozen=True)
@@ -41,14 +67,34 @@ class FileContract:
     file: str
     columns: tuple[Col, ...]
     encoding: str = "utf-8-sig"
-    date_format: str = "%d-%m-%Y"
+    # One format, or several of which any is accepted; an Excel date cell is written in the first.
+    date_format: str | tuple[str, ...] = "%d-%m-%Y"
     period: tuple[str, str] | None = None  # (start, end) warehouse names: end >= start
     non_overlapping: bool = False  # periods of one person must not overlap
     address: tuple[str, str, str] | None = None  # (street, number, postcode) headers -> address_key
+    checks: tuple[Check, ...] = ()  # rules across columns of a row
+    skip_blank_rows: bool = False  # a row whose every field is empty is not data (hand-kept files)
+    # (header, regex): a row whose trimmed field matches the whole regex, case folded, is not
+    # data and no fault (a 'Total' row under a hand-kept list).
+    skip_rows: tuple[tuple[str, str], ...] = ()
+    # reject: any fault rejects the whole file (machine extracts: all or nothing).
+    # drop: each faulty row is reported on its own and left out; the other rows are handed over.
+    row_faults: str = "reject"
+    # source_row in the output: "data" = n-th data row (1 = first after the header);
+    # "file" = the physical line (CSV) or Excel row (xlsx) a person would look up.
+    row_numbers: str = "data"
+    # Warehouse columns on which two rows are one record (the same person entered twice):
+    # the row with most values filled (then the first) is kept, each other is a warning.
+    duplicates: tuple[str, ...] = ()
+    sheet: str | None = None  # .xlsx: the sheet to read; None = the first
 
     @property
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
+
+    @property
+    def date_formats(self) -> tuple[str, ...]:
+        return (self.date_format,) if isinstance(self.date_format, str) else tuple(self.date_format)
 
 
 @dataclass
@@ -56,16 +102,19 @@ class Violation:
     file: str
     rule: str
     detail: str
-    lines: list[int] = field(default_factory=list)  # physical line numbers, 1 = header
+    lines: list[int] = field(default_factory=list)  # physical line numbers, 1 = header (Excel rows in .xlsx)
     count: int = 1
+    level: str = "error"  # error | warning (a warning rejects nothing)
 
     def __str__(self) -> str:
-        where = f"line {self.lines[0]}" if self.lines else "file"
+        unit = "row" if self.file.lower().endswith(".xlsx") else "line"
+        where = f"{unit} {self.lines[0]}" if self.lines else "file"
         more = ""
         if self.count > 1:
             sample = ", ".join(str(n) for n in self.lines[:10])
-            more = f" ({self.count} rows; lines {sample}{', …' if self.count > 10 else ''})"
-        return f"{self.file}, {where}: rule {self.rule}: {self.detail}{more}"
+            more = f" ({self.count} rows; {unit}s {sample}{', …' if self.count > 10 else ''})"
+        kind = "rule" if self.level == "error" else self.level
+        return f"{self.file}, {where}: {kind} {self.rule}: {self.detail}{more}"
 
 
 class ContractError(Exception):
@@ -78,9 +127,18 @@ class ContractError(Exception):
 
 @dataclass
 class ReadResult:
-    table: pa.Table | None
+    table: pa.Table | None  # None: the file was rejected
     data_rows: int  # rows in the file, valid or not (compared with the control file)
-    violations: list[Violation]
+    violations: list[Violation]  # row_faults="drop": the faulty rows, one each (the table holds the rest)
+    warnings: list[Violation] = field(default_factory=list)
+
+
+@dataclass
+class _Raw:
+    """A file's data rows as untyped strings, one column per header."""
+    table: pa.Table
+    bad_rows: int  # records left out for a wrong field count (reported already)
+    lines: Callable[[set[int]], dict[int, int]]  # 0-based row index -> physical line / Excel row
 
 
 def _read_header(path: Path, encoding: str, display: str) -> tuple[list[str] | None, list[Violation]]:
@@ -214,36 +272,200 @@ def _parse(path: Path, contract: FileContract, display: str) -> tuple[pa.Table |
     return table, bad_rows, viol
 
 
-def read_file(path: Path, contract: FileContract, pseudo: Pseudonymizer, extract_date: date,
-              display: str) -> ReadResult:
-    if not path.exists():
-        return ReadResult(None, 0, [Violation(display, "file-missing", "the file is missing")])
+
+
+def _check_not_utf8(path: Path, encoding: str, display: str) -> list[Violation]:
+    """A single-byte encoding (Opera's cp1252) decodes any bytes, so a UTF-8 file would
+    be read as mojibake ('Ã˜' for 'Ø'). A byte-order mark, or non-ASCII text that is all
+    valid UTF-8, means the file is UTF-8: real cp1252 Danish text is practically never
+    valid UTF-8."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return []
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    first, line = None, 1  # line of the first non-ASCII byte
+    with open(path, "rb") as fh:
+        if fh.read(3) == codecs.BOM_UTF8:
+            return [Violation(display, "encoding", f"the file is UTF-8 (byte-order mark), expected {encoding}", [1])]
+        fh.seek(0)
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                dec.decode(chunk)
+            except UnicodeDecodeError:
+                return []
+            if first is None:
+                if chunk.isascii():
+                    line += chunk.count(b"\n")
+                else:
+                    first = line + chunk.count(b"\n", 0, re.search(rb"[\x80-\xff]", chunk).start())
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return []
+    if first is None:
+        return []
+    return [Violation(display, "encoding", f"the file is UTF-8, expected {encoding}", [first])]
+
+
+def _load_csv(path: Path, contract: FileContract, display: str) -> tuple[_Raw | None, list[Violation]]:
     found, viol = _read_header(path, contract.encoding, display)
     if viol:
-        return ReadResult(None, 0, viol)
-    viol = _check_header(found, contract, display)
+        return None, viol
+    viol = _check_not_utf8(path, contract.encoding, display) or _check_header(found, contract, display)
     if viol:
-        return ReadResult(None, 0, viol)
+        return None, viol
     table, bad_rows, viol = _parse(path, contract, display)
     if table is None:
+        return None, viol
+    n = len(contract.columns)
+    return _Raw(table, len(bad_rows), lambda rows: _physical_lines(path, contract.encoding, rows, n)), viol
+
+
+def _cell_text(v, col: Col, contract: FileContract) -> str | None:
+    """An Excel cell as the text the CSV dialect would hold, so one set of rules types both."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v or None
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (datetime, date)):
+        return v.strftime(contract.date_formats[0])
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and not v.is_integer():
+            return format(v, ".15g").replace(".", ",")  # the dialect's decimal comma
+        v = int(v)
+        # A CPR number typed without hyphen becomes a number in Excel, which drops a leading zero.
+        return f"{v:010d}" if col.kind == "cpr" and 0 <= v < 10**10 else str(v)
+    return str(v)
+
+
+def _is_empty(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _load_xlsx(path: Path, contract: FileContract, display: str) -> tuple[_Raw | None, list[Violation]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # the library's message may quote content: report only the rule
+        return None, [Violation(display, "xlsx", "the file is not a readable .xlsx workbook")]
+    try:
+        if contract.sheet is None:
+            if not wb.worksheets:
+                return None, [Violation(display, "sheet-missing", "the workbook has no sheet")]
+            ws = wb.worksheets[0]
+        elif contract.sheet in wb.sheetnames:
+            ws = wb[contract.sheet]
+        else:
+            return None, [Violation(display, "sheet-missing", f"the workbook has no sheet {contract.sheet}")]
+        rows = ws.iter_rows(min_row=1, values_only=True)
+        header = ["" if v is None else str(v) for v in next(rows, ())]
+        while header and header[-1] == "":
+            header.pop()
+        if not header:
+            return None, [Violation(display, "empty-file", "the sheet is empty (no header row)")]
+        viol = _check_header(header, contract, display)
+        if viol:
+            return None, viol
+        cols = contract.columns
+        n = len(cols)
+        data: list[list[str | None]] = []
+        lines: list[int] = []
+        bad: list[int] = []
+        for excel_row, values in enumerate(rows, start=2):
+            values = tuple(values) + (None,) * max(0, n - len(values))
+            if not all(_is_empty(v) for v in values[n:]):
+                bad.append(excel_row)
+                continue
+            data.append([_cell_text(v, c, contract) for v, c in zip(values[:n], cols)])
+            lines.append(excel_row)
+    finally:
+        wb.close()
+    while data and all(_is_empty(v) for v in data[-1]):  # empty rows under the data are Excel's
+        data.pop()
+        lines.pop()
+    table = pa.table({c.header: pa.array([r[i] for r in data], pa.string()) for i, c in enumerate(cols)})
+    viol = []
+    if bad:
+        viol.append(Violation(display, "field-count", f"row has values beyond the {n} columns", bad, len(bad)))
+    return _Raw(table, len(bad), lambda wanted: {i: lines[i] for i in wanted}), viol
+
+
+def read_file(path: Path, contract: FileContract, pseudo: Pseudonymizer | None = None,
+              extract_date: date | None = None, display: str | None = None) -> ReadResult:
+    """Read, check and type one file. Without an `extract_date` no date is checked against
+    it and no `extract_date` column is added."""
+    display = display or path.name
+    if not path.exists():
+        return ReadResult(None, 0, [Violation(display, "file-missing", "the file is missing")])
+    loader = _load_xlsx if path.suffix.lower() == ".xlsx" else _load_csv
+    raw, viol = loader(path, contract, display)
+    if raw is None:
         return ReadResult(None, 0, viol)
-    data_rows = table.num_rows + len(bad_rows)
+    return _validate(raw, contract, pseudo, extract_date, display, viol)
+
+
+def _skipped(table: pa.Table, contract: FileContract) -> pa.Array | None:
+    masks = []
+    if contract.skip_blank_rows:
+        blank = pa.array([True] * table.num_rows, pa.bool_())
+        for name in table.column_names:
+            empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(table.column(name)), ""), True)
+            blank = pc.and_(blank, empty)
+        masks.append(blank)
+    for header, regex in contract.skip_rows:
+        trimmed = pc.utf8_trim_whitespace(table.column(header))
+        masks.append(pc.fill_null(pc.match_substring_regex(trimmed, f"^(?:{regex})$", ignore_case=True), False))
+    if not masks:
+        return None
+    out = masks[0]
+    for m in masks[1:]:
+        out = pc.or_(out, m)
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+
+def _where(idx: pa.Array, mask) -> list[int]:
+    mask = pc.fill_null(mask, False)
+    if isinstance(mask, pa.ChunkedArray):
+        mask = mask.combine_chunks() if mask.num_chunks else pa.array([], pa.bool_())
+    return idx.filter(mask).to_pylist()
+
+
+def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, extract_date: date | None,
+              display: str, viol: list[Violation]) -> ReadResult:
+    table = raw.table
+    idx = pa.array(range(table.num_rows), pa.int64())  # the row's index in the file's data rows
+    skip = _skipped(table, contract)
+    if skip is not None:
+        keep = pc.invert(skip)
+        table, idx = table.filter(keep), idx.filter(keep)
+    data_rows = table.num_rows + raw.bad_rows
     if data_rows == 0:
         return ReadResult(None, 0, [Violation(display, "empty-file", "the file has a header but no rows")])
 
     # Personal columns are transformed here, in Arrow, so they never enter SQL.
-    cols: dict[str, pa.Array] = {"source_row": pa.array(range(1, table.num_rows + 1), pa.int64())}
-    row_errors: list[tuple[str, str, pa.Array]] = []  # (rule, detail, boolean mask)
+    cols: dict[str, pa.Array] = {"_idx": idx}
+    row_errors: list[tuple[str, str, list[int]]] = []  # (rule, detail, row indices)
     for c in contract.columns:
         arr = table.column(c.header)
         if c.kind == "cpr":
+            if pseudo is None:
+                raise ValueError(f"{contract.file}: a contract with a CPR column needs a Pseudonymizer")
             norm = normalise_cpr(arr)
             ok = cpr_is_valid(norm)
-            row_errors.append(("cpr", f"{c.header} is not a valid CPR number", pc.invert(ok)))
+            row_errors.append(("cpr", f"{c.header} is not a valid CPR number", _where(idx, pc.invert(ok))))
             cols[c.name] = pseudo.pseudonymize(pc.if_else(ok, norm, pa.scalar(None, pa.string())), domain="cpr")
         elif c.kind != "drop":
-            cols[c.name] = arr
+            if c.source_suppression is not None:
+                flag = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), c.source_suppression), False)
+                cols[c.name] = pc.if_else(flag, pa.scalar(None, pa.string()), arr)
+                cols[c.suppressed_name] = flag
+            else:
+                cols[c.name] = arr
     if contract.address:
+        if pseudo is None:
+            raise ValueError(f"{contract.file}: a contract with an address needs a Pseudonymizer")
         s, n, p = (table.column(h) for h in contract.address)
         cols["address_key"] = address_key(s, n, p, pseudo)
     staged = pa.table(cols)
@@ -255,52 +477,93 @@ def read_file(path: Path, contract: FileContract, pseudo: Pseudonymizer, extract
     typed = con.sql(f"SELECT {', '.join(select)} FROM staged").arrow()
     typed = typed.read_all() if hasattr(typed, "read_all") else typed
     con.register("typed", typed)
-    con.register("staged_raw", staged)
     for rule, detail, cond in checks:
-        rows = con.sql(f"SELECT t.source_row FROM typed t JOIN staged_raw r USING (source_row) "
-                       f"WHERE {cond} ORDER BY 1").fetchall()
-        if rows:
-            row_errors.append((rule, detail, [r[0] - 1 for r in rows]))
+        rows = con.sql(f"SELECT t._idx FROM typed t JOIN staged r USING (_idx) WHERE {cond} ORDER BY 1").fetchall()
+        row_errors.append((rule, detail, [r[0] for r in rows]))
     if contract.non_overlapping and contract.period:
         a, b = contract.period
         rows = con.sql(f"""
-            SELECT source_row FROM (
-              SELECT source_row, {a} AS s,
+            SELECT _idx FROM (
+              SELECT _idx, {a} AS s,
                      max(coalesce({b}, DATE '9999-12-31')) OVER (
-                        PARTITION BY person_key ORDER BY {a}, source_row
+                        PARTITION BY person_key ORDER BY {a}, _idx
                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
               FROM typed WHERE person_key IS NOT NULL AND {a} IS NOT NULL)
             WHERE prev_end >= s ORDER BY 1""").fetchall()
-        if rows:
-            row_errors.append(("overlap", "period overlaps an earlier period of the same person",
-                               [r[0] - 1 for r in rows]))
+        row_errors.append(("overlap", "period overlaps an earlier period of the same person", [r[0] for r in rows]))
+    row_errors = [e for e in row_errors if e[2]]
+    bad = sorted({i for _, _, rows in row_errors for i in rows})
+    dups = _duplicates(con, contract, bad)  # (duplicate, kept) row indices
     con.close()
 
-    for rule, detail, mask in row_errors:
-        idx = mask if isinstance(mask, list) else pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
-        if idx:
-            viol.append(Violation(display, rule, detail, idx, len(idx)))
-    if any(v.rule != "field-count" for v in viol):
-        wanted = {i for v in viol if v.rule != "field-count" for i in v.lines[:10]}
-        lines = _physical_lines(path, contract.encoding, wanted, len(contract.columns))
-        for v in viol:
-            if v.rule != "field-count":
-                v.lines = [lines.get(i, i + 2) for i in v.lines]
-    if viol:
-        return ReadResult(None, data_rows, viol)
-    return ReadResult(typed.append_column("extract_date", pa.array([extract_date] * typed.num_rows, pa.date32())),
-                      data_rows, [])
+    drop = contract.row_faults == "drop"
+    file_rows = contract.row_numbers == "file"
+    wanted = {i for _, _, rows in row_errors for i in (rows if drop else rows[:10])}
+    wanted |= {i for pair in dups for i in pair}
+    if file_rows:
+        wanted |= set(typed.column("_idx").to_pylist())
+    lines = raw.lines(wanted) if wanted else {}
+
+    def line(i: int) -> int:
+        return lines.get(i, i + 2)
+
+    if drop:  # one violation per faulty row, in file order
+        per_row = [Violation(v.file, v.rule, v.detail, [n]) for v in viol for n in v.lines]
+        per_row += [Violation(display, rule, detail, [line(i)]) for rule, detail, rows in row_errors for i in rows]
+        viol = sorted(per_row, key=lambda v: (v.lines[0] if v.lines else 0, v.rule))
+    else:
+        viol += [Violation(display, rule, detail, [line(i) for i in rows], len(rows)) for rule, detail, rows in row_errors]
+    headers = {c.name: c.header for c in contract.columns}
+    unit = "row" if display.lower().endswith(".xlsx") else "line"
+    key = " and ".join(headers.get(k, k) for k in contract.duplicates)
+    warnings = [Violation(display, "duplicate", f"same {key} as {unit} {line(k)}: one record, this row left out",
+                          [line(d)], level="warning") for d, k in dups]
+    if viol and not drop:
+        return ReadResult(None, data_rows, viol, warnings)
+
+    left_out = set(bad) | {d for d, _ in dups}
+    if left_out:
+        typed = typed.filter(pc.invert(pc.is_in(typed.column("_idx"), pa.array(sorted(left_out), pa.int64()))))
+    ix = typed.column("_idx")
+    if file_rows:
+        source_row = pa.array([lines[i] for i in ix.to_pylist()], pa.int64())
+    else:
+        source_row = pc.add(ix, 1)
+    typed = typed.set_column(0, "source_row", source_row)
+    if extract_date is not None:
+        typed = typed.append_column("extract_date", pa.array([extract_date] * typed.num_rows, pa.date32()))
+    return ReadResult(typed, data_rows, viol, warnings)
+
+
+def _duplicates(con, contract: FileContract, bad: list[int]) -> list[tuple[int, int]]:
+    """(duplicate, kept) row indices of rows equal on `contract.duplicates`, faulty rows aside."""
+    if not contract.duplicates:
+        return []
+    keys = ", ".join(contract.duplicates)
+    values = [c.name for c in contract.columns if c.kind not in ("drop", "cpr") and c.name not in contract.duplicates]
+    filled = " + ".join(f"({v} IS NOT NULL)::INT" for v in values) or "0"
+    con.register("bad_rows", pa.table({"_idx": pa.array(bad, pa.int64())}))
+    rows = con.sql(f"""
+        SELECT _idx, kept FROM (
+          SELECT _idx, first_value(_idx) OVER w AS kept, row_number() OVER w AS rn
+          FROM (SELECT * FROM typed ANTI JOIN bad_rows USING (_idx))
+          WHERE {" AND ".join(f"{k} IS NOT NULL" for k in contract.duplicates)}
+          WINDOW w AS (PARTITION BY {keys} ORDER BY {filled} DESC, _idx))
+        WHERE rn > 1 ORDER BY _idx""").fetchall()
+    return [(d, k) for d, k in rows]
 
 
 def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _typing_sql(contract: FileContract, extract_date: date) -> tuple[list[str], list[tuple[str, str, str]]]:
+def _typing_sql(contract: FileContract, extract_date: date | None) -> tuple[list[str], list[tuple[str, str, str]]]:
     """SELECT expressions that type each column, and (rule, detail, condition) checks
     over typed `t` and untyped `r` rows."""
-    select = ["source_row"] + (["address_key"] if contract.address else [])
+    select = ["_idx"] + (["address_key"] if contract.address else [])
     checks: list[tuple[str, str, str]] = []
+    fmts = contract.date_formats
+    fmt_sql = _q(fmts[0]) if len(fmts) == 1 else "[" + ", ".join(_q(f) for f in fmts) + "]"
     for c in contract.columns:
         n = c.name
         if c.kind == "drop":
@@ -312,12 +575,12 @@ def _typing_sql(contract: FileContract, extract_date: date) -> tuple[list[str], 
         if c.kind == "text":
             select.append(f"{trimmed} AS {n}")
         elif c.kind == "date":
-            select.append(f"try_strptime({trimmed}, '{contract.date_format}')::DATE AS {n}")
-            checks.append(("date", f"{c.header} is not a date in the form {contract.date_format}",
+            select.append(f"try_strptime({trimmed}, {fmt_sql})::DATE AS {n}")
+            checks.append(("date", f"{c.header} is not a date in the form {' or '.join(fmts)}",
                            f"r.{n} IS NOT NULL AND trim(r.{n}) <> '' AND t.{n} IS NULL"))
             checks.append(("date-range", f"{c.header} is before {EARLIEST_DATE.isoformat()}",
                            f"t.{n} < DATE '{EARLIEST_DATE.isoformat()}'"))
-            if c.not_after_extract:
+            if c.not_after_extract and extract_date is not None:
                 checks.append(("date-range", f"{c.header} is after the extract date {extract_date.isoformat()}",
                                f"t.{n} > DATE '{extract_date.isoformat()}'"))
         elif c.kind in ("decimal", "int"):
@@ -329,12 +592,24 @@ def _typing_sql(contract: FileContract, extract_date: date) -> tuple[list[str], 
                            f"r.{n} IS NOT NULL AND trim(r.{n}) <> '' AND t.{n} IS NULL"))
         else:
             raise ValueError(f"unknown column kind {c.kind}")
-        if c.required:
-            checks.append(("required", f"{c.header} is empty", f"t.{n} IS NULL"))
+        if c.source_suppression is not None:
+            select.append(c.suppressed_name)
+        if c.required:  # empty in the file; a value that does not type is the date/number rule's
+            suppressed = f" AND NOT t.{c.suppressed_name}" if c.source_suppression is not None else ""
+            checks.append(("required", f"{c.header} is empty", f"nullif(trim(r.{n}), '') IS NULL{suppressed}"))
         if c.codes:
             accepted = ", ".join(_q(v) for v in seed_values(*c.codes))
             checks.append(("code", f"{c.header} is not one of the codes in seed {c.codes[0]}",
                            f"t.{n} IS NOT NULL AND t.{n} NOT IN ({accepted})"))
+        if c.values:
+            accepted = ", ".join(_q(v) for v in c.values)
+            checks.append(("code", f"{c.header} is not one of {', '.join(c.values)}",
+                           f"t.{n} IS NOT NULL AND t.{n} NOT IN ({accepted})"))
+        if c.pattern:
+            checks.append(("pattern", f"{c.header} does not have the form {c.pattern}",
+                           f"t.{n} IS NOT NULL AND NOT regexp_full_match(t.{n}, {_q(c.pattern)})"))
+    for ch in contract.checks:
+        checks.append((ch.rule, ch.detail, f"({ch.condition})"))
     if contract.period:
         a, b = contract.period
         checks.append(("period", f"end date before start date ({a} > {b})", f"t.{b} < t.{a}"))
