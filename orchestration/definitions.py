@@ -2,14 +2,21 @@
 import dagster as dg
 
 from orchestration.assets.dbt import dbt_models
-from orchestration.assets.ingest import momentum_extract, omraader_adresser, plans
+from orchestration.assets.ingest import (
+    lbf_beboerdata,
+    momentum_extract,
+    omraader_adresser,
+    opera_extract,
+    plans,
+    roster_deltagere,
+)
 from orchestration.assets.publish import publication
 from orchestration.checks import control_count_checks
 from orchestration.jobs import loggers, nightly_job
 from orchestration.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[momentum_extract, omraader_adresser, plans, dbt_models, publication],
+    assets=[momentum_extract, opera_extract, omraader_adresser, lbf_beboerdata, roster_deltagere, plans, dbt_models, publication],
     asset_checks=control_count_checks,
     jobs=[nightly_job],
     resources=default_resources(),

@@ -635,3 +635,23 @@ def read_control_file(path: Path, encoding: str, display: str, headers: tuple[st
         except (IndexError, ValueError):
             viol.append(Violation(display, "number", "row count is not a whole number", [i]))
     return counts, viol
+
+
+_KIND_TYPES = {"cpr": pa.string(), "text": pa.string(), "date": pa.date32(), "decimal": pa.float64(), "int": pa.int64()}
+
+
+def output_schema(contract: FileContract, with_extract_date: bool = True) -> pa.Schema:
+    """The schema `read_file` hands over for this contract: lets a loader create an
+    empty table for a source that has not been delivered (yet)."""
+    fields = [pa.field("source_row", pa.int64())]
+    if contract.address:
+        fields.append(pa.field("address_key", pa.string()))
+    for c in contract.columns:
+        if c.kind == "drop":
+            continue
+        fields.append(pa.field(c.name, _KIND_TYPES[c.kind]))
+        if c.source_suppression is not None:
+            fields.append(pa.field(c.suppressed_name, pa.bool_()))
+    if with_extract_date:
+        fields.append(pa.field("extract_date", pa.date32()))
+    return pa.schema(fields)

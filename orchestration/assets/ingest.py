@@ -10,8 +10,8 @@ from helhedsdata.config import PLANS_DIR
 from helhedsdata.quarantine import quarantine
 from helhedsdata.warehouse import load_raw
 from orchestration.resources import HelhedsdataResource
-from sources import momentum, omraader
-from sources.contract import ContractError
+from sources import lbf, momentum, omraader, opera, roster
+from sources.contract import ContractError, output_schema
 
 GROUP = "sources"
 
@@ -24,41 +24,59 @@ def _metadata(table: pa.Table, **extra) -> dict:
     return {"dagster/row_count": table.num_rows, "dagster/column_schema": _schema(table), **extra}
 
 
-MOMENTUM_SPECS = [
-    dg.AssetSpec(["momentum", name], group_name=GROUP, kinds={"csv", "duckdb"},
-                 description=f"Momentum `{c.file}` of the newest accepted extract, pseudonymised.")
-    for name, c in momentum.CONTRACTS.items()
-]
-
-
-@dg.multi_asset(specs=MOMENTUM_SPECS, name="momentum_extract")
-def momentum_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
-    """Read the newest complete Momentum extract; an extract that breaks its contract is
-    quarantined and the next newest is tried, so the pipeline goes on with the last good one."""
-    s = helhedsdata.settings
-    pseudo = s.pseudonymizer()
+def _accept_newest(context, s, source_module, pseudo):
+    """The newest complete extract that keeps its contract. One that breaks it is moved to
+    the quarantine with a report, and the next newest is tried: the pipeline goes on
+    with the last good extract. None when the source has no extract at all."""
     rejected = []
-    for folder in momentum.find_extracts(s.inbox):
+    for folder in source_module.find_extracts(s.inbox):
         try:
-            ext = momentum.read_extract(folder, pseudo, s.inbox)
+            return source_module.read_extract(folder, pseudo, s.inbox), rejected
         except ContractError as e:
-            dest = quarantine(folder, momentum.SOURCE, s.quarantine, e)
+            dest = quarantine(folder, source_module.SOURCE, s.quarantine, e)
             rejected.append(folder.name)
-            context.log.error(f"Rejected momentum/{folder.name}; moved to {dest}:\n{e}")
-            continue
-        break
+            context.log.error(f"Rejected {source_module.SOURCE}/{folder.name}; moved to {dest}:\n{e}")
+    return None, rejected
+
+
+def _extract_specs(source_module, what: str) -> list[dg.AssetSpec]:
+    return [dg.AssetSpec([source_module.SOURCE, name], group_name=GROUP, kinds={"csv", "duckdb"},
+                         description=f"{what} `{c.file}` of the newest accepted extract, pseudonymised.")
+            for name, c in source_module.CONTRACTS.items()]
+
+
+def _materialize_extract(context, s, source_module, ext, rejected):
+    if ext is None:
+        tables = {n: output_schema(c).empty_table() for n, c in source_module.CONTRACTS.items()}
+        load_raw(s.warehouse, source_module.SOURCE, tables, None, "none delivered")
+        extra = {"extract_date": "none", "rejected_extracts": ", ".join(rejected) or "none"}
     else:
+        tables = ext.tables
+        load_raw(s.warehouse, source_module.SOURCE, tables, ext.extract_date, str(ext.folder))
+        extra = {"extract_date": str(ext.extract_date), "extract_folder": ext.folder.name,
+                 "rejected_extracts": ", ".join(rejected) or "none"}
+    for name, table in tables.items():
+        yield dg.MaterializeResult(asset_key=[source_module.SOURCE, name], metadata=_metadata(table, **extra))
+
+
+@dg.multi_asset(specs=_extract_specs(momentum, "Momentum"), name="momentum_extract")
+def momentum_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
+    """The newest accepted Momentum extract (nightly, full snapshot)."""
+    s = helhedsdata.settings
+    ext, rejected = _accept_newest(context, s, momentum, s.pseudonymizer())
+    if ext is None:
         raise dg.Failure(f"No accepted Momentum extract in {s.inbox / momentum.SOURCE} "
                          f"(rejected: {', '.join(rejected) or 'none'}); see {s.quarantine}")
-    load_raw(s.warehouse, momentum.SOURCE, ext.tables, ext.extract_date, str(ext.folder))
-    context.log.info(f"Loaded momentum/{ext.folder.name}: " +
-                     ", ".join(f"{k} {v.num_rows}" for k, v in ext.tables.items()))
-    for name, table in ext.tables.items():
-        yield dg.MaterializeResult(
-            asset_key=["momentum", name],
-            metadata=_metadata(table, extract_date=str(ext.extract_date), extract_folder=ext.folder.name,
-                               rejected_extracts=", ".join(rejected) or "none"),
-        )
+    yield from _materialize_extract(context, s, momentum, ext, rejected)
+
+
+@dg.multi_asset(specs=_extract_specs(opera, "Opera (legacy)"), name="opera_extract")
+def opera_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
+    """The newest accepted Opera extract: history before Momentum. Optional: without one
+    the tables are empty and the history starts with Momentum."""
+    s = helhedsdata.settings
+    ext, rejected = _accept_newest(context, s, opera, s.pseudonymizer())
+    yield from _materialize_extract(context, s, opera, ext, rejected)
 
 
 @dg.asset(key=["omraader", "adresser"], group_name=GROUP, kinds={"csv", "duckdb"},
@@ -68,6 +86,42 @@ def omraader_adresser(context: dg.AssetExecutionContext, helhedsdata: Helhedsdat
     table, as_of = omraader.read_register(s.inbox, s.pseudonymizer())
     load_raw(s.warehouse, omraader.SOURCE, {"adresser": table}, as_of, str(s.inbox / omraader.PATH))
     return dg.MaterializeResult(metadata=_metadata(table, file_date=str(as_of)))
+
+
+@dg.asset(key=["lbf", "beboerdata"], group_name=GROUP, kinds={"csv", "xlsx", "duckdb"},
+          description="LBF Beboerdata, every year delivered; LBF's own suppression kept as flags.")
+def lbf_beboerdata(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
+    s = helhedsdata.settings
+    table, files = lbf.read_lbf(s.inbox)
+    if table is None:
+        schema = output_schema(lbf.CONTRACT, with_extract_date=False).append(pa.field("source_file", pa.string()))
+        table = schema.empty_table()
+    load_raw(s.warehouse, lbf.SOURCE, {"beboerdata": table}, None, ", ".join(files) or "none delivered")
+    years = sorted(set(table.column("aar").to_pylist()))
+    return dg.MaterializeResult(metadata=_metadata(table, files=", ".join(files) or "none",
+                                                   years=", ".join(map(str, years)) or "none"))
+
+
+@dg.asset(key=["roster", "deltagere"], group_name=GROUP, kinds={"csv", "xlsx", "duckdb"},
+          check_specs=[dg.AssetCheckSpec("rows_valid", asset=["roster", "deltagere"],
+                                         description="Every roster row keeps the contract (bad rows are left out and listed).")],
+          description="Participants of every project activity (one roster per activity); names never loaded.")
+def roster_deltagere(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
+    s = helhedsdata.settings
+    res = roster.read_rosters(s.inbox, s.pseudonymizer())
+    load_raw(s.warehouse, roster.SOURCE, {"deltagere": res.table}, None, ", ".join(res.files) or "none delivered")
+    errors = [v for v in res.row_faults if v.level == "error"] + res.file_faults
+    for v in errors + [v for v in res.row_faults if v.level != "error"]:
+        (context.log.warning if v.level == "error" else context.log.info)(str(v))
+    faults = [{"file": v.file, "row": v.lines[0] if v.lines else None, "rule": v.rule, "detail": v.detail,
+               "level": v.level} for v in res.file_faults + res.row_faults]
+    yield dg.MaterializeResult(metadata=_metadata(res.table, files=", ".join(res.files) or "none",
+                                                  row_faults=dg.MetadataValue.json(faults)))
+    yield dg.AssetCheckResult(
+        check_name="rows_valid", passed=not errors, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rows_left_out": len([v for v in res.row_faults if v.level == "error"]),
+                  "rosters_rejected": len(res.file_faults),
+                  "duplicates_collapsed": len([v for v in res.row_faults if v.level != "error"])})
 
 
 @dg.multi_asset(
