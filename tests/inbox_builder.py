@@ -51,3 +51,21 @@ def write_momentum(inbox: Path, extract: str, files: dict[str, list[tuple]]) -> 
 
 def write_register(inbox: Path, rows=REGISTER) -> None:
     write_csv(inbox / "omraader" / "adresser.csv", REGISTER_HEADER, list(rows))
+
+OPERA_HEADERS = {
+    "MATCHPERIODER.csv": "CPRNR;LAB_GRP;FRA_DATO;TIL_DATO;AFGANG_KODE",
+    "AKTIVERING.csv": "CPRNR;TILBUD_ART;FRA_DATO;TIL_DATO;TIMER",
+    "ADRESSER.csv": "CPRNR;VEJNAVN;HUSNR;ETAGE;DOER;POSTNR;FRA_DATO;TIL_DATO",
+}
+
+
+def write_opera(inbox: Path, extract: str, files: dict[str, list[tuple]]) -> Path:
+    """An Opera extract: Windows-1252, ISO dates (give them as ISO strings), no BOM."""
+    folder = inbox / "opera" / extract
+    counts = []
+    for name, header in OPERA_HEADERS.items():
+        rows = files.get(name, [])
+        write_csv(folder / name, header, rows, encoding="cp1252")
+        counts.append((name, len(rows)))
+    write_csv(folder / "_KONTROL.csv", "FIL;ANTAL", counts, encoding="cp1252")
+    return folder

@@ -27,31 +27,69 @@ def address(street, number, postcode):
     return (" ".join(street.split()).lower(), number.replace(" ", "").upper().lstrip("0") or "0", postcode.strip())
 
 
-def covers(start, end, d):
-    return start <= d and (end is None or d <= end)
+LAB2_TO_LAB6 = {"2.1": "6.1", "2.2": "6.2", "2.3": "6.3", "2.12": "6.4", "2.13": "6.5"}
+FAR = date(9999, 12, 31)
+
+
+def opera_rows(path):
+    with open(path, encoding="cp1252", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=";"))
+
+
+def iso(s):
+    return date.fromisoformat(s.strip()) if s and s.strip() else None
+
+
+def before_momentum(start, end, first_momentum, opera_date):
+    """sources.md: Momentum wins. Opera keeps the days before the person's first Momentum
+    day, and knows nothing after its own extract date."""
+    end = min(end or FAR, (first_momentum - timedelta(days=1)) if first_momentum else FAR, opera_date)
+    return (start, end) if start <= end else None
 
 
 def expected_counts(inbox, as_of):
     extract = sorted((inbox / "momentum").iterdir())[-1]
+    opera = sorted((inbox / "opera").iterdir())[-1]
+    opera_date = datetime.strptime(opera.name, "%Y%m%d").date()
     register = {address(r["Vejnavn"], r["Husnummer"], r["Postnummer"]): (r["Afdelingsnummer"], r["Boligområde"])
                 for r in rows(inbox / "omraader" / "adresser.csv")}
     kommune = Counter(r["Kommunekode"] for r in rows(extract / "borger_adresse.csv")).most_common(1)[0][0]
-    where = {}
+
+    addresses = {}  # person -> [(start, end, address)]
     for r in rows(extract / "borger_adresse.csv"):
-        if covers(day(r["Gyldig fra"]), day(r["Gyldig til"]), as_of):
-            where[cpr(r["CPR-nummer"])] = register.get(address(r["Vejnavn"], r["Husnummer"], r["Postnummer"]))
+        addresses.setdefault(cpr(r["CPR-nummer"]), []).append(
+            (day(r["Gyldig fra"]), day(r["Gyldig til"]) or FAR, address(r["Vejnavn"], r["Husnummer"], r["Postnummer"])))
+    first_address = {p: min(a for a, _, _ in v) for p, v in addresses.items()}
+    for r in opera_rows(opera / "ADRESSER.csv"):
+        p = cpr(r["CPRNR"])
+        kept = before_momentum(iso(r["FRA_DATO"]), iso(r["TIL_DATO"]), first_address.get(p), opera_date)
+        if kept:
+            addresses.setdefault(p, []).append((*kept, address(r["VEJNAVN"], r["HUSNR"], r["POSTNR"])))
+    where = {}
+    for person, periods in addresses.items():
+        for a, b, adr in periods:
+            if a <= as_of <= b:
+                where[person] = register.get(adr)
+
     periods = {}
     for r in rows(extract / "maalgruppe.csv"):
-        periods.setdefault(cpr(r["CPR-nummer"]), []).append((day(r["Startdato"]), day(r["Slutdato"]), r["Målgruppekode"]))
+        periods.setdefault(cpr(r["CPR-nummer"]), []).append((day(r["Startdato"]), day(r["Slutdato"]) or FAR, r["Målgruppekode"]))
+    first_mg = {p: min(a for a, _, _ in v) for p, v in periods.items()}
+    for r in opera_rows(opera / "MATCHPERIODER.csv"):
+        p, code = cpr(r["CPRNR"]), LAB2_TO_LAB6.get(r["LAB_GRP"].strip())
+        kept = before_momentum(iso(r["FRA_DATO"]), iso(r["TIL_DATO"]), first_mg.get(p), opera_date) if code else None
+        if kept:
+            periods.setdefault(p, []).append((*kept, code))
+
     counts = Counter()
     for person, ps in periods.items():
         ps.sort()
-        now = [i for i, (a, b, _) in enumerate(ps) if covers(a, b, as_of)]
+        now = [i for i, (a, b, _) in enumerate(ps) if a <= as_of <= b]
         if not now:
             continue
         i = now[0]
         code, start = ps[i][2], ps[i][0]
-        while i > 0 and ps[i - 1][2] == code and ps[i - 1][1] is not None and ps[i - 1][1] + timedelta(days=1) >= ps[i][0]:
+        while i > 0 and ps[i - 1][2] == code and ps[i - 1][1] + timedelta(days=1) >= ps[i][0]:
             i -= 1
             start = ps[i][0]
         if code == "6.1" and (as_of - start).days + 1 < 182:
@@ -69,6 +107,10 @@ def test_published_maalgruppe_status_equals_independent_counts(generated_run):
     month_ends = [d for (d,) in query(home / "publication.duckdb",
                                       "SELECT DISTINCT as_of_date FROM published.maalgruppe_status ORDER BY 1")]
     assert month_ends[-1] == date(2021, 2, 28)
+    by_source = dict(query(home / "warehouse.duckdb", "SELECT source, count(*) FROM "
+                           "intermediate.int_combine_maalgruppe_periods GROUP BY 1"))
+    assert by_source["opera"] > 100 and by_source["momentum"] > 1000  # both sources are in play
+    # The last month end, a year before, and one in the middle (2016: Opera's years).
     for as_of in (month_ends[-1], month_ends[-13], month_ends[len(month_ends) // 2]):
         expected = expected_counts(inbox, as_of)
         assert sum(n for (lvl, _, _), n in expected.items() if lvl == "afdeling") > 50  # a meaningful case

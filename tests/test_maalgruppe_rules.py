@@ -5,7 +5,7 @@ One small inbox holds every case as its own person; the pipeline runs once."""
 import pytest
 
 from tests.conftest import person_key, query, run_pipeline
-from tests.inbox_builder import d, write_momentum, write_register
+from tests.inbox_builder import d, write_momentum, write_opera, write_register
 
 JAN, FEB = "2021-01-31", "2021-02-28"
 SOES = ("Søstjernevej", "12A", "6400")  # afdeling 22
@@ -45,6 +45,7 @@ PERSONS = {
     "ends_on_month_end": ("130180-1013", [(*SOES, "2015-01-01", None)], [("6.3", "2020-01-01", JAN, "Ordinær beskæftigelse")]),
     # Hyphen-less CPR in one file, hyphenated in the other: one person.
     "cpr_without_hyphen": ("1401801014", [(*SOES, "2015-01-01", None)], [("INT-SHP", "2020-01-01", None, None)]),
+    "opera_then_momentum": ("150180-1015", [(*SOES, "2019-06-01", None)], [("6.3", "2019-06-01", None, None)]),
 }
 
 
@@ -66,6 +67,24 @@ def scenario(tmp_path_factory):
         "samtale.csv": [("010180-1001", "S-1", "Jobsamtale", d("2021-01-15"), d("2021-01-12"), "Afholdt")],
     })
     write_register(inbox)
+    write_opera(inbox, "20191231", {
+        "MATCHPERIODER.csv": [
+            # Opera's open 2.3 period runs into Momentum's 6.3 (from 2019-06-01): Momentum
+            # wins from that day; Opera keeps 2019-01-01..2019-05-31 and the spell is one.
+            ("1501801015", "2.3", "2019-01-01", "", ""),
+            # Opera alone: 2.1 (-> 6.1) during 2018.
+            ("1601801016", "2.1", "2018-01-01", "2018-12-31", "01"),
+            # 2.10 maps to no current group (and is not 2.1).
+            ("1701801017", "2.10", "2018-01-01", "2018-12-31", "99"),
+        ],
+        "AKTIVERING.csv": [("1501801015", "VP", "2019-02-01", "2019-03-31", "20")],
+        "ADRESSER.csv": [
+            ("1501801015", "SØSTJERNEVEJ", "12A", "", "", "6400", "2015-01-01", ""),
+            ("1601801016", "NØRAGER", "7", "", "", "6400", "2015-01-01", ""),
+            ("1701801017", "NØRAGER", "7", "", "", "6400", "2015-01-01", ""),
+        ],
+    })
+    # Momentum side of the Opera cases (their addresses start with Momentum's history).
     assert run_pipeline(home, inbox)
     return home
 
@@ -136,8 +155,9 @@ def test_maalgruppe_antal_by_hand(scenario):
     assert antal(scenario, "afdeling", "22", "6.5") == 2  # the two spelling variants
     assert antal(scenario, "afdeling", "35", "6.4") == 1
     assert antal(scenario, "afdeling", "24", "6.3") == 1
-    assert antal(scenario, "afdeling", "22", "6.3") == 0  # ended on 2021-01-31
-    assert antal(scenario, "afdeling", "22", "6.3", JAN) == 1
+    # 6.3 in 22: ends_on_month_end (to 2021-01-31) and opera_then_momentum (open).
+    assert antal(scenario, "afdeling", "22", "6.3") == 1
+    assert antal(scenario, "afdeling", "22", "6.3", JAN) == 2
     assert antal(scenario, "boligomraade", "Nørager og Søstjernevej m.fl.", "6.4") == 1
     assert antal(scenario, "helhedsplan", "soenderborg-beskaeftigelse-2021", "6.5") == 2
     # Kommune: everyone with a spell, wherever they live (4 in 6.5 incl. unmatched addresses).
@@ -151,5 +171,35 @@ def test_published_table_suppresses_small_counts(scenario):
                  "WHERE as_of_date = ? AND area_level = 'afdeling' AND area_id = '22'", [FEB])
     by_code = {r[2]: r[3:] for r in rows}
     assert by_code["6.1"] == (None, True)  # 2 persons: withheld
-    assert by_code["6.3"] == (0, False)  # zero is published as zero
+    assert by_code["6.3"] == (None, True)  # 1 person: withheld
+    assert by_code["6.6"] == (0, False)  # zero is published as zero
     assert len(rows) == 11  # every målgruppe code has a row
+
+
+def test_momentum_wins_where_opera_overlaps_and_opera_fills_history(scenario):
+    # Opera's open period is cut at Momentum's first day; the two 6.3 periods are one spell.
+    assert status(scenario, "opera_then_momentum", "2019-03-31") == ("6.3", "22", True, 90)
+    assert status(scenario, "opera_then_momentum", "2019-06-30") == ("6.3", "22", True, 181)
+    periods = query(scenario / "warehouse.duckdb",
+                    "SELECT source, start_date, end_date, afslutningsaarsag FROM intermediate.int_combine_maalgruppe_periods "
+                    "WHERE person_key = ? ORDER BY start_date", [person_key("150180-1015")])
+    assert [(p[0], str(p[1]), str(p[2]) if p[2] else None, p[3]) for p in periods] == [
+        ("opera", "2019-01-01", "2019-05-31", None), ("momentum", "2019-06-01", None, None)]
+
+
+def test_opera_alone_gives_history_with_mapped_codes(scenario):
+    key = person_key("1601801016")
+    rows = query(scenario / "warehouse.duckdb",
+                 "SELECT maalgruppe_code, afdelingsnummer FROM intermediate.int_assign_maalgruppe_status "
+                 "WHERE person_key = ? AND as_of_date = '2018-06-30'", [key])
+    assert rows == [("6.1", "35")]  # 2.1 -> 6.1; Opera's upper-case NØRAGER 7 is afdeling 35
+    assert query(scenario / "warehouse.duckdb",
+                 "SELECT count(*) FROM intermediate.int_assign_maalgruppe_status WHERE person_key = ?",
+                 [person_key("1701801017")]) == [(0,)]  # 2.10 maps to no målgruppe
+
+
+def test_opera_activation_counts_before_momentum(scenario):
+    rows = query(scenario / "warehouse.duckdb",
+                 "SELECT as_of_date FROM intermediate.int_assign_activation_status WHERE person_key = ? ORDER BY 1",
+                 [person_key("150180-1015")])
+    assert [str(r[0]) for r in rows] == ["2019-02-28", "2019-03-31"]

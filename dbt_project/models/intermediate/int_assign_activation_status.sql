@@ -3,6 +3,6 @@ select distinct
     d.as_of_date,
     t.person_key
 from {{ ref('int_generate_month_ends') }} as d
-join {{ ref('stg_momentum__tilbud') }} as t
+join {{ ref('int_combine_tilbud_periods') }} as t
     on t.er_aktivering
     and d.as_of_date between t.start_date and coalesce(t.end_date, date '9999-12-31')

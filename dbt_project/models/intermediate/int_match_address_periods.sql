@@ -7,5 +7,5 @@ select
     a.kommunekode,
     r.afdelingsnummer,
     r.boligomraade
-from {{ ref('stg_momentum__borger_adresse') }} as a
+from {{ ref('int_combine_address_periods') }} as a
 left join {{ ref('stg_omraader__adresser') }} as r using (address_key)

@@ -1,7 +1,7 @@
 -- Forløb (spells): consecutive periods of the same målgruppe, each starting no later
 -- than the day after the previous ended, merged into one with the first start kept.
 with spells as (
-    {{ merge_contiguous(ref('stg_momentum__maalgruppe'), ['person_key', 'maalgruppe_code'],
+    {{ merge_contiguous(ref('int_combine_maalgruppe_periods'), ['person_key', 'maalgruppe_code'],
                         'start_date', 'end_date', 'afslutningsaarsag') }}
 )
 select
