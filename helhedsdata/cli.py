@@ -125,6 +125,49 @@ def print_maalgruppe_table(settings: Settings) -> None:
     print(f"(Hovedtotal = helhedsplan {', '.join(plan)}: every afdeling of the plan's boligområder)")
 
 
+def print_plan_table(settings: Settings, plan_id: str = "soenderborg-beskaeftigelse-2021") -> None:
+    """The delaftale's indicator table: delmål, indicator, baseline, latest value,
+    comparison (kommune), target, on track (published.indicator_values)."""
+    import duckdb
+
+    from helhedsdata.plans import load_plan
+    from helhedsdata.config import PLANS_DIR
+
+    plan = load_plan(PLANS_DIR / f"{plan_id}.yaml")
+    con = duckdb.connect(str(settings.published), read_only=True)
+    print(f"\n{plan.name} ({plan.valid_from:%d.%m.%Y}–{plan.valid_to:%d.%m.%Y}), published.indicator_values")
+    head = f"{'Delmål':<34}{'Indikator':<38}{'Baseline':>18}{'Seneste':>20}{'Kommune':>10}{'Mål':>10}  På sporet"
+    print(head)
+
+    def fmt(v, unit):
+        if v is None:
+            return "–"
+        # Danish number style, as in the delaftale: 19,14 % and 1.736.
+        return f"{v:.2f} %".replace(".", ",") if unit == "percent" else f"{v:,.0f}".replace(",", ".")
+
+    for d in plan.delmaal:
+        for i in d.indicators:
+            row = con.execute("""
+                SELECT value, unit, suppressed, period_end, comparison_value, baseline_value, baseline_period,
+                       target_value, on_track
+                FROM published.indicator_values
+                WHERE plan_id = ? AND delmaal_id = ? AND indicator_id = ? AND variant = ? AND area_level = ?
+                ORDER BY period_end DESC LIMIT 1""",
+                [plan.id, d.id, i.indicator, i.variant, i.area_level]).fetchone()
+            name = f"{i.indicator}{' ' + i.variant if i.variant else ''}"
+            if row is None:
+                print(f"{d.name[:33]:<34}{name[:37]:<38}{'(no data yet)':>18}")
+                continue
+            value, unit, supp, end, comp, base, base_period, target, on_track = row
+            latest = "<5" if supp else f"{fmt(value, unit)} ({end:%m.%Y})"
+            direction = {"up": "øges", "down": "falde", "hold": "fastholdes"}.get(i.target.direction if i.target else None, "")
+            target_text = fmt(target, unit) if target is not None else direction
+            track = {True: "ja", False: "nej", None: "–"}[on_track]
+            print(f"{d.name[:33]:<34}{name[:37]:<38}{fmt(base, unit) + ' (' + str(base_period) + ')':>18}"
+                  f"{latest:>20}{fmt(comp, unit):>10}{target_text:>10}  {track}")
+    con.close()
+
+
 def cmd_demo(args) -> int:
     settings = Settings.from_env(args.home, None)
     inbox = settings.inbox
@@ -137,6 +180,7 @@ def cmd_demo(args) -> int:
     if not ok:
         return 1
     print_maalgruppe_table(settings)
+    print_plan_table(settings)
     print(f"\nOpen the Dagster UI on this home folder:\n  make ui HELHEDSDATA_HOME={settings.home}\n"
           f"(= DAGSTER_HOME={settings.dagster_home} HELHEDSDATA_HOME={settings.home} "
           ".venv/bin/dagster dev -m orchestration.definitions)")

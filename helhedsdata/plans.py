@@ -134,6 +134,8 @@ class Plan(_Strict):
     valid_to: dt.date
     kommunekode: str = Field(pattern=r"^[0-9]{3}$")
     areas: Areas | None = None  # a municipal strategy covers the whole kommune
+    # LBF Beboerdata names a helhedsplan's area as one "Boligområde" row: its name there.
+    lbf_boligomraade: str | None = None
     activities: list[Activity] = []
     delmaal: list[Delmaal] = []
 
@@ -198,7 +200,8 @@ def plan_indicators_table(plans: list[Plan]) -> pa.Table:
             for n, i in enumerate(d.indicators):
                 b, t = i.baseline, i.target
                 rows.append({
-                    "plan_id": p.id, "kommunekode": p.kommunekode, "delmaal_id": d.id, "position": n,
+                    "plan_id": p.id, "kommunekode": p.kommunekode, "lbf_boligomraade": p.lbf_boligomraade,
+                    "delmaal_id": d.id, "position": n,
                     "indicator_id": i.indicator, "variant": i.variant, "text": i.text,
                     "filters": json.dumps(i.filters.model_dump(exclude_none=True), sort_keys=True, ensure_ascii=False),
                     "area_level": i.area_level, "period_type": i.period_type,
@@ -209,7 +212,8 @@ def plan_indicators_table(plans: list[Plan]) -> pa.Table:
                     "target_direction": t.direction if t else None,
                 })
     schema = pa.schema([
-        ("plan_id", pa.string()), ("kommunekode", pa.string()), ("delmaal_id", pa.string()), ("position", pa.int32()),
+        ("plan_id", pa.string()), ("kommunekode", pa.string()), ("lbf_boligomraade", pa.string()),
+        ("delmaal_id", pa.string()), ("position", pa.int32()),
         ("indicator_id", pa.string()), ("variant", pa.string()), ("text", pa.string()), ("filters", pa.string()),
         ("area_level", pa.string()), ("period_type", pa.string()), ("baseline_value", pa.float64()),
         ("baseline_period", pa.string()), ("baseline_comparison_value", pa.float64()), ("baseline_compute", pa.bool_()),

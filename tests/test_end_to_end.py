@@ -202,3 +202,30 @@ def test_no_suppressed_cell_is_recovered_by_subtraction(generated_run):
             assert sum(cells[(d, lvl, a, c)] for c in codes) != 1, (d, lvl, a)
     assert checked > 100
     assert sum(cells.values()) > 0  # there is something withheld to protect
+
+
+def test_lbf_baselines_reproduce_the_delaftale(generated_run):
+    """The generated LBF 2018 file carries the 004 figures: the computed values for the
+    helhedsplan and the kommune must equal the plan's stated baselines."""
+    _, home = generated_run
+    rows = query(home / "publication.duckdb", """
+        SELECT variant, value, comparison_value, baseline_value, numerator, denominator
+        FROM published.indicator_values
+        WHERE plan_id = 'soenderborg-beskaeftigelse-2021' AND indicator_id = 'andel_offentligt_forsoergede'
+          AND period_end = DATE '2018-12-31' ORDER BY variant""")
+    assert [(v, val, cmp, base) for v, val, cmp, base, _, _ in rows] == [
+        ("18-29", 19.14, 12.32, 19.14), ("30-64", 50.65, 17.72, 50.65)]
+    assert all(n is not None and d > n for *_, n, d in rows)
+
+
+def test_demo_prints_the_delaftale_indicator_table(generated_run, capsys):
+    from helhedsdata.cli import print_plan_table
+    from helhedsdata.config import Settings
+
+    inbox, home = generated_run
+    print_plan_table(Settings(home, inbox))
+    out = capsys.readouterr().out.splitlines()
+    body = [line for line in out[3:] if line.strip()]
+    assert [line.split()[-1] for line in body] == ["–"] * 4  # no figure after a baseline date yet
+    assert "233 (2021-02)" in body[2] and "20,00 % (2021-02)" in body[3] and "85,00 %" in body[3]
+    assert "19,14 % (2018)" in body[0] and "50,65 % (2018)" in body[1]

@@ -5,6 +5,7 @@
     'ind_ledige_omfattet',
     'ind_aktiveringsgrad',
     'ind_sygedagpenge_lange_forloeb',
+    'ind_andel_offentligt_forsoergede',
 ] %}
 with results as (
     {% for m in indicator_models %}

@@ -30,10 +30,12 @@ def model(dbt, session):
 
     cols = {c: results.column(c).to_pylist() for c in (
         "indicator_id", "variant", "period_type", "period_start", "period_end", "area_level", "area_id",
-        "persons_numerator", "persons_denominator")}
+        "persons_numerator", "persons_denominator", "source_suppressed")}
     key = list(zip(*(cols[c] for c in ("indicator_id", "variant", "period_type", "period_start",
                                        "period_end", "area_level", "area_id"))))
-    flags = {k: primary(n, d) for k, n, d in zip(key, cols["persons_numerator"], cols["persons_denominator"])}
+    # Withheld by the source itself (LBF's `x`) counts as primary suppression here too.
+    flags = {k: bool(src) or primary(n, d) for k, n, d, src in zip(
+        key, cols["persons_numerator"], cols["persons_denominator"], cols["source_suppressed"])}
     size = {k: n or 0 for k, n in zip(key, cols["persons_numerator"])}
 
     equations = []

@@ -1,6 +1,7 @@
 select
     plan_id,
     kommunekode,
+    lbf_boligomraade,
     delmaal_id,
     position,
     indicator_id,

@@ -27,6 +27,7 @@ select
     cast(coalesce(c.persons_activated, 0) as double) as numerator,
     cast(coalesce(c.persons_population, 0) as double) as denominator,
     coalesce(c.persons_activated, 0) as persons_numerator,
-    coalesce(c.persons_population, 0) as persons_denominator
+    coalesce(c.persons_population, 0) as persons_denominator,
+    false as source_suppressed
 from ({{ month_end_area_grid() }}) as g
 left join counts as c using (as_of_date, area_level, area_id)

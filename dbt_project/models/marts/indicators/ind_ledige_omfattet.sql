@@ -19,6 +19,7 @@ select
     cast(null as double) as numerator,
     cast(null as double) as denominator,
     coalesce(c.persons, 0) as persons_numerator,
-    cast(null as bigint) as persons_denominator
+    cast(null as bigint) as persons_denominator,
+    false as source_suppressed
 from ({{ month_end_area_grid() }}) as g
 left join counts as c using (as_of_date, area_level, area_id)

@@ -11,5 +11,6 @@ select
     cast(null as double) as numerator,
     cast(null as double) as denominator,
     persons as persons_numerator,
-    cast(null as bigint) as persons_denominator
+    cast(null as bigint) as persons_denominator,
+    false as source_suppressed
 from {{ ref('maalgruppe_antal') }}

@@ -24,7 +24,8 @@ select
     cast(null as double) as numerator,
     cast(null as double) as denominator,
     coalesce(c.spells, 0) as persons_numerator,
-    cast(null as bigint) as persons_denominator
+    cast(null as bigint) as persons_denominator,
+    false as source_suppressed
 from ({{ month_end_area_grid() }}) as g
 cross join limits as l
 left join counts as c using (as_of_date, area_level, area_id, variant)
