@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -435,7 +436,7 @@ def _where(idx: pa.Array, mask) -> list[int]:
 def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, extract_date: date | None,
               display: str, viol: list[Violation]) -> ReadResult:
     table = raw.table
-    idx = pa.array(range(table.num_rows), pa.int64())  # the row's index in the file's data rows
+    idx = pa.array(np.arange(table.num_rows, dtype=np.int64))  # the row's index in the file's data rows
     skip = _skipped(table, contract)
     if skip is not None:
         keep = pc.invert(skip)
@@ -477,9 +478,14 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     typed = con.sql(f"SELECT {', '.join(select)} FROM staged").arrow()
     typed = typed.read_all() if hasattr(typed, "read_all") else typed
     con.register("typed", typed)
-    for rule, detail, cond in checks:
-        rows = con.sql(f"SELECT t._idx FROM typed t JOIN staged r USING (_idx) WHERE {cond} ORDER BY 1").fetchall()
-        row_errors.append((rule, detail, [r[0] for r in rows]))
+    if checks:
+        # One pass over typed and raw side by side (same row order: typed is a projection
+        # of staged), returning only the rows that break some rule: normally none.
+        hits = ", ".join(f"coalesce(({cond}), false)" for _, _, cond in checks)
+        found = con.sql(f"SELECT t._idx, [{hits}] FROM typed t POSITIONAL JOIN staged r "
+                        f"WHERE {' OR '.join(f'coalesce(({c}), false)' for _, _, c in checks)} ORDER BY 1").fetchall()
+        for n, (rule, detail, _) in enumerate(checks):
+            row_errors.append((rule, detail, [i for i, h in found if h[n]]))
     if contract.non_overlapping and contract.period:
         a, b = contract.period
         rows = con.sql(f"""
@@ -531,7 +537,7 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
         source_row = pc.add(ix, 1)
     typed = typed.set_column(0, "source_row", source_row)
     if extract_date is not None:
-        typed = typed.append_column("extract_date", pa.array([extract_date] * typed.num_rows, pa.date32()))
+        typed = typed.append_column("extract_date", pa.repeat(pa.scalar(extract_date, pa.date32()), typed.num_rows))
     return ReadResult(typed, data_rows, viol, warnings)
 
 

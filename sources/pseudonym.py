@@ -5,7 +5,6 @@ the pseudonym cannot be reversed by enumerating the ~10^9 possible CPR numbers.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 import numpy as np
@@ -24,7 +23,8 @@ class Pseudonymizer:
     def _digest(self, domain: str, value: str) -> str:
         # Domain separation: a CPR and an address string can never share a pseudonym.
         msg = f"{domain}\x1f{value}".encode("utf-8")
-        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:32]
+        # hmac.digest is the one-shot C path: about 3x faster than hmac.new().hexdigest().
+        return hmac.digest(self._key, msg, "sha256")[:16].hex()
 
     def pseudonymize(self, values: pa.Array | pa.ChunkedArray, domain: str) -> pa.Array:
         """Pseudonymise an array of normalised strings; nulls stay null.
