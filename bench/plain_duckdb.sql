@@ -1,0 +1,148 @@
+-- The lower bound for `published.maalgruppe_status`: one hand-written DuckDB script, no
+-- orchestration, no contracts, no pseudonyms, no intermediate tables kept. Run by
+-- bench/plain_duckdb.py, which fills in the {{placeholders}}:
+--   {{momentum}}   the newest momentum/<YYYYMMDD>/ folder (with _kontrol.csv)
+--   {{adresser}}   omraader/adresser.csv
+--   {{koder}}      dbt_project/seeds/maalgruppe_koder.csv
+--   {{extract_date}} the folder name as a date
+--   {{plan_areas}} VALUES (plan_id, boligomraade), ... from plans/*.yaml
+--   {{history_years}}, {{min_days_6_1}}, {{suppress_max}}  the dbt vars
+-- It computes the same thing as the pipeline (indicators.md `maalgruppe_antal`, then
+-- disclosure control), and bench/run.py checks that the two tables are equal.
+
+-- Målgruppe periods. CPR normalised (no pseudonym: this is the lower bound).
+CREATE TEMP TABLE periods AS
+SELECT
+    regexp_replace("CPR-nummer", '[\s-]', '', 'g')              AS cpr,
+    nullif(trim("Målgruppekode"), '')                           AS code,
+    strptime(trim("Startdato"), '%d-%m-%Y')::DATE               AS start_date,
+    strptime(nullif(trim("Slutdato"), ''), '%d-%m-%Y')::DATE    AS end_date
+FROM read_csv('{{momentum}}/maalgruppe.csv', delim=';', header=true, quote='"',
+    columns={'CPR-nummer': 'VARCHAR', 'Målgruppekode': 'VARCHAR', 'Målgruppe': 'VARCHAR',
+             'Startdato': 'VARCHAR', 'Slutdato': 'VARCHAR', 'Afslutningsårsag': 'VARCHAR'});
+
+-- Address periods with the normalised address (sources.md: case and white space folded,
+-- 12A = 12 A = 12a, leading zeros of the house number dropped).
+CREATE TEMP TABLE addr AS
+SELECT
+    regexp_replace("CPR-nummer", '[\s-]', '', 'g')                              AS cpr,
+    trim(regexp_replace(lower("Vejnavn"), '\s+', ' ', 'g'))                     AS street,
+    regexp_replace(regexp_replace(upper("Husnummer"), '\s+', '', 'g'), '^0+([0-9])', '\1') AS number,
+    regexp_replace("Postnummer", '^\s+|\s+$', '', 'g')                          AS postcode,
+    nullif(trim("Kommunekode"), '')                                             AS kommunekode,
+    strptime(trim("Gyldig fra"), '%d-%m-%Y')::DATE                              AS gyldig_fra,
+    strptime(nullif(trim("Gyldig til"), ''), '%d-%m-%Y')::DATE                  AS gyldig_til
+FROM read_csv('{{momentum}}/borger_adresse.csv', delim=';', header=true, quote='"',
+    columns={'CPR-nummer': 'VARCHAR', 'Vejnavn': 'VARCHAR', 'Husnummer': 'VARCHAR', 'Etage': 'VARCHAR',
+             'Side/dør': 'VARCHAR', 'Postnummer': 'VARCHAR', 'By': 'VARCHAR', 'Kommunekode': 'VARCHAR',
+             'Gyldig fra': 'VARCHAR', 'Gyldig til': 'VARCHAR'});
+
+-- The register, one row per distinct (address, afdeling).
+CREATE TEMP TABLE register AS
+SELECT DISTINCT
+    trim(regexp_replace(lower("Vejnavn"), '\s+', ' ', 'g'))                     AS street,
+    regexp_replace(regexp_replace(upper("Husnummer"), '\s+', '', 'g'), '^0+([0-9])', '\1') AS number,
+    regexp_replace("Postnummer", '^\s+|\s+$', '', 'g')                          AS postcode,
+    nullif(trim("Afdelingsnummer"), '')                                         AS afdelingsnummer,
+    nullif(trim("Boligområde"), '')                                             AS boligomraade
+FROM read_csv('{{adresser}}', delim=';', header=true, quote='"',
+    columns={'Boligområde': 'VARCHAR', 'Afdelingsnummer': 'VARCHAR', 'Afdelingsnavn': 'VARCHAR',
+             'Vejnavn': 'VARCHAR', 'Husnummer': 'VARCHAR', 'Postnummer': 'VARCHAR'});
+
+CREATE TEMP TABLE koder AS
+SELECT maalgruppe_code, maalgruppe_name
+FROM read_csv('{{koder}}', delim=',', header=true, quote='"', all_varchar=true);
+
+CREATE TEMP TABLE plan_areas AS
+SELECT DISTINCT plan_id, boligomraade FROM (VALUES {{plan_areas}}) AS t(plan_id, boligomraade);
+
+-- Every month end from the first målgruppe start (at most history_years back) to the extract date.
+CREATE TEMP TABLE month_ends AS
+WITH bounds AS (
+    SELECT DATE '{{extract_date}}' AS extract_date,
+           greatest(min(start_date), DATE '{{extract_date}}' - INTERVAL {{history_years}} YEAR) AS first_day
+    FROM periods
+)
+SELECT CAST(last_day(m) AS DATE) AS as_of_date
+FROM bounds, unnest(generate_series(date_trunc('month', first_day), extract_date, INTERVAL 1 MONTH)) AS t(m)
+WHERE last_day(m) <= extract_date;
+
+-- 6.1 spells: 6.1 periods merged when one starts no later than the day after the previous
+-- ended (a person's periods do not overlap, so the previous end is the latest end).
+CREATE TEMP TABLE spell_start_6_1 AS
+WITH flagged AS (
+    SELECT cpr, start_date, end_date,
+           CASE WHEN start_date <= lag(end_date) OVER w + 1 THEN 0 ELSE 1 END AS new_spell
+    FROM periods WHERE code = '6.1'
+    WINDOW w AS (PARTITION BY cpr ORDER BY start_date)
+),
+numbered AS (
+    SELECT *, sum(new_spell) OVER (PARTITION BY cpr ORDER BY start_date ROWS UNBOUNDED PRECEDING) AS spell_no
+    FROM flagged
+)
+SELECT cpr, min(start_date) AS spell_start, max(coalesce(end_date, DATE '9999-12-31')) AS spell_end
+FROM numbered GROUP BY cpr, spell_no;
+
+-- Who is in which målgruppe on each month end (6.1 only after min_days_6_1 days of spell).
+-- At most one row per person and day: a person's periods do not overlap.
+CREATE TEMP TABLE status AS
+SELECT d.as_of_date, p.cpr, p.code
+FROM month_ends AS d
+JOIN periods AS p
+  ON d.as_of_date BETWEEN p.start_date AND coalesce(p.end_date, DATE '9999-12-31')
+WHERE p.code <> '6.1'
+UNION ALL
+SELECT d.as_of_date, s.cpr, '6.1'
+FROM month_ends AS d
+JOIN spell_start_6_1 AS s
+  ON d.as_of_date BETWEEN s.spell_start AND s.spell_end
+WHERE datediff('day', s.spell_start, d.as_of_date) + 1 >= {{min_days_6_1}};
+
+-- Where they live that day: the address period covering it, matched to the register.
+CREATE TEMP TABLE lives_in AS
+SELECT s.as_of_date, s.code, r.afdelingsnummer, r.boligomraade
+FROM status AS s
+JOIN addr AS a
+  ON a.cpr = s.cpr AND s.as_of_date BETWEEN a.gyldig_fra AND coalesce(a.gyldig_til, DATE '9999-12-31')
+JOIN register AS r
+  ON r.street = a.street AND r.number = a.number AND r.postcode = a.postcode;
+
+CREATE TEMP TABLE kommune AS SELECT mode(kommunekode) AS kommunekode FROM addr;
+
+CREATE TEMP TABLE counts AS
+SELECT as_of_date, 'afdeling' AS area_level, afdelingsnummer AS area_id, code, count(*) AS persons
+FROM lives_in GROUP BY ALL
+UNION ALL
+SELECT as_of_date, 'boligomraade', boligomraade, code, count(*) FROM lives_in GROUP BY ALL
+UNION ALL
+SELECT l.as_of_date, 'helhedsplan', p.plan_id, l.code, count(*)
+FROM lives_in AS l JOIN plan_areas AS p USING (boligomraade) GROUP BY ALL
+UNION ALL
+SELECT s.as_of_date, 'kommune', k.kommunekode, s.code, count(*) FROM status AS s, kommune AS k GROUP BY ALL;
+
+CREATE TEMP TABLE areas AS
+SELECT DISTINCT 'afdeling' AS area_level, afdelingsnummer AS area_id FROM register
+UNION
+SELECT DISTINCT 'boligomraade', boligomraade FROM register
+UNION
+SELECT DISTINCT 'helhedsplan', plan_id FROM plan_areas
+UNION
+SELECT 'kommune', kommunekode FROM kommune;
+
+CREATE OR REPLACE TABLE maalgruppe_status AS
+SELECT
+    d.as_of_date,
+    a.area_level,
+    a.area_id,
+    k.maalgruppe_code,
+    k.maalgruppe_name,
+    CAST(CASE WHEN coalesce(c.persons, 0) BETWEEN 1 AND {{suppress_max}} THEN NULL
+              ELSE coalesce(c.persons, 0) END AS INTEGER) AS persons,
+    coalesce(c.persons, 0) BETWEEN 1 AND {{suppress_max}} AS suppressed
+FROM month_ends AS d
+CROSS JOIN areas AS a
+CROSS JOIN koder AS k
+LEFT JOIN counts AS c
+  ON c.as_of_date = d.as_of_date AND c.area_level = a.area_level
+ AND c.area_id = a.area_id AND c.code = k.maalgruppe_code
+ORDER BY ALL;
