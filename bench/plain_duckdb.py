@@ -11,7 +11,9 @@ same table, to compare the pipeline with (bench/run.py).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -54,7 +56,22 @@ def plan_areas() -> list[tuple[str, str]]:
     return rows
 
 
-def render(inbox: Path) -> str:
+def transcode_opera(inbox: Path, tmp: Path) -> tuple[Path, str] | None:
+    """The newest Opera extract as UTF-8 copies (streamed), and its extract date."""
+    root = inbox / "opera"
+    found = sorted(p for p in root.iterdir() if p.is_dir() and (p / "_KONTROL.csv").exists()) if root.is_dir() else []
+    if not found:
+        return None
+    src = found[-1]
+    out = tmp / "opera"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("MATCHPERIODER.csv", "ADRESSER.csv"):
+        with open(src / name, encoding="cp1252", newline="") as fi, open(out / name, "w", encoding="utf-8", newline="") as fo:
+            shutil.copyfileobj(fi, fo, 1 << 20)
+    return out, datetime.strptime(src.name, "%Y%m%d").date().isoformat()
+
+
+def render(inbox: Path, tmp: Path) -> str:
     folder = newest_extract(inbox)
     extract = datetime.strptime(folder.name, "%Y%m%d").date()
     dbt_vars = yaml.safe_load(DBT_PROJECT.read_text(encoding="utf-8"))["vars"]
@@ -70,7 +87,13 @@ def render(inbox: Path) -> str:
         "min_days_6_1": str(int(dbt_vars["maalgruppe_6_1_min_days"])),
         "suppress_max": str(int(dbt_vars["suppress_max_persons"])),
     }
+    opera = transcode_opera(inbox, tmp)
     sql = SQL.read_text(encoding="utf-8")
+    if opera is None:  # no Opera delivered: drop the two Opera statements
+        sql = "\n\n".join(part for part in sql.split("\n\n") if "{{opera}}" not in part)
+    else:
+        subst["opera"] = str(opera[0]).replace("'", "''")
+        subst["opera_date"] = opera[1]
     for k, v in subst.items():
         sql = sql.replace("{{" + k + "}}", v)
     return sql
@@ -82,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out", type=Path)
     args = p.parse_args(argv)
     t0 = time.perf_counter()
-    sql = render(args.inbox.resolve())
+    tmp = Path(tempfile.mkdtemp(prefix="plain-duckdb-"))
+    sql = render(args.inbox.resolve(), tmp)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for f in (args.out, args.out.with_name(args.out.name + ".wal")):
         f.unlink(missing_ok=True)
@@ -92,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = con.execute("SELECT count(*) FROM maalgruppe_status").fetchone()[0]
     finally:
         con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"plain_duckdb: {rows} rows in maalgruppe_status of {args.out} in {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -6,9 +6,13 @@
 --   {{koder}}      dbt_project/seeds/maalgruppe_koder.csv
 --   {{extract_date}} the folder name as a date
 --   {{plan_areas}} VALUES (plan_id, boligomraade), ... from plans/*.yaml
+--   {{opera}}      the newest opera/<YYYYMMDD>/ folder, transcoded to UTF-8 (DuckDB reads
+--                  no cp1252 here), and {{opera_date}} its extract date
 --   {{history_years}}, {{min_days_6_1}}, {{suppress_max}}  the dbt vars
--- It computes the same thing as the pipeline (indicators.md `maalgruppe_antal`, then
--- disclosure control), and bench/run.py checks that the two tables are equal.
+-- It computes the same counts as the pipeline (indicators.md `maalgruppe_antal`, Opera
+-- filling the history before Momentum) with primary disclosure control; bench/run.py
+-- checks the counts equal the pipeline's marts.maalgruppe_antal. (Secondary suppression
+-- is iterative and left to the pipeline.)
 
 -- Målgruppe periods. CPR normalised (no pseudonym: this is the lower bound).
 CREATE TEMP TABLE periods AS
@@ -20,6 +24,26 @@ SELECT
 FROM read_csv('{{momentum}}/maalgruppe.csv', delim=';', header=true, quote='"',
     columns={'CPR-nummer': 'VARCHAR', 'Målgruppekode': 'VARCHAR', 'Målgruppe': 'VARCHAR',
              'Startdato': 'VARCHAR', 'Slutdato': 'VARCHAR', 'Afslutningsårsag': 'VARCHAR'});
+
+-- Opera before Momentum: LAB § 2 -> § 6, and only the days before the person's first
+-- Momentum period, none after Opera's extract date (sources.md: Momentum wins).
+INSERT INTO periods
+WITH opera AS (
+    SELECT regexp_replace(CPRNR, '[\s-]', '', 'g') AS cpr,
+           CASE trim(LAB_GRP) WHEN '2.1' THEN '6.1' WHEN '2.2' THEN '6.2' WHEN '2.3' THEN '6.3'
+                              WHEN '2.12' THEN '6.4' WHEN '2.13' THEN '6.5' END AS code,
+           strptime(trim(FRA_DATO), '%Y-%m-%d')::DATE AS start_date,
+           coalesce(strptime(nullif(trim(TIL_DATO), ''), '%Y-%m-%d')::DATE, DATE '9999-12-31') AS end_date
+    FROM read_csv('{{opera}}/MATCHPERIODER.csv', delim=';', header=true, all_varchar=true)
+),
+first_day AS (SELECT cpr, min(start_date) AS first_day FROM periods GROUP BY cpr),
+clipped AS (
+    SELECT o.cpr, o.code, o.start_date,
+           least(o.end_date, coalesce(f.first_day - 1, DATE '9999-12-31'), DATE '{{opera_date}}') AS end_date
+    FROM opera AS o LEFT JOIN first_day AS f USING (cpr)
+    WHERE o.code IS NOT NULL
+)
+SELECT cpr, code, start_date, end_date FROM clipped WHERE start_date <= end_date;
 
 -- Address periods with the normalised address (sources.md: case and white space folded,
 -- 12A = 12 A = 12a, leading zeros of the house number dropped).
@@ -36,6 +60,24 @@ FROM read_csv('{{momentum}}/borger_adresse.csv', delim=';', header=true, quote='
     columns={'CPR-nummer': 'VARCHAR', 'Vejnavn': 'VARCHAR', 'Husnummer': 'VARCHAR', 'Etage': 'VARCHAR',
              'Side/dør': 'VARCHAR', 'Postnummer': 'VARCHAR', 'By': 'VARCHAR', 'Kommunekode': 'VARCHAR',
              'Gyldig fra': 'VARCHAR', 'Gyldig til': 'VARCHAR'});
+
+INSERT INTO addr
+WITH opera AS (
+    SELECT regexp_replace(CPRNR, '[\s-]', '', 'g') AS cpr,
+           trim(regexp_replace(lower(VEJNAVN), '\s+', ' ', 'g')) AS street,
+           regexp_replace(regexp_replace(upper(HUSNR), '\s+', '', 'g'), '^0+([0-9])', '\1') AS number,
+           trim(POSTNR) AS postcode,
+           strptime(trim(FRA_DATO), '%Y-%m-%d')::DATE AS gyldig_fra,
+           coalesce(strptime(nullif(trim(TIL_DATO), ''), '%Y-%m-%d')::DATE, DATE '9999-12-31') AS gyldig_til
+    FROM read_csv('{{opera}}/ADRESSER.csv', delim=';', header=true, all_varchar=true)
+),
+first_day AS (SELECT cpr, min(gyldig_fra) AS first_day FROM addr GROUP BY cpr),
+clipped AS (
+    SELECT o.cpr, o.street, o.number, o.postcode, NULL AS kommunekode, o.gyldig_fra,
+           least(o.gyldig_til, coalesce(f.first_day - 1, DATE '9999-12-31'), DATE '{{opera_date}}') AS gyldig_til
+    FROM opera AS o LEFT JOIN first_day AS f USING (cpr)
+)
+SELECT * FROM clipped WHERE gyldig_fra <= gyldig_til;
 
 -- The register, one row per distinct (address, afdeling).
 CREATE TEMP TABLE register AS
@@ -138,6 +180,7 @@ SELECT
     k.maalgruppe_name,
     CAST(CASE WHEN coalesce(c.persons, 0) BETWEEN 1 AND {{suppress_max}} THEN NULL
               ELSE coalesce(c.persons, 0) END AS INTEGER) AS persons,
+    CAST(coalesce(c.persons, 0) AS INTEGER) AS persons_unsuppressed,
     coalesce(c.persons, 0) BETWEEN 1 AND {{suppress_max}} AS suppressed
 FROM month_ends AS d
 CROSS JOIN areas AS a

@@ -244,27 +244,35 @@ def run_plain(folder: Path, tag: str = "plain") -> dict:
 
 
 def compare(folder: Path) -> dict:
-    """The plain table must equal published.maalgruppe_status, row for row."""
-    pub, plain = folder / "home" / "publication.duckdb", folder / "plain.duckdb"
+    """The plain counts must equal the pipeline's maalgruppe_antal (marts, unsuppressed),
+    row for row, and every figure the pipeline published must equal the plain count.
+    (Secondary suppression withholds more cells than the plain script's primary rule.)"""
+    wh, pub, plain = folder / "home" / "warehouse.duckdb", folder / "home" / "publication.duckdb", folder / "plain.duckdb"
     con = duckdb.connect()
+    con.execute(f"ATTACH '{wh}' AS wh (READ_ONLY)")
     con.execute(f"ATTACH '{pub}' AS pub (READ_ONLY)")
     con.execute(f"ATTACH '{plain}' AS plain (READ_ONLY)")
-    cols = "as_of_date, area_level, area_id, maalgruppe_code, maalgruppe_name, persons, suppressed"
-    a = f"SELECT {cols} FROM pub.published.maalgruppe_status"
-    b = f"SELECT {cols} FROM plain.maalgruppe_status"
+    cols = "as_of_date, area_level, area_id, maalgruppe_code, persons"
+    a = f"SELECT {cols} FROM wh.marts.maalgruppe_antal"
+    b = f"SELECT as_of_date, area_level, area_id, maalgruppe_code, persons_unsuppressed FROM plain.maalgruppe_status"
     n_pub = con.execute(f"SELECT count(*) FROM ({a})").fetchone()[0]
     n_plain = con.execute(f"SELECT count(*) FROM ({b})").fetchone()[0]
     only_pub = con.execute(f"SELECT * FROM (({a}) EXCEPT ALL ({b})) ORDER BY ALL LIMIT 10").fetchall()
     only_plain = con.execute(f"SELECT * FROM (({b}) EXCEPT ALL ({a})) ORDER BY ALL LIMIT 10").fetchall()
     n_diff = con.execute(f"SELECT (SELECT count(*) FROM (({a}) EXCEPT ALL ({b}))) + "
                          f"(SELECT count(*) FROM (({b}) EXCEPT ALL ({a})))").fetchone()[0]
-    summary = con.execute(f"""SELECT count(DISTINCT as_of_date), count(DISTINCT (area_level, area_id)),
+    wrong_published = con.execute("""
+        SELECT count(*) FROM pub.published.maalgruppe_status p
+        JOIN plain.maalgruppe_status q USING (as_of_date, area_level, area_id, maalgruppe_code)
+        WHERE (NOT p.suppressed AND p.persons <> q.persons_unsuppressed)
+           OR (q.suppressed AND NOT p.suppressed)""").fetchone()[0]
+    summary = con.execute("""SELECT count(DISTINCT as_of_date), count(DISTINCT (area_level, area_id)),
         count(DISTINCT maalgruppe_code), count(*) FILTER (WHERE suppressed), sum(persons) FILTER (WHERE area_level = 'kommune')
-        FROM ({a})""").fetchone()
+        FROM pub.published.maalgruppe_status""").fetchone()
     con.close()
-    if n_diff or n_pub != n_plain or n_pub == 0:
-        lines = [f"MISMATCH at {folder.name}: published.maalgruppe_status has {n_pub} rows, the plain script "
-                 f"{n_plain}; {n_diff} rows differ ({cols})."]
+    if n_diff or wrong_published or n_pub != n_plain or n_pub == 0:
+        lines = [f"MISMATCH at {folder.name}: marts.maalgruppe_antal has {n_pub} rows, the plain script "
+                 f"{n_plain}; {n_diff} rows differ ({cols}); {wrong_published} published figures disagree."]
         lines += ["  only in the pipeline: " + repr(r) for r in only_pub]
         lines += ["  only in the plain script: " + repr(r) for r in only_plain]
         raise BenchError("\n".join(lines))
