@@ -28,20 +28,29 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def prepare_dbt(force: bool = False) -> None:
-    """Build dbt's manifest once (install time), so loading the definitions stays fast."""
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    if manifest.exists() and not force:
+def prepare_dbt(settings: Settings | None = None, force: bool = False) -> None:
+    """Build dbt's manifest once (install time), so loading the definitions stays fast.
+
+    dbt's partial parsing is only reused while the profile is unchanged, and the profile
+    names the warehouse file: the manifest is prepared for one home folder (recorded
+    beside it) and prepared again when a run uses another."""
+    settings = settings or Settings.from_env()
+    settings.export_env()
+    target = DBT_PROJECT_DIR / "target"
+    stamp = target / "prepared-for-warehouse.txt"
+    wanted = str(settings.warehouse)
+    if not force and (target / "manifest.json").exists() and stamp.exists() and stamp.read_text() == wanted:
         return
     from dagster_dbt import DbtProject
 
     ensure_dbt_on_path()
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.preparer.prepare(project)
+    stamp.write_text(wanted)
 
 
 def cmd_prepare(args) -> int:
-    prepare_dbt(force=True)
+    prepare_dbt(Settings.from_env(args.home), force=True)
     print(f"dbt manifest written to {DBT_PROJECT_DIR / 'target' / 'manifest.json'}")
     return 0
 
@@ -57,7 +66,7 @@ def run_pipeline(settings: Settings, quiet: bool = False) -> bool:
     """Run the nightly job in this process, through the same Definitions the UI shows."""
     settings.export_env()
     ensure_dagster_home(settings)
-    prepare_dbt()
+    prepare_dbt(settings)
     settings.pseudonymizer()  # fail fast, before Dagster starts, when no key may be used
     from dagster import AssetKey, DagsterInstance
 
@@ -214,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(func=cmd_demo)
 
     pr = sub.add_parser("prepare", help="build the dbt manifest (done by `make` at install)")
+    pr.add_argument("--home", help="the home folder whose warehouse dbt's profile names")
     pr.set_defaults(func=cmd_prepare)
 
     args = p.parse_args(argv)
