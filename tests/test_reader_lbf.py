@@ -15,6 +15,7 @@ import pytest
 from helhedsdata.synth import generate_inbox
 from sources import lbf
 from sources.contract import ContractError
+from tests.reader_helpers import col
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
 HEADER = ("Niveau;Kommunekode;Boligorganisation;Afdelingsnummer;Afdelingsnavn;År;Aldersgruppe;"
@@ -22,10 +23,6 @@ HEADER = ("Niveau;Kommunekode;Boligorganisation;Afdelingsnummer;Afdelingsnavn;Å
 B2018 = "lbf/beboerdata_2018.csv"
 SUPP = ["antal_beboere_suppressed_at_source", "offentligt_forsoergede_fuldtidspersoner_suppressed_at_source",
         "andel_offentligt_forsoergede_pct_suppressed_at_source"]
-
-
-def col(table: pa.Table, name: str) -> list:
-    return table.column(name).to_pylist()
 
 
 @pytest.fixture(scope="module")

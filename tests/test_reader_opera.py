@@ -15,15 +15,13 @@ import pytest
 
 from helhedsdata.synth import generate_inbox
 from sources import momentum, opera
-from sources.address import address_key
 from sources.contract import ContractError, read_file
 from sources.omraader import read_register
-from sources.pseudonym import Pseudonymizer
+from tests.reader_helpers import PSEUDO, addr_key, col, key
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
 SAMPLE = SAMPLES / "opera" / "20191231"
 EXTRACT_DATE = date(2019, 12, 31)
-PSEUDO = Pseudonymizer(b"k" * 32)
 CPR_SHAPE = re.compile(r"\b\d{6}-?\d{4}\b")
 STREETS = ("søstjernevej", "hvedemarken", "nørager", "stenbjergparken")
 
@@ -31,18 +29,6 @@ MATCH = "opera/20191231/MATCHPERIODER.csv"
 AKT = "opera/20191231/AKTIVERING.csv"
 ADR = "opera/20191231/ADRESSER.csv"
 KONTROL = "opera/20191231/_KONTROL.csv"
-
-
-def key(cpr: str) -> str:
-    return PSEUDO.pseudonymize(pa.array([cpr]), domain="cpr")[0].as_py()
-
-
-def addr_key(street: str, number: str, postcode: str) -> str:
-    return address_key(pa.array([street]), pa.array([number]), pa.array([postcode]), PSEUDO)[0].as_py()
-
-
-def col(table: pa.Table, name: str) -> list:
-    return table.column(name).to_pylist()
 
 
 def assert_private(text: str) -> None:

@@ -17,23 +17,14 @@ import pytest
 
 from helhedsdata.synth import generate_inbox
 from sources import momentum, opera, roster
-from sources.pseudonym import Pseudonymizer
+from tests.reader_helpers import PSEUDO, col, key
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
-PSEUDO = Pseudonymizer(b"k" * 32)
 HEADER = ["CPR", "Navn", "Startdato", "Slutdato", "Status ved afslutning", "Timer pr. uge", "Bemærkning"]
 XLSX = "roster/beskaeftigelsesfremmende-forloeb.xlsx"
 CSV = "roster/praktikpladser-til-udsatte-ledige.csv"
 # A CPR number on its own (not ten digits inside a hex person key).
 CPR_SHAPE = re.compile(r"(?<![0-9A-Za-z])(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}(?![0-9A-Za-z])")
-
-
-def key(cpr: str) -> str:
-    return PSEUDO.pseudonymize(pa.array([cpr]), domain="cpr")[0].as_py()
-
-
-def col(table: pa.Table, name: str) -> list:
-    return table.column(name).to_pylist()
 
 
 def rows_of(table: pa.Table, aktivitet: str) -> pa.Table:

@@ -13,16 +13,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from sources.address import address_key
 from sources.contract import ContractError, _check_encoding, read_file
 from sources.momentum import CONTRACTS, read_extract
 from sources.omraader import read_register
-from sources.pseudonym import Pseudonymizer
+from tests.reader_helpers import PSEUDO, addr_key, col, key
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
 SAMPLE_EXTRACT = SAMPLES / "momentum" / "20210301"
 EXTRACT_DATE = date(2021, 3, 1)
-PSEUDO = Pseudonymizer(b"k" * 32)
 
 CPR_SHAPE = re.compile(r"\b\d{6}-?\d{4}\b")
 STREETS = ("søstjernevej", "stenbjergparken", "hvedemarken", "nørager", "perlegade")
@@ -34,17 +32,6 @@ BOM = "\ufeff"
 
 
 # ---------------------------------------------------------------- helpers
-
-def key(cpr: str) -> str:
-    return PSEUDO.pseudonymize(pa.array([cpr]), domain="cpr")[0].as_py()
-
-
-def addr_key(street: str, number: str, postcode: str) -> str:
-    return address_key(pa.array([street]), pa.array([number]), pa.array([postcode]), PSEUDO)[0].as_py()
-
-
-def col(table: pa.Table, name: str) -> list:
-    return table.column(name).to_pylist()
 
 
 @pytest.fixture(scope="module")
