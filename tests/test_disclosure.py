@@ -1,7 +1,5 @@
 """Disclosure control: primary rules, and that no withheld cell can be recovered from
 the published cells and the totals that tie them (checked by linear algebra)."""
-import itertools
-
 import numpy as np
 import pytest
 
@@ -19,16 +17,13 @@ def recoverable(values, flags, equations):
     if not hidden:
         return []
     idx = {c: i for i, c in enumerate(hidden)}
-    rows, rhs = [], []
+    rows = []  # the equations over the withheld cells (published ones are constants)
     for eq in equations:
         total, parts = eq[0], eq[1:]
         coeff = np.zeros(len(hidden))
-        known = 0.0
         for m, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
             if flags[m]:
                 coeff[idx[m]] += sign
-            else:
-                known += sign * values[m]
         if coeff.any():
             rows.append(coeff)
     if not rows:
