@@ -1,0 +1,53 @@
+"""The dbt project keeps its own rules: dbt's layering in names and folders, and every
+model documented and tested in YAML beside it."""
+import json
+import re
+
+import pytest
+
+from helhedsdata.cli import prepare_dbt
+from helhedsdata.config import DBT_PROJECT_DIR
+
+LAYERS = {
+    "staging": re.compile(r"^stg_[a-z]+__[a-z_]+$"),
+    "intermediate": re.compile(r"^int_[a-z]+_[a-z_]+$"),
+    "marts": re.compile(r"^[a-z_]+$"),
+}
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    path = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not path.exists():
+        prepare_dbt()
+    return json.loads(path.read_text())
+
+
+def models(manifest):
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+
+
+def test_models_follow_the_layering(manifest):
+    found = models(manifest)
+    assert len(found) > 20
+    for node in found:
+        layer = node["fqn"][1]
+        assert layer in LAYERS, f"{node['original_file_path']}: not under staging/, intermediate/ or marts/"
+        assert LAYERS[layer].match(node["name"]), f"{node['name']} does not follow the {layer} naming"
+
+
+def test_every_model_is_documented_and_tested(manifest):
+    tested = {dep for n in manifest["nodes"].values() if n["resource_type"] == "test"
+              for dep in n["depends_on"]["nodes"]}
+    for node in models(manifest):
+        assert node["description"].strip(), f"{node['name']}: no description in YAML"
+        assert node["patch_path"], f"{node['name']}: no YAML beside it"
+        assert node["unique_id"] in tested, f"{node['name']}: no test"
+
+
+def test_published_models_have_enforced_contracts(manifest):
+    published = [n for n in models(manifest) if "published" in n["tags"]]
+    assert {n["alias"] for n in published} >= {"maalgruppe_status", "indicator_values"}
+    for n in published:
+        assert n["config"]["contract"]["enforced"], n["name"]
+        assert all(c.get("data_type") for c in n["columns"].values()), n["name"]
