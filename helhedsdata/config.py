@@ -82,6 +82,9 @@ class Settings:
     def pseudonymizer(self) -> Pseudonymizer:
         key = os.environ.get("HELHEDSDATA_PSEUDONYM_KEY")
         if key:
+            if len(key.encode("utf-8")) < 16:
+                raise ConfigError("HELHEDSDATA_PSEUDONYM_KEY is shorter than 16 bytes: use a long random "
+                                  "secret (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
             return Pseudonymizer(key.encode("utf-8"))
         if not (self.inbox / SYNTHETIC_MARKER).exists():
             raise ConfigError(
