@@ -22,8 +22,9 @@ from helhedsdata.config import Settings
 def multiprocess_job():
     from orchestration.definitions import defs
 
-    return dg.Definitions.merge(defs, dg.Definitions(executor=dg.multiprocess_executor.configured(
-        {"max_concurrent": 1}))).resolve_job_def("nightly")
+    # The same assets, checks and resources; only the executor differs.
+    job = defs.resolve_job_def("nightly")
+    return job.with_executor_def(dg.multiprocess_executor.configured({"max_concurrent": 1}))
 
 
 def main() -> int:
