@@ -122,10 +122,10 @@ def print_maalgruppe_table(settings: Settings) -> None:
     afd = sorted({r[1] for r in rows if r[1][:1].isdigit()}, key=int)
     plan = sorted({r[1] for r in rows if not r[1][:1].isdigit()})
     cols = afd + plan
-    cell = {(r[0], r[1]): ("<5" if r[3] else str(r[2])) for r in rows}
+    cell = {(r[0], r[1]): ("x" if r[3] else str(r[2])) for r in rows}
     names = sorted({r[0] for r in rows}, key=lambda n: rank[n])
     width = max(len(n) for n in names) if names else 10
-    print(f"\nMålgrupper {as_of:%d.%m.%Y} (published.maalgruppe_status; 6.1 only after 26 weeks; 1–4 shown as <5)")
+    print(f"\nMålgrupper {as_of:%d.%m.%Y} (published.maalgruppe_status; 6.1 only after 26 weeks; x = withheld: 1–4 persons, or a second cell that would give one away)")
     labels = afd + (["Hovedtotal"] if len(plan) == 1 else [p[:12] for p in plan])
     head = "".join(f"{c:>14}" for c in labels)
     print(f"{'Målgruppe':<{width}}{head}")
@@ -168,7 +168,7 @@ def print_plan_table(settings: Settings, plan_id: str = "soenderborg-beskaeftige
                 print(f"{d.name[:33]:<34}{name[:37]:<38}{'(no data yet)':>18}")
                 continue
             value, unit, supp, end, comp, base, base_period, target, on_track = row
-            latest = "<5" if supp else f"{fmt(value, unit)} ({end:%m.%Y})"
+            latest = "x" if supp else f"{fmt(value, unit)} ({end:%m.%Y})"
             direction = {"up": "øges", "down": "falde", "hold": "fastholdes"}.get(i.target.direction if i.target else None, "")
             target_text = fmt(target, unit) if target is not None else direction
             track = {True: "ja", False: "nej", None: "–"}[on_track]
