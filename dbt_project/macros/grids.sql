@@ -5,3 +5,12 @@
     from {{ ref('int_generate_month_ends') }} as d
     cross join (select distinct area_level, area_id from {{ ref('int_derive_area_grid') }}) as a
 {% endmacro %}
+
+{# Every (period, area level, area id) for complete periods of the given types
+   ('month', 'quarter', 'year'): period indicators left-join their sums to it. #}
+{% macro period_area_grid(period_types) %}
+    select p.period_type, p.period_start, p.period_end, p.period_days, a.area_level, a.area_id
+    from {{ ref('int_generate_periods') }} as p
+    cross join (select distinct area_level, area_id from {{ ref('int_derive_area_grid') }}) as a
+    where p.period_type in ({% for t in period_types %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{% endmacro %}
