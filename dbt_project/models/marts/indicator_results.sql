@@ -8,6 +8,7 @@
     'ind_aktiveringsgrad',
     'ind_sygedagpenge_lange_forloeb',
     'ind_andel_offentligt_forsoergede',
+    'ind_langtidsledige',
 ] %}
 with results as (
     {% for m in indicator_models %}
