@@ -7,6 +7,8 @@
     'ind_sygedagpenge_lange_forloeb',
     'ind_andel_offentligt_forsoergede',
     'ind_plan_variants',
+    'ind_tilgang',
+    'ind_afgang',
 ] %}
 with results as (
     {% for m in indicator_models %}
