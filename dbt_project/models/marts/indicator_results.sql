@@ -9,6 +9,7 @@
     'ind_plan_variants',
     'ind_tilgang',
     'ind_afgang',
+    'ind_andel_i_aktivering_ved_start',
 ] %}
 with results as (
     {% for m in indicator_models %}
