@@ -64,12 +64,15 @@ PART = "|"  # variant 'X|Y' is the part Y of the total 'X' (marts/indicators/REA
 
 
 def equations(keys: Iterable[tuple], afd_of_omraade: dict[str, list[str]],
-              omraader_of_plan: dict[str, list[str]], ledige_codes: Sequence[str]) -> list[list[tuple]]:
+              omraader_of_plan: dict[str, list[str]], ledige_codes: Sequence[str],
+              aktivering_codes: Sequence[str] = ()) -> list[list[tuple]]:
     """The additive equations (total, part, part, …) that tie published figures:
     areas (boligområde = Σ afdelinger, helhedsplan = Σ boligområder), ledige_omfattet =
-    Σ its målgrupper, and variant 'X' = Σ variants 'X|…'. A total with no row of its own
-    (the shares of one distribution: their numerators sum to the published denominator)
-    is the implicit key ('=total', …), always published."""
+    Σ its målgrupper, andel_i_aktivering_ved_start '' = Σ its målgrupper (numerator and
+    denominator alike, both published with the share), and variant 'X' = Σ variants
+    'X|…'. A total with no row of its own (the shares of one distribution: their
+    numerators sum to the published denominator) is the implicit key ('=total', …),
+    always published."""
     keys = list(keys)
     eqs = []
     for t in {k[:5] for k in keys}:
@@ -81,6 +84,8 @@ def equations(keys: Iterable[tuple], afd_of_omraade: dict[str, list[str]],
     for k in keys:
         if k[0] == "ledige_omfattet":
             eqs.append([k] + [("maalgruppe_antal", c) + k[2:] for c in ledige_codes])
+        elif k[0] == "andel_i_aktivering_ved_start" and k[1] == "":
+            eqs.append([k] + [(k[0], c) + k[2:] for c in aktivering_codes])
         if PART in k[1]:
             parts[(k[0], k[1].rsplit(PART, 1)[0]) + k[2:]].append(k)
     present = set(keys)

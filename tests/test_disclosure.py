@@ -132,3 +132,24 @@ def test_an_implicit_total_that_must_go_takes_its_distribution():
     # distribution goes whole.
     final, _ = decide(keys, [2, 0], [7, 7], [False, False], equations(keys, {}, {}, []))
     assert all(final.values())
+
+
+def test_andel_i_aktivering_ved_start_total_of_its_maalgrupper():
+    """andel_i_aktivering_ved_start '' (6.2–6.5 together) publishes the sums of the
+    per-målgruppe numerators and denominators: one withheld målgruppe share would follow
+    from the total and the other three, so a second is withheld."""
+    from helhedsdata.disclosure import decide, equations
+
+    t = ("year", "2020-01-01", "2020-12-31", "kommune", "540")
+    # (persons_numerator, persons_denominator) per variant; 6.5 has 3 persons behind it.
+    cells = {"": (60, 150), "6.2": (20, 50), "6.3": (25, 60), "6.4": (14, 37), "6.5": (1, 3)}
+    keys = [("andel_i_aktivering_ved_start", v) + t for v in cells]
+    codes = ["6.2", "6.3", "6.4", "6.5"]
+    final, flags = decide(keys, [n for n, _ in cells.values()], [d for _, d in cells.values()],
+                          [False] * len(keys), equations(keys, {}, {}, [], codes))
+    assert [k[1] for k in keys if flags[k]] == ["6.5"]  # primary
+    assert [k[1] for k in keys if final[k]] == ["6.4", "6.5"]  # and the smallest other part
+    # Without the målgrupper the equation is not made.
+    final, _ = decide(keys, [n for n, _ in cells.values()], [d for _, d in cells.values()],
+                      [False] * len(keys), equations(keys, {}, {}, []))
+    assert [k[1] for k in keys if final[k]] == ["6.5"]

@@ -10,6 +10,10 @@
     'ind_andel_offentligt_forsoergede',
     'ind_langtidsledige',
     'ind_plan_variants',
+    'ind_tilgang',
+    'ind_afgang',
+    'ind_andel_i_aktivering_ved_start',
+    'ind_rettidighed_samtaler',
 ] %}
 with results as (
     {% for m in indicator_models %}

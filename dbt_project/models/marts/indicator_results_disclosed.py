@@ -27,6 +27,7 @@ def model(dbt, session):
         elif r["area_level"] == "helhedsplan":
             omraader_of_plan[r["plan_id"]].append(r["boligomraade"])
     ledige_codes = sorted(c["maalgruppe_code"] for c in codes if c["i_ledige_omfattet"])
+    aktivering_codes = sorted(c["maalgruppe_code"] for c in codes if c["i_aktivering_ved_start"])
 
     cols = {c: results.column(c).to_pylist() for c in (
         "indicator_id", "variant", "period_type", "period_start", "period_end", "area_level", "area_id",
@@ -35,7 +36,8 @@ def model(dbt, session):
                                        "period_end", "area_level", "area_id"))))
     # Withheld by the source itself (LBF's `x`) counts as primary suppression here too.
     final, flags = decide(key, cols["persons_numerator"], cols["persons_denominator"], cols["source_suppressed"],
-                          equations(key, afd_of_omraade, omraader_of_plan, ledige_codes))
+                          equations(key, afd_of_omraade, omraader_of_plan, ledige_codes,
+                                    aktivering_codes))
     results = results.append_column("suppressed", pa.array([final[k] for k in key], pa.bool_()))
     return results.append_column("suppression", pa.array(
         [("primary" if flags[k] else "secondary") if final[k] else None for k in key], pa.string()))
