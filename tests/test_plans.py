@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from helhedsdata.config import PLANS_DIR
-from helhedsdata.plans import PlanError, load_plan, load_plans, plan_areas_table, plan_indicators_table
+from helhedsdata.plans import (PlanError, load_plan, load_plans, plan_activities_table, plan_areas_table,
+                               plan_indicators_table)
 
 SOENDERBORG = PLANS_DIR / "soenderborg-beskaeftigelse-2021.yaml"
 
@@ -38,6 +39,11 @@ def test_plan_tables():
     ind = plan_indicators_table(plans)
     assert ind.num_rows == 9
     assert set(ind.column("indicator_id").to_pylist()) >= {"ledige_omfattet", "aktiveringsgrad", "langtidsledige"}
+    act = plan_activities_table(plans).to_pylist()
+    assert {"plan_id": "soenderborg-beskaeftigelse-2021", "activity_id": "aaben-raadgivning",
+            "activity_name": "Åben rådgivning (fælles for alle delaftaler)", "roster": None} in act
+    assert sorted(a["roster"] for a in act if a["roster"]) == [
+        "beskaeftigelsesfremmende-forloeb", "praktikpladser-til-udsatte-ledige"]
 
 
 def write(tmp_path: Path, edit) -> Path:
