@@ -50,6 +50,15 @@ def model(dbt, session):
             _, _, ptype, start, end, level, area = k
             equations.append([k] + [("maalgruppe_antal", c, ptype, start, end, level, area) for c in ledige_codes])
 
+    # A variant 'X|Y' is the part Y of the total X of the same indicator, area and period
+    # (marts/indicators/README.md): the total is the sum of its parts.
+    parts_of = defaultdict(list)
+    for k in key:
+        total_variant, bar, _ = k[1].rpartition("|")
+        if bar:
+            parts_of[(k[0], total_variant) + k[2:]].append(k)
+    equations += [[total] + parts for total, parts in parts_of.items() if total in flags]
+
     final = secondary(flags, size, equations)
     results = results.append_column("suppressed", pa.array([final[k] for k in key], pa.bool_()))
     return results.append_column("suppression", pa.array(
