@@ -6,6 +6,11 @@
     'ind_aktiveringsgrad',
     'ind_sygedagpenge_lange_forloeb',
     'ind_andel_offentligt_forsoergede',
+    'ind_deltagere',
+    'ind_afslutningsstatus',
+    'ind_selvforsoergende_efter',
+    'ind_i_uddannelse_efter',
+    'ind_maalgruppe_ved_start',
 ] %}
 with results as (
     {% for m in indicator_models %}
