@@ -232,3 +232,12 @@ def test_demo_prints_the_delaftale_indicator_table(generated_run, capsys):
     # The project indicators (deltagere, selvforsoergende_efter per activity): no baseline,
     # no kommune comparison, no target.
     assert all("(None)" not in line and line.split()[-2:] == ["–", "–"] for line in body[4:]), body[4:]
+
+
+def test_demo_command_from_an_empty_home(tmp_path, capsys):
+    """`helhedsdata demo` itself (generate → run → both tables), as `make demo` calls it."""
+    from helhedsdata.cli import main
+
+    assert main(["demo", "--home", str(tmp_path / "home"), "--persons", "300", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Målgrupper" in out and "published.indicator_values" in out and "dagster dev" in out
