@@ -19,7 +19,7 @@ def cmd_generate(args) -> int:
 
     out = Path(args.out)
     t0 = time.perf_counter()
-    summary = generate_inbox(out, persons=args.persons, seed=args.seed)
+    summary = generate_inbox(out, persons=args.persons, seed=args.seed, kommunekode=args.kommunekode)
     (out / SYNTHETIC_MARKER).write_text("written by helhedsdata generate: synthetic, no real persons\n")
     print(f"Synthetic inbox for {args.persons} persons (seed {args.seed}) in {out} "
           f"({time.perf_counter() - t0:.1f} s)")
@@ -184,7 +184,7 @@ def cmd_demo(args) -> int:
         if inbox.exists() and any(inbox.iterdir()):
             print(f"error: {inbox} holds a non-synthetic inbox; the demo will not touch it", file=sys.stderr)
             return 2
-        cmd_generate(argparse.Namespace(out=str(inbox), persons=args.persons, seed=args.seed))
+        cmd_generate(argparse.Namespace(out=str(inbox), persons=args.persons, seed=args.seed, kommunekode="540"))
     ok = run_pipeline(settings, quiet=True)
     if not ok:
         return 1
@@ -208,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--out", required=True)
     g.add_argument("--persons", type=int, default=20_000)
     g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--kommunekode", default="540",
+                   help="the jobcenter's kommune (default 540 Sønderborg; 183 exercises the Ishøj strategy)")
     g.set_defaults(func=cmd_generate)
 
     r = sub.add_parser("run", help="ingest, build, check and publish once")

@@ -57,3 +57,62 @@ def secondary(suppressed: dict[Hashable, bool], size: dict[Hashable, float],
         flags[pick] = True
         todo.update(by_member[pick])
     return flags
+
+
+# A key is (indicator_id, variant, period_type, period_start, period_end, area_level, area_id).
+PART = "|"  # variant 'X|Y' is the part Y of the total 'X' (marts/indicators/README.md)
+
+
+def equations(keys: Iterable[tuple], afd_of_omraade: dict[str, list[str]],
+              omraader_of_plan: dict[str, list[str]], ledige_codes: Sequence[str],
+              aktivering_codes: Sequence[str] = ()) -> list[list[tuple]]:
+    """The additive equations (total, part, part, …) that tie published figures:
+    areas (boligområde = Σ afdelinger, helhedsplan = Σ boligområder), ledige_omfattet =
+    Σ its målgrupper, andel_i_aktivering_ved_start '' = Σ its målgrupper (numerator and
+    denominator alike, both published with the share), and variant 'X' = Σ variants
+    'X|…'. A total with no row of its own (the shares of one distribution: their
+    numerators sum to the published denominator) is the implicit key ('=total', …),
+    always published."""
+    keys = list(keys)
+    eqs = []
+    for t in {k[:5] for k in keys}:
+        for omraade, afdelinger in afd_of_omraade.items():
+            eqs.append([t + ("boligomraade", omraade)] + [t + ("afdeling", a) for a in afdelinger])
+        for plan, omraader in omraader_of_plan.items():
+            eqs.append([t + ("helhedsplan", plan)] + [t + ("boligomraade", o) for o in omraader])
+    parts = defaultdict(list)
+    for k in keys:
+        if k[0] == "ledige_omfattet":
+            eqs.append([k] + [("maalgruppe_antal", c) + k[2:] for c in ledige_codes])
+        elif k[0] == "andel_i_aktivering_ved_start" and k[1] == "":
+            eqs.append([k] + [(k[0], c) + k[2:] for c in aktivering_codes])
+        if PART in k[1]:
+            parts[(k[0], k[1].rsplit(PART, 1)[0]) + k[2:]].append(k)
+    present = set(keys)
+    for total, members in parts.items():
+        eqs.append([total if total in present else implicit_total(total)] + members)
+    return eqs
+
+
+def implicit_total(key: tuple) -> tuple:
+    return ("=total",) + key
+
+
+def decide(keys: Sequence[tuple], persons_numerator: Sequence, persons_denominator: Sequence,
+           source_suppressed: Sequence, eqs: list[list[tuple]]) -> tuple[dict, dict]:
+    """(withheld, primary) flags per key: primary rules, then secondary suppression over
+    `eqs`. An implicit total that had to be withheld withholds its whole distribution."""
+    flags = {k: bool(src) or primary(n, d)
+             for k, n, d, src in zip(keys, persons_numerator, persons_denominator, source_suppressed)}
+    size = {k: n or 0 for k, n in zip(keys, persons_numerator)}
+    implicit = {eq[0]: eq[1:] for eq in eqs if eq[0][0] == "=total"}
+    work = dict(flags)
+    for t in implicit:
+        work[t] = False
+        size[t] = float("inf")
+    final = secondary(work, size, eqs)
+    for t, members in implicit.items():
+        if final.pop(t):
+            for m in members:
+                final[m] = True
+    return final, flags

@@ -399,8 +399,11 @@ def _write_text(path: Path, header: list[str], rows: list[list[str]], bom: bool 
 
 
 def generate_inbox(out: Path, persons: int = 20_000, seed: int = 1,
-                   extract_date: date = date(2021, 3, 1)) -> dict:
-    """Write a synthetic inbox under `out` in exactly the formats of sources.md; return a small summary dict (files written with row counts)."""
+                   extract_date: date = date(2021, 3, 1), kommunekode: str = "540") -> dict:
+    """Write a synthetic inbox under `out` in exactly the formats of sources.md; return a small summary dict (files written with row counts).
+
+    `kommunekode` relabels the jobcenter's own kommune (default Sønderborg, 540): with
+    183 the same synthetic town stands in for Ishøj, whose strategy is read per kommune."""
     out = Path(out)
     n = int(persons)
     if n < 100:
@@ -434,7 +437,7 @@ def generate_inbox(out: Path, persons: int = 20_000, seed: int = 1,
     files[f"{mdir}/samtale.csv"] = _write_samtale(out / mdir, SA, MG, ctx)
     del SA
     files[f"{mdir}/borger_adresse.csv"], files[f"{odir}/ADRESSER.csv"] = _write_addresses(
-        out / mdir, out / odir, r_adr, AD, MG, in_opera, ctx)
+        out / mdir, out / odir, r_adr, AD, MG, in_opera, ctx, kommunekode)
 
     # Control files, in the order of sources.md.
     mfiles = ["borger_adresse.csv", "maalgruppe.csv", "tilbud.csv", "samtale.csv"]
@@ -447,7 +450,7 @@ def generate_inbox(out: Path, persons: int = 20_000, seed: int = 1,
     files[f"{odir}/_KONTROL.csv"] = len(ofiles)
 
     files["omraader/adresser.csv"] = _write_register(out)
-    files.update(_write_lbf(out, r_lbf))
+    files.update(_write_lbf(out, r_lbf, kommunekode))
     files.update(_write_rosters(out, r_rost, P=P, AD=AD, MG=MG, **ctx))
     order = sorted(files)
     return {"out": str(out), "persons": n, "seed": seed, "extract_date": extract_date.isoformat(),
@@ -786,7 +789,7 @@ def _write_samtale(mdir, s, MG, ctx) -> int:
 # ----------------------------------------------------------------------------------------------
 
 
-def _write_addresses(mdir, odir, r, AD, MG, in_opera, ctx):
+def _write_addresses(mdir, odir, r, AD, MG, in_opera, ctx, kommunekode="540"):
     """Street, number, floor etc. for every address row; Momentum with spelling variants,
     Opera in upper case."""
     ap, a_loc, na = AD["ap"], AD["loc"], len(AD["ap"])
@@ -807,7 +810,7 @@ def _write_addresses(mdir, odir, r, AD, MG, in_opera, ctx):
     streets = [a[3] for a in AFDELINGER] + [s for s, _ in OTHER_STREETS] + [s for s, *_ in OUTSIDE]
     posts = ["6400"] * 5 + [p for _, p in OTHER_STREETS] + [p for _, p, *_ in OUTSIDE]
     bys = ["Sønderborg"] * 5 + [POSTBY[p] for _, p in OTHER_STREETS] + [b for *_, b, _ in OUTSIDE]
-    koms = ["540"] * (5 + len(OTHER_STREETS)) + [k for *_, k in OUTSIDE]
+    koms = [kommunekode] * (5 + len(OTHER_STREETS)) + [k for *_, k in OUTSIDE]
 
     street = np.zeros(na, np.int16)
     num = np.zeros(na, np.int16)
@@ -912,7 +915,7 @@ def _fmt_share(f: int, b: int) -> str:
     return f"{100 * f / b:.2f}".replace(".", ",")
 
 
-def _write_lbf(out: Path, r: np.random.Generator) -> dict:
+def _write_lbf(out: Path, r: np.random.Generator, kommunekode: str = "540") -> dict:
     res = {}
     afd = [a for a in AFDELINGER if a[0] in (22, 24, 30, 35)]
     weights = np.array([.20, .22, .19, .20])  # the rest of the boligområde is afdeling 31 etc.
@@ -927,7 +930,7 @@ def _write_lbf(out: Path, r: np.random.Generator) -> dict:
             for i, (nr, navn, *_) in enumerate(afd):
                 bb = int(round(b * wb[i]))
                 ff = int(round(bb * share * r.uniform(0.9, 1.1)))
-                afd_rows[i].append(["Afdeling", "540", BOLIGORGANISATION, str(nr), navn,
+                afd_rows[i].append(["Afdeling", kommunekode, BOLIGORGANISATION, str(nr), navn,
                                     str(year), ag,
                                     _fmt_count(bb), _fmt_count(ff), _fmt_share(ff, bb)])
         for i in range(len(afd)):
@@ -941,11 +944,11 @@ def _write_lbf(out: Path, r: np.random.Generator) -> dict:
                 rows[j][8:10] = ["x", "x"]
         for ag in ("18-29", "30-64"):
             b, f = LBF_AREA[year][ag]
-            rows.append(["Boligområde", "540", BOLIGORGANISATION, "", HELHEDSPLAN, str(year), ag,
+            rows.append(["Boligområde", kommunekode, BOLIGORGANISATION, "", HELHEDSPLAN, str(year), ag,
                          _fmt_count(b), _fmt_count(f), _fmt_share(f, b)])
         for ag in ("18-29", "30-64"):
             b, f = LBF_KOMMUNE[year][ag]
-            rows.append(["Kommune", "540", "", "", "", str(year), ag,
+            rows.append(["Kommune", kommunekode, "", "", "", str(year), ag,
                          _fmt_count(b), _fmt_count(f), _fmt_share(f, b)])
         name = f"lbf/beboerdata_{year}.csv"
         res[name] = _write_text(out / name, H_LBF, rows)

@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 
 from sources.address import address_key
 from sources.codes import seed_values
-from sources.pseudonym import Pseudonymizer, cpr_is_valid, normalise_cpr
+from sources.pseudonym import Pseudonymizer, cpr_birth_date, cpr_is_valid, normalise_cpr
 
 EARLIEST_DATE = date(1990, 1, 1)
 
@@ -48,6 +48,9 @@ class Col:
     # The token by which the source marks a value it withheld itself (LBF writes 'x'): the
     # value is null and the boolean column `<name>_suppressed_at_source` is true.
     source_suppression: str | None = None
+    # cpr only: also hand over the birth date the CPR encodes, under this name (ages on a
+    # day are an indicator filter; the CPR itself never leaves the reader).
+    birth_date: str | None = None
 
     @property
     def suppressed_name(self) -> str:
@@ -457,6 +460,8 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
             ok = cpr_is_valid(norm)
             row_errors.append(("cpr", f"{c.header} is not a valid CPR number", _where(idx, pc.invert(ok))))
             cols[c.name] = pseudo.pseudonymize(pc.if_else(ok, norm, pa.scalar(None, pa.string())), domain="cpr")
+            if c.birth_date:
+                cols[c.birth_date] = cpr_birth_date(pc.if_else(ok, norm, pa.scalar(None, pa.string())))
         elif c.kind != "drop":
             if c.source_suppression is not None:
                 flag = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), c.source_suppression), False)
@@ -576,6 +581,8 @@ def _typing_sql(contract: FileContract, extract_date: date | None) -> tuple[list
             continue
         if c.kind == "cpr":
             select.append(n)
+            if c.birth_date:
+                select.append(c.birth_date)
             continue
         trimmed = f"nullif(trim({n}), '')"
         if c.kind == "text":
@@ -656,6 +663,8 @@ def output_schema(contract: FileContract, with_extract_date: bool = True) -> pa.
         if c.kind == "drop":
             continue
         fields.append(pa.field(c.name, _KIND_TYPES[c.kind]))
+        if c.birth_date:
+            fields.append(pa.field(c.birth_date, pa.date32()))
         if c.source_suppression is not None:
             fields.append(pa.field(c.suppressed_name, pa.bool_()))
     if with_extract_date:

@@ -39,7 +39,7 @@ CONTRACTS: dict[str, FileContract] = {
     "maalgruppe": FileContract(
         file="maalgruppe.csv",
         columns=(
-            Col("CPR-nummer", "person_key", "cpr"),
+            Col("CPR-nummer", "person_key", "cpr", birth_date="foedselsdato"),
             Col("Målgruppekode", "maalgruppe_code", "text", required=True, codes=("maalgruppe_koder", "maalgruppe_code")),
             Col("Målgruppe", "maalgruppe_name", "text"),
             Col("Startdato", "start_date", "date", required=True),

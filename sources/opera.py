@@ -30,7 +30,7 @@ CONTRACTS: dict[str, FileContract] = {
     "matchperioder": _contract(
         "MATCHPERIODER.csv",
         (
-            Col("CPRNR", "person_key", "cpr"),
+            Col("CPRNR", "person_key", "cpr", birth_date="foedselsdato"),
             # LAB § 2 group as written: any 'n.m' is accepted (unmapped groups keep their value).
             Col("LAB_GRP", "lab_grp", "text", required=True, pattern=r"[0-9]+\.[0-9]+"),
             Col("FRA_DATO", "start_date", "date", required=True),

@@ -57,5 +57,30 @@ def cpr_is_valid(normalised: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.fill_null(shape, False)
 
 
+def cpr_birth_date(normalised: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The birth date a valid CPR encodes: ddmmyy plus the century from the 7th digit
+    (CPR-kontoret's table). Null for an invalid or impossible date (e.g. 300280)."""
+    yy = pc.cast(pc.utf8_slice_codeunits(normalised, 4, 6), pa.int32())
+    d7 = pc.cast(pc.utf8_slice_codeunits(normalised, 6, 7), pa.int32())
+    century = pc.case_when(
+        pc.make_struct(
+            pc.less_equal(d7, 3),
+            pc.and_(pc.equal(d7, 4), pc.less_equal(yy, 36)),
+            pc.equal(d7, 4),
+            pc.and_(pc.and_(pc.greater_equal(d7, 5), pc.less_equal(d7, 8)), pc.less_equal(yy, 57)),
+            pc.and_(pc.greater_equal(d7, 5), pc.less_equal(d7, 8)),
+            pc.less_equal(yy, 36),
+        ),
+        1900, 2000, 1900, 2000, 1800, 2000, 1900)
+    year = pc.cast(pc.add(century, yy), pa.string())
+    iso = pc.binary_join_element_wise(year, pc.utf8_slice_codeunits(normalised, 2, 4),
+                                      pc.utf8_slice_codeunits(normalised, 0, 2), "-")
+    iso = pc.utf8_lpad(iso, 10, "0")
+    ts = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 31-02 over into March: keep only dates that read back unchanged.
+    real = pc.equal(pc.strftime(ts, format="%Y-%m-%d"), iso)
+    return pc.if_else(pc.fill_null(real, False), pc.cast(ts, pa.date32()), pa.scalar(None, pa.date32()))
+
+
 def random_key() -> bytes:
     return np.random.default_rng().bytes(32)

@@ -88,3 +88,68 @@ def test_cross_table_equation_ledige_omfattet():
     assert not final["6.5"]  # a zero partner would give the 3 away to anyone who knows the rule
     assert final["6.8"]  # the smallest non-zero part
     assert recoverable(values, final, eq) == []
+
+
+def test_parts_of_a_total_variant():
+    """afgang '6.2' is the sum of its 'afgang 6.2|<årsag>' parts: one withheld part is
+    joined by a second, and nothing can be recovered from the total."""
+    from helhedsdata.disclosure import decide, equations
+
+    t = ("year", "2020-01-01", "2020-12-31", "kommune", "540")
+    parts = {"6.2|Ordinær beskæftigelse": 40, "6.2|Målgruppeskift": 3, "6.2|Andet": 11, "6.2|Fleksjob": 0}
+    values = {("afgang", "6.2") + t: sum(parts.values())} | {("afgang", v) + t: n for v, n in parts.items()}
+    keys = list(values)
+    final, primary_flags = decide(keys, [values[k] for k in keys], [None] * len(keys), [False] * len(keys),
+                                  equations(keys, {}, {}, []))
+    withheld = {k[1] for k in keys if final[k]}
+    assert withheld == {"6.2|Målgruppeskift", "6.2|Andet"}  # the 3, and the smallest non-zero part
+    eqs = equations(keys, {}, {}, [])
+    assert recoverable(values, final, eqs) == []
+    assert recoverable(values, primary_flags, eqs) == [("afgang", "6.2|Målgruppeskift") + t]
+
+
+def test_shares_of_one_distribution_without_a_total_row():
+    """afslutningsstatus: the shares' numerators sum to the published denominator (an
+    implicit total), so one withheld share would follow from the others."""
+    from helhedsdata.disclosure import decide, equations
+
+    t = ("year", "2020-01-01", "2020-12-31", "helhedsplan", "p")
+    numerators = {"a|Uddannelse": 20, "a|Fortsat ledig": 2, "a|Andet": 9}
+    keys = [("afslutningsstatus", v) + t for v in numerators]
+    final, _ = decide(keys, list(numerators.values()), [31] * 3, [False] * 3, equations(keys, {}, {}, []))
+    assert [final[k] for k in keys] == [False, True, True]
+
+
+def test_an_implicit_total_that_must_go_takes_its_distribution():
+    from helhedsdata.disclosure import decide, equations
+
+    t = ("year", "2020-01-01", "2020-12-31", "helhedsplan", "p")
+    keys = [("afslutningsstatus", v) + t for v in ("a|x", "a|y")]
+    # 3 and 0 of 3 people: the denominator alone withholds both (primary).
+    final, _ = decide(keys, [3, 0], [3, 3], [False, False], equations(keys, {}, {}, []))
+    assert all(final.values())
+    # 2 and 0 of 7 (a status list with a zero): the zero cannot hide the 2, so the
+    # distribution goes whole.
+    final, _ = decide(keys, [2, 0], [7, 7], [False, False], equations(keys, {}, {}, []))
+    assert all(final.values())
+
+
+def test_andel_i_aktivering_ved_start_total_of_its_maalgrupper():
+    """andel_i_aktivering_ved_start '' (6.2–6.5 together) publishes the sums of the
+    per-målgruppe numerators and denominators: one withheld målgruppe share would follow
+    from the total and the other three, so a second is withheld."""
+    from helhedsdata.disclosure import decide, equations
+
+    t = ("year", "2020-01-01", "2020-12-31", "kommune", "540")
+    # (persons_numerator, persons_denominator) per variant; 6.5 has 3 persons behind it.
+    cells = {"": (60, 150), "6.2": (20, 50), "6.3": (25, 60), "6.4": (14, 37), "6.5": (1, 3)}
+    keys = [("andel_i_aktivering_ved_start", v) + t for v in cells]
+    codes = ["6.2", "6.3", "6.4", "6.5"]
+    final, flags = decide(keys, [n for n, _ in cells.values()], [d for _, d in cells.values()],
+                          [False] * len(keys), equations(keys, {}, {}, [], codes))
+    assert [k[1] for k in keys if flags[k]] == ["6.5"]  # primary
+    assert [k[1] for k in keys if final[k]] == ["6.4", "6.5"]  # and the smallest other part
+    # Without the målgrupper the equation is not made.
+    final, _ = decide(keys, [n for n, _ in cells.values()], [d for _, d in cells.values()],
+                      [False] * len(keys), equations(keys, {}, {}, []))
+    assert [k[1] for k in keys if final[k]] == ["6.5"]

@@ -229,3 +229,12 @@ def test_demo_prints_the_delaftale_indicator_table(generated_run, capsys):
     assert [line.split()[-1] for line in body] == ["–"] * 4  # no figure after a baseline date yet
     assert "233 (2021-02)" in body[2] and "20,00 % (2021-02)" in body[3] and "85,00 %" in body[3]
     assert "19,14 % (2018)" in body[0] and "50,65 % (2018)" in body[1]
+
+
+def test_demo_command_from_an_empty_home(tmp_path, capsys):
+    """`helhedsdata demo` itself (generate → run → both tables), as `make demo` calls it."""
+    from helhedsdata.cli import main
+
+    assert main(["demo", "--home", str(tmp_path / "home"), "--persons", "300", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Målgrupper" in out and "published.indicator_values" in out and "dagster dev" in out

@@ -106,7 +106,7 @@ def test_sample_extract_reads(extract):
     assert extract.row_counts == {"matchperioder": 3, "aktivering": 2, "adresser": 3}
     assert {k: t.num_rows for k, t in extract.tables.items()} == extract.row_counts
     assert extract.tables["matchperioder"].column_names == [
-        "source_row", "person_key", "lab_grp", "start_date", "end_date", "afgang_kode", "extract_date"]
+        "source_row", "person_key", "foedselsdato", "lab_grp", "start_date", "end_date", "afgang_kode", "extract_date"]
     assert extract.tables["aktivering"].column_names == [
         "source_row", "person_key", "tilbud_art", "start_date", "end_date", "timer_pr_uge", "extract_date"]
     assert extract.tables["adresser"].column_names == [

@@ -222,6 +222,27 @@ def test_cpr_leading_zero_is_kept(tmp_path):
     assert keys == [key("0104851234")] * 2
     assert key("0104851234") != key("104851234")
 
+    # The birth date is read from the same CPR before it is pseudonymised.
+    assert col(res.table, "foedselsdato") == [date(1985, 4, 1)] * 2
+
+
+@pytest.mark.parametrize("cpr, born", [
+    ("0101801234", date(1980, 1, 1)),    # 7th digit 0-3: 1900s
+    ("0101054234", date(2005, 1, 1)),    # 4 and yy <= 36: 2000s
+    ("0101404234", date(1940, 1, 1)),    # 4 and yy > 36: 1900s
+    ("0101105234", date(2010, 1, 1)),    # 5-8 and yy <= 57: 2000s
+    ("0101605234", date(1860, 1, 1)),    # 5-8 and yy > 57: 1800s
+    ("0101209234", date(2020, 1, 1)),    # 9 and yy <= 36: 2000s
+    ("0101509234", date(1950, 1, 1)),    # 9 and yy > 36: 1900s
+    ("2902004234", date(2000, 2, 29)),   # a leap day
+    ("2902001234", None),                # 1900 was not a leap year
+    ("3102801234", None),                # 31 February: no date, not 2 or 3 March
+])
+def test_birth_date_from_cpr(cpr, born):
+    from sources.pseudonym import cpr_birth_date
+
+    assert cpr_birth_date(pa.array([cpr])).to_pylist() == [born]
+
 
 # ---------------------------------------------------------------- 2. privacy at the boundary
 

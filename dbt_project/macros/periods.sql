@@ -6,3 +6,9 @@
         when length({{ label }}) = 4 then make_date(cast({{ label }} as integer), 12, 31)
     end
 {%- endmacro %}
+
+{# Age in whole years on a day: birthdays on 29 February fall on 1 March in other years. #}
+{% macro age_on(birth_date, day) -%}
+    (date_part('year', {{ day }}) - date_part('year', {{ birth_date }})
+     - case when strftime({{ day }}, '%m%d') < strftime({{ birth_date }}, '%m%d') then 1 else 0 end)
+{%- endmacro %}

@@ -1,5 +1,7 @@
 -- Every computed indicator in one shape, unsuppressed (internal): one row per indicator,
--- variant, area and period. New indicators are added to the list below.
+-- variant, area and period. New indicators are added to the list below. The unit is the
+-- catalogue's (seed indicators), unless seed indicator_period_units gives one for the
+-- period type (langtidsledige per year: helårspersoner, i.e. fuldtidspersoner).
 {% set indicator_models = [
     'ind_maalgruppe_antal',
     'ind_ledige_omfattet',
@@ -7,6 +9,12 @@
     'ind_fuldtidspersoner',
     'ind_sygedagpenge_lange_forloeb',
     'ind_andel_offentligt_forsoergede',
+    'ind_langtidsledige',
+    'ind_plan_variants',
+    'ind_tilgang',
+    'ind_afgang',
+    'ind_andel_i_aktivering_ved_start',
+    'ind_rettidighed_samtaler',
 ] %}
 with results as (
     {% for m in indicator_models %}
@@ -19,9 +27,10 @@ extract as (
 )
 select
     r.*,
-    c.unit,
+    coalesce(u.unit, c.unit) as unit,
     c.source,
     e.extract_date
 from results as r
 join {{ ref('indicators') }} as c using (indicator_id)
+left join {{ ref('indicator_period_units') }} as u using (indicator_id, period_type)
 cross join extract as e

@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import pyarrow as pa
 
-from helhedsdata.disclosure import primary, secondary
+from helhedsdata.disclosure import decide, equations
 
 
 def _arrow(relation) -> pa.Table:
@@ -27,6 +27,7 @@ def model(dbt, session):
         elif r["area_level"] == "helhedsplan":
             omraader_of_plan[r["plan_id"]].append(r["boligomraade"])
     ledige_codes = sorted(c["maalgruppe_code"] for c in codes if c["i_ledige_omfattet"])
+    aktivering_codes = sorted(c["maalgruppe_code"] for c in codes if c["i_aktivering_ved_start"])
 
     cols = {c: results.column(c).to_pylist() for c in (
         "indicator_id", "variant", "period_type", "period_start", "period_end", "area_level", "area_id",
@@ -34,23 +35,9 @@ def model(dbt, session):
     key = list(zip(*(cols[c] for c in ("indicator_id", "variant", "period_type", "period_start",
                                        "period_end", "area_level", "area_id"))))
     # Withheld by the source itself (LBF's `x`) counts as primary suppression here too.
-    flags = {k: bool(src) or primary(n, d) for k, n, d, src in zip(
-        key, cols["persons_numerator"], cols["persons_denominator"], cols["source_suppressed"])}
-    size = {k: n or 0 for k, n in zip(key, cols["persons_numerator"])}
-
-    equations = []
-    for t in {k[:5] for k in key}:
-        for omraade, afdelinger in afd_of_omraade.items():
-            equations.append([t + ("boligomraade", omraade)] + [t + ("afdeling", a) for a in afdelinger])
-        for plan, omraader in omraader_of_plan.items():
-            equations.append([t + ("helhedsplan", plan)] + [t + ("boligomraade", o) for o in omraader])
-    # ledige_omfattet is the sum of its målgrupper (maalgruppe_antal) in an area on a day.
-    for k in key:
-        if k[0] == "ledige_omfattet":
-            _, _, ptype, start, end, level, area = k
-            equations.append([k] + [("maalgruppe_antal", c, ptype, start, end, level, area) for c in ledige_codes])
-
-    final = secondary(flags, size, equations)
+    final, flags = decide(key, cols["persons_numerator"], cols["persons_denominator"], cols["source_suppressed"],
+                          equations(key, afd_of_omraade, omraader_of_plan, ledige_codes,
+                                    aktivering_codes))
     results = results.append_column("suppressed", pa.array([final[k] for k in key], pa.bool_()))
     return results.append_column("suppression", pa.array(
         [("primary" if flags[k] else "secondary") if final[k] else None for k in key], pa.string()))

@@ -1,5 +1,6 @@
 select
     person_key,
+    foedselsdato,
     maalgruppe_code,
     start_date,
     end_date,

@@ -3,6 +3,7 @@
 -- the two-digit AFGANG_KODE of seed afslutningsaarsager.
 select
     m.person_key,
+    m.foedselsdato,
     m.lab_grp as lab2_code,
     l.maalgruppe_code,
     m.start_date,

@@ -1,0 +1,38 @@
+{#
+  Events of a person on one day (a spell's start or end, a meeting's Frist) expanded to
+  every area the person counts in on that day: the afdeling and boligområde where the
+  person lives that day, each plan covering that boligområde, and the kommune (always,
+  wherever the person lives). The same rule as int_assign_status_areas, for any day
+  rather than month ends: one equality key plus a range per event, never person × days.
+  `relation` needs person_key and `day_col`; its columns are kept, plus area_level and
+  area_id.
+#}
+{% macro areas_on_day(relation, day_col) %}
+with located as (
+    select e.*, r.afdelingsnummer as _afdeling, r.boligomraade as _boligomraade
+    from {{ relation }} as e
+    left join {{ ref('int_derive_residence_periods') }} as r
+        on r.person_key = e.person_key
+        and e.{{ day_col }} between r.bor_fra and coalesce(r.bor_til, date '9999-12-31')
+),
+area_grid as (
+    select area_level, area_id, boligomraade
+    from {{ ref('int_derive_area_grid') }}
+    where area_level in ('helhedsplan', 'kommune')
+)
+select l.* exclude (_afdeling, _boligomraade), 'afdeling' as area_level, l._afdeling as area_id
+from located as l
+where l._afdeling is not null
+union all
+select l.* exclude (_afdeling, _boligomraade), 'boligomraade', l._boligomraade
+from located as l
+where l._boligomraade is not null
+union all
+select l.* exclude (_afdeling, _boligomraade), 'helhedsplan', g.area_id
+from located as l
+join area_grid as g on g.area_level = 'helhedsplan' and g.boligomraade = l._boligomraade
+union all
+select l.* exclude (_afdeling, _boligomraade), 'kommune', g.area_id
+from located as l
+join area_grid as g on g.area_level = 'kommune'
+{% endmacro %}

@@ -1,0 +1,88 @@
+-- andel_i_aktivering_ved_start: of the new spells of 6.2–6.5 (seed maalgruppe_koder
+-- .i_aktivering_ved_start) starting in a complete year, the percentage with an activation
+-- tilbud (er_aktivering) starting within 13 weeks of the spell's start: tilbud start −
+-- spell start between 0 and var('aktivering_ved_start_days') − 1 days. Variant '' for the
+-- four målgrupper together, one per målgruppe code. Counted in the area where the person
+-- lives on the spell's start day (the kommune always). A spell whose window has not
+-- wholly passed by the extract date is not yet due: left out of both counts.
+{% set window_days = var('aktivering_ved_start_days') %}
+with extract as (
+    select max(extract_date) as extract_date from {{ ref('stg_momentum__maalgruppe') }}
+),
+years as (
+    select min(period_start) as first_day, max(period_end) as last_day
+    from {{ ref('int_generate_periods') }}
+    where period_type = 'year'
+),
+due as (
+    select
+        s.person_key,
+        s.maalgruppe_code,
+        s.spell_start,
+        cast(date_trunc('year', s.spell_start) as date) as period_start
+    from {{ ref('int_merge_maalgruppe_spells') }} as s
+    join {{ ref('maalgruppe_koder') }} as k using (maalgruppe_code)
+    cross join years as y
+    cross join extract as e
+    where k.i_aktivering_ved_start
+        and s.spell_start between y.first_day and y.last_day
+        and s.spell_start + {{ window_days - 1 }} <= e.extract_date
+),
+activated as (  -- spells with at least one activation tilbud starting in the window
+    select distinct d.person_key, d.spell_start
+    from due as d
+    join {{ ref('int_combine_tilbud_periods') }} as t
+        on t.person_key = d.person_key
+        and t.start_date between d.spell_start and d.spell_start + {{ window_days - 1 }}
+    where t.er_aktivering
+),
+spells as (
+    select d.*, a.person_key is not null as is_activated
+    from due as d
+    left join activated as a using (person_key, spell_start)
+),
+located as (
+    {{ areas_on_day('spells', 'spell_start') }}
+),
+counts as (
+    select
+        period_start,
+        area_level,
+        area_id,
+        case when grouping(maalgruppe_code) = 0 then maalgruppe_code else '' end as variant,
+        count(*) filter (where is_activated) as spells_activated,
+        count(*) as spells,
+        count(distinct person_key) filter (where is_activated) as persons_activated,
+        count(distinct person_key) as persons
+    from located
+    group by grouping sets (
+        (period_start, area_level, area_id),
+        (period_start, area_level, area_id, maalgruppe_code)
+    )
+),
+variants as (
+    select '' as variant
+    union all
+    select maalgruppe_code from {{ ref('maalgruppe_koder') }} where i_aktivering_ved_start
+)
+select
+    'andel_i_aktivering_ved_start' as indicator_id,
+    v.variant,
+    g.area_level,
+    g.area_id,
+    g.period_type,
+    g.period_start,
+    g.period_end,
+    100.0 * c.spells_activated / nullif(c.spells, 0) as value,
+    cast(coalesce(c.spells_activated, 0) as double) as numerator,
+    cast(coalesce(c.spells, 0) as double) as denominator,
+    coalesce(c.persons_activated, 0) as persons_numerator,
+    coalesce(c.persons, 0) as persons_denominator,
+    false as source_suppressed
+from ({{ period_area_grid(['year']) }}) as g
+cross join variants as v
+left join counts as c
+    on c.period_start = g.period_start
+    and c.area_level = g.area_level
+    and c.area_id = g.area_id
+    and c.variant = v.variant

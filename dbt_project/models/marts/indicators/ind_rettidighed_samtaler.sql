@@ -1,0 +1,55 @@
+-- rettidighed_samtaler: per complete quarter, meetings (Momentum samtale) whose Frist falls
+-- in the quarter and that were held (seed samtale_status.er_afholdt) on or before the
+-- Frist, in percent of all meetings whose Frist falls in the quarter, whatever their
+-- status (Aflyst, Udeblevet and not yet held count in the denominator only). Counted in
+-- the area where the person lives on the Frist day (the kommune always).
+with quarters as (
+    select min(period_start) as first_day, max(period_end) as last_day
+    from {{ ref('int_generate_periods') }}
+    where period_type = 'quarter'
+),
+meetings as (
+    select
+        m.person_key,
+        m.frist,
+        cast(date_trunc('quarter', m.frist) as date) as period_start,
+        coalesce(st.er_afholdt and m.afholdt_dato <= m.frist, false) as is_on_time
+    from {{ ref('stg_momentum__samtale') }} as m
+    left join {{ ref('samtale_status') }} as st using (samtale_status)
+    cross join quarters as q
+    where m.frist between q.first_day and q.last_day
+),
+located as (
+    {{ areas_on_day('meetings', 'frist') }}
+),
+counts as (
+    select
+        period_start,
+        area_level,
+        area_id,
+        count(*) filter (where is_on_time) as meetings_on_time,
+        count(*) as meetings,
+        count(distinct person_key) filter (where is_on_time) as persons_on_time,
+        count(distinct person_key) as persons
+    from located
+    group by all
+)
+select
+    'rettidighed_samtaler' as indicator_id,
+    '' as variant,
+    g.area_level,
+    g.area_id,
+    g.period_type,
+    g.period_start,
+    g.period_end,
+    100.0 * c.meetings_on_time / nullif(c.meetings, 0) as value,
+    cast(coalesce(c.meetings_on_time, 0) as double) as numerator,
+    cast(coalesce(c.meetings, 0) as double) as denominator,
+    coalesce(c.persons_on_time, 0) as persons_numerator,
+    coalesce(c.persons, 0) as persons_denominator,
+    false as source_suppressed
+from ({{ period_area_grid(['quarter']) }}) as g
+left join counts as c
+    on c.period_start = g.period_start
+    and c.area_level = g.area_level
+    and c.area_id = g.area_id
