@@ -172,7 +172,8 @@ def print_plan_table(settings: Settings, plan_id: str = "soenderborg-beskaeftige
             direction = {"up": "øges", "down": "falde", "hold": "fastholdes"}.get(i.target.direction if i.target else None, "")
             target_text = fmt(target, unit) if target is not None else direction
             track = {True: "ja", False: "nej", None: "–"}[on_track]
-            print(f"{d.name[:33]:<34}{name[:37]:<38}{fmt(base, unit) + ' (' + str(base_period) + ')':>18}"
+            base_text = f"{fmt(base, unit)} ({base_period})" if base_period else "–"
+            print(f"{d.name[:33]:<34}{name[:37]:<38}{base_text:>18}"
                   f"{latest:>20}{fmt(comp, unit):>10}{target_text:>10}  {track}")
     con.close()
 

@@ -192,6 +192,17 @@ def plan_areas_table(plans: list[Plan]) -> pa.Table:
                      "boligomraade": pa.array([r[1] for r in rows], pa.string())})
 
 
+def plan_activities_table(plans: list[Plan]) -> pa.Table:
+    """One row per activity of a plan; `roster` is the file stem of its roster in
+    inbox/roster/ (null: no roster is kept). Project indicators are read per activity,
+    at the helhedsplan of the plan that lists it."""
+    rows = [(p.id, a.id, a.name, a.roster) for p in plans for a in p.activities]
+    return pa.table({"plan_id": pa.array([r[0] for r in rows], pa.string()),
+                     "activity_id": pa.array([r[1] for r in rows], pa.string()),
+                     "activity_name": pa.array([r[2] for r in rows], pa.string()),
+                     "roster": pa.array([r[3] for r in rows], pa.string())})
+
+
 def plan_indicators_table(plans: list[Plan]) -> pa.Table:
     """One row per plan indicator, for the indicator_values mart."""
     rows = []

@@ -69,3 +69,30 @@ def write_opera(inbox: Path, extract: str, files: dict[str, list[tuple]]) -> Pat
         counts.append((name, len(rows)))
     write_csv(folder / "_KONTROL.csv", "FIL;ANTAL", counts, encoding="cp1252")
     return folder
+
+ROSTER_HEADER = ["CPR", "Navn", "Startdato", "Slutdato", "Status ved afslutning", "Timer pr. uge", "Bemærkning"]
+
+
+def write_roster(inbox: Path, activity: str, rows: list[tuple], kind: str = "csv") -> Path:
+    """A project roster `roster/<activity>.csv|xlsx` (sources.md). rows: (cpr, startdato,
+    slutdato, status) with ISO dates (None = empty); a .csv gets dd-mm-yyyy text, an .xlsx
+    Excel dates in sheet Deltagere. Name, hours and remark are filled in as staff would."""
+    path = inbox / "roster" / f"{activity}.{kind}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "csv":
+        write_csv(path, ";".join(ROSTER_HEADER),
+                  [(cpr, "Test Deltager", d(a), d(b), status or "", "15", "") for cpr, a, b, status in rows])
+        return path
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Deltagere"
+    ws.append(ROSTER_HEADER)
+    for cpr, a, b, status in rows:
+        ws.append([cpr, "Test Deltager", dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b) if b else None,
+                   status, 15, None])
+    wb.save(path)
+    return path

@@ -226,9 +226,12 @@ def test_demo_prints_the_delaftale_indicator_table(generated_run, capsys):
     print_plan_table(Settings(home, inbox))
     out = capsys.readouterr().out.splitlines()
     body = [line for line in out[3:] if line.strip()]
-    assert [line.split()[-1] for line in body] == ["–"] * 4  # no figure after a baseline date yet
+    assert [line.split()[-1] for line in body] == ["–"] * 8  # no figure after a baseline date yet
     assert "233 (2021-02)" in body[2] and "20,00 % (2021-02)" in body[3] and "85,00 %" in body[3]
     assert "19,14 % (2018)" in body[0] and "50,65 % (2018)" in body[1]
+    # The project indicators (deltagere, selvforsoergende_efter per activity): no baseline,
+    # no kommune comparison, no target.
+    assert all("(None)" not in line and line.split()[-2:] == ["–", "–"] for line in body[4:]), body[4:]
 
 
 def test_demo_command_from_an_empty_home(tmp_path, capsys):

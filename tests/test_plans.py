@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from helhedsdata.config import PLANS_DIR
-from helhedsdata.plans import PlanError, load_plan, load_plans, plan_areas_table, plan_indicators_table
+from helhedsdata.plans import (PlanError, load_plan, load_plans, plan_activities_table, plan_areas_table,
+                               plan_indicators_table)
 
 SOENDERBORG = PLANS_DIR / "soenderborg-beskaeftigelse-2021.yaml"
 
@@ -25,6 +26,19 @@ def test_seed_plans_load_with_their_baselines_and_targets():
     akt = by_id[("aktive-ledige", "aktiveringsgrad", "ultimo")]
     assert (akt.baseline.value, akt.baseline.comparison_value, akt.target.value) == (20, 33, 85)
     assert [a.roster for a in s.activities] == ["praktikpladser-til-udsatte-ledige", "beskaeftigelsesfremmende-forloeb", None]
+    # The delaftale states no success criterion for its activities: deltagere per year and
+    # selvforsoergende_efter N = 3 per roster activity, under the delmål they serve, no target.
+    project = {(d.id, i.indicator, i.variant): i for d in s.delmaal for i in d.indicators
+               if i.indicator in ("deltagere", "selvforsoergende_efter")}
+    assert set(project) == {
+        ("aktive-ledige", "deltagere", "praktikpladser-til-udsatte-ledige"),
+        ("aktive-ledige", "selvforsoergende_efter", "praktikpladser-til-udsatte-ledige, 3 mdr"),
+        ("aktive-ledige", "deltagere", "beskaeftigelsesfremmende-forloeb"),
+        ("aktive-ledige", "selvforsoergende_efter", "beskaeftigelsesfremmende-forloeb, 3 mdr"),
+    }
+    assert all(i.target is None and i.baseline is None and i.period_type == "year" and i.area_level == "helhedsplan"
+               for i in project.values())
+    assert {i.filters.months_after for i in project.values()} == {None, 3}
     i = plans["ishoej-aktiveringsstrategi-2015"]
     assert sum(len(d.not_measurable) for d in i.delmaal) >= 5
     assert all(n.reason for d in i.delmaal for n in d.not_measurable)
@@ -36,8 +50,13 @@ def test_plan_tables():
     assert {"plan_id": "soenderborg-beskaeftigelse-2021", "boligomraade": "Stenbjergparken"} in areas
     assert not [a for a in areas if a["plan_id"].startswith("ishoej")]  # a strategy covers the kommune
     ind = plan_indicators_table(plans)
-    assert ind.num_rows == 9
+    assert ind.num_rows == 13
     assert set(ind.column("indicator_id").to_pylist()) >= {"ledige_omfattet", "aktiveringsgrad", "langtidsledige"}
+    act = plan_activities_table(plans).to_pylist()
+    assert {"plan_id": "soenderborg-beskaeftigelse-2021", "activity_id": "aaben-raadgivning",
+            "activity_name": "Åben rådgivning (fælles for alle delaftaler)", "roster": None} in act
+    assert sorted(a["roster"] for a in act if a["roster"]) == [
+        "beskaeftigelsesfremmende-forloeb", "praktikpladser-til-udsatte-ledige"]
 
 
 def write(tmp_path: Path, edit) -> Path:

@@ -5,7 +5,7 @@ unbroken from files to the published tables."""
 import dagster as dg
 import pyarrow as pa
 
-from helhedsdata.plans import load_plans, plan_areas_table, plan_indicators_table
+from helhedsdata.plans import load_plans, plan_activities_table, plan_areas_table, plan_indicators_table
 from helhedsdata.config import PLANS_DIR
 from helhedsdata.quarantine import quarantine
 from helhedsdata.warehouse import load_raw
@@ -130,6 +130,8 @@ def roster_deltagere(context: dg.AssetExecutionContext, helhedsdata: Helhedsdata
                      description="The boligområder each plan (plans/*.yaml) covers."),
         dg.AssetSpec(["plans", "plan_indicators"], group_name=GROUP, kinds={"yaml", "duckdb"},
                      description="Each plan's delmål indicators with filters, baseline and target."),
+        dg.AssetSpec(["plans", "plan_activities"], group_name=GROUP, kinds={"yaml", "duckdb"},
+                     description="Each plan's activities and the roster (file stem) each is read from."),
     ],
     name="plans",
 )
@@ -137,7 +139,8 @@ def plans(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     """Plans, validated on load: an invalid plan fails this step with file and field named."""
     s = helhedsdata.settings
     loaded = load_plans(PLANS_DIR)
-    tables = {"plan_omraader": plan_areas_table(loaded), "plan_indicators": plan_indicators_table(loaded)}
+    tables = {"plan_omraader": plan_areas_table(loaded), "plan_indicators": plan_indicators_table(loaded),
+              "plan_activities": plan_activities_table(loaded)}
     load_raw(s.warehouse, "plans", tables, None, str(PLANS_DIR))
     for name, table in tables.items():
         yield dg.MaterializeResult(asset_key=["plans", name],
