@@ -69,7 +69,8 @@ def equations(keys: Iterable[tuple], afd_of_omraade: dict[str, list[str]],
     """The additive equations (total, part, part, …) that tie published figures:
     areas (boligområde = Σ afdelinger, helhedsplan = Σ boligområder), ledige_omfattet =
     Σ its målgrupper, andel_i_aktivering_ved_start '' = Σ its målgrupper (numerator and
-    denominator alike, both published with the share), and variant 'X' = Σ variants
+    denominator alike, both published with the share), aktiveringsgrad 'fuldtid' (its
+    denominator) = Σ the ledige_omfattet målgrupper of fuldtidspersoner, and variant 'X' = Σ variants
     'X|…'. A total with no row of its own (the shares of one distribution: their
     numerators sum to the published denominator) is the implicit key ('=total', …),
     always published."""
@@ -86,6 +87,10 @@ def equations(keys: Iterable[tuple], afd_of_omraade: dict[str, list[str]],
             eqs.append([k] + [("maalgruppe_antal", c) + k[2:] for c in ledige_codes])
         elif k[0] == "andel_i_aktivering_ved_start" and k[1] == "":
             eqs.append([k] + [(k[0], c) + k[2:] for c in aktivering_codes])
+        elif k[0] == "aktiveringsgrad" and k[1] == "fuldtid":
+            # Its published denominator is the population's fuldtidspersoner: the sum of the
+            # ledige_omfattet målgrupper of fuldtidspersoner in the same area and period.
+            eqs.append([k] + [("fuldtidspersoner", c) + k[2:] for c in ledige_codes])
         if PART in k[1]:
             parts[(k[0], k[1].rsplit(PART, 1)[0]) + k[2:]].append(k)
     present = set(keys)

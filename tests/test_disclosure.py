@@ -153,3 +153,20 @@ def test_andel_i_aktivering_ved_start_total_of_its_maalgrupper():
     final, _ = decide(keys, [n for n, _ in cells.values()], [d for _, d in cells.values()],
                       [False] * len(keys), equations(keys, {}, {}, []))
     assert [k[1] for k in keys if final[k]] == ["6.5"]
+
+
+def test_aktiveringsgrad_fuldtid_denominator_is_a_sum_of_fuldtidspersoner():
+    """aktiveringsgrad fuldtid publishes its denominator, the population's fuldtidspersoner:
+    the sum of the ledige_omfattet målgrupper of fuldtidspersoner in the same area and
+    period. One withheld målgruppe would follow from it and the other five."""
+    from helhedsdata.disclosure import decide, equations
+
+    t = ("month", "2021-05-01", "2021-05-31", "afdeling", "22")
+    codes = ["6.2", "6.3", "6.4", "6.5", "6.8", "INT-SHP"]
+    # persons_numerator per målgruppe; 6.5 has 2 persons behind it.
+    persons = {"6.2": 30, "6.3": 41, "6.4": 12, "6.5": 2, "6.8": 9, "INT-SHP": 17}
+    keys = [("aktiveringsgrad", "fuldtid") + t] + [("fuldtidspersoner", c) + t for c in codes]
+    final, flags = decide(keys, [25] + list(persons.values()), [105] + [None] * 6, [False] * 7,
+                          equations(keys, {}, {}, codes))
+    assert [k[1] for k in keys if flags[k]] == ["6.5"]  # primary
+    assert [k[1] for k in keys if final[k]] == ["6.5", "6.8"]  # and the smallest other part

@@ -6,6 +6,7 @@
     'ind_maalgruppe_antal',
     'ind_ledige_omfattet',
     'ind_aktiveringsgrad',
+    'ind_fuldtidspersoner',
     'ind_sygedagpenge_lange_forloeb',
     'ind_andel_offentligt_forsoergede',
     'ind_deltagere',
