@@ -70,7 +70,9 @@ def equations(keys: Iterable[tuple], afd_of_omraade: dict[str, list[str]],
     areas (boligområde = Σ afdelinger, helhedsplan = Σ boligområder), ledige_omfattet =
     Σ its målgrupper, andel_i_aktivering_ved_start '' = Σ its målgrupper (numerator and
     denominator alike, both published with the share), aktiveringsgrad 'fuldtid' (its
-    denominator) = Σ the ledige_omfattet målgrupper of fuldtidspersoner, and variant 'X' = Σ variants
+    denominator) = Σ the ledige_omfattet målgrupper of fuldtidspersoner, aktiveringsgrad
+    'ultimo' (its denominator) = ledige_omfattet, andel_i_aktivering_ved_start per målgruppe
+    (its denominator) ≈ tilgang of that målgruppe, and variant 'X' = Σ variants
     'X|…'. A total with no row of its own (the shares of one distribution: their
     numerators sum to the published denominator) is the implicit key ('=total', …),
     always published."""
@@ -91,6 +93,12 @@ def equations(keys: Iterable[tuple], afd_of_omraade: dict[str, list[str]],
             # Its published denominator is the population's fuldtidspersoner: the sum of the
             # ledige_omfattet målgrupper of fuldtidspersoner in the same area and period.
             eqs.append([k] + [("fuldtidspersoner", c) + k[2:] for c in ledige_codes])
+        elif k[0] == "aktiveringsgrad" and k[1] == "ultimo":
+            # Its published denominator is ledige_omfattet itself (same area, same day).
+            eqs.append([("ledige_omfattet", "") + k[2:], k])
+        elif k[0] == "andel_i_aktivering_ved_start" and k[1] in aktivering_codes:
+            # Its denominator is the year's tilgang of that målgruppe, less spells not yet due.
+            eqs.append([("tilgang", k[1]) + k[2:], k])
         if PART in k[1]:
             parts[(k[0], k[1].rsplit(PART, 1)[0]) + k[2:]].append(k)
     present = set(keys)

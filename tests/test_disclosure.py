@@ -170,3 +170,18 @@ def test_aktiveringsgrad_fuldtid_denominator_is_a_sum_of_fuldtidspersoner():
                           equations(keys, {}, {}, codes))
     assert [k[1] for k in keys if flags[k]] == ["6.5"]  # primary
     assert [k[1] for k in keys if final[k]] == ["6.5", "6.8"]  # and the smallest other part
+
+
+def test_a_figure_published_twice_is_withheld_twice():
+    """aktiveringsgrad 'ultimo' publishes ledige_omfattet as its denominator: when
+    ledige_omfattet is withheld, the rate goes too, or its denominator gives it away."""
+    from helhedsdata.disclosure import decide, equations
+
+    t = ("day", "2021-02-28", "2021-02-28", "afdeling", "22")
+    keys = [("ledige_omfattet", "") + t, ("aktiveringsgrad", "ultimo") + t]
+    withheld = [True, False]  # ledige_omfattet withheld (here: as if by the source)
+    final, primary_flags = decide(keys, [12, 4], [None, 12], withheld, equations(keys, {}, {}, []))
+    assert not primary_flags[keys[1]] and final[keys[1]]
+    # Without the equation the rate would stay published.
+    final, _ = decide(keys, [12, 4], [None, 12], withheld, [])
+    assert not final[keys[1]]
