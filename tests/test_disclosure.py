@@ -180,8 +180,8 @@ def test_a_figure_published_twice_is_withheld_twice():
     t = ("day", "2021-02-28", "2021-02-28", "afdeling", "22")
     keys = [("ledige_omfattet", "") + t, ("aktiveringsgrad", "ultimo") + t]
     withheld = [True, False]  # ledige_omfattet withheld (here: as if by the source)
-    final, primary_flags = decide(keys, [12, 4], [None, 12], withheld, equations(keys, {}, {}, []))
+    final, primary_flags = decide(keys, [12, 6], [None, 12], withheld, equations(keys, {}, {}, []))
     assert not primary_flags[keys[1]] and final[keys[1]]
     # Without the equation the rate would stay published.
-    final, _ = decide(keys, [12, 4], [None, 12], withheld, [])
+    final, _ = decide(keys, [12, 6], [None, 12], withheld, [])
     assert not final[keys[1]]
