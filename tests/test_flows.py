@@ -283,8 +283,11 @@ def test_no_withheld_part_is_recovered_from_its_total(generated_run):
                  "FROM marts.indicator_results_disclosed "
                  "WHERE indicator_id IN ('afgang', 'andel_i_aktivering_ved_start')")
     groups = {}
+    codes = {r[0] for r in query(home / "warehouse.duckdb", "SELECT maalgruppe_code FROM seeds.maalgruppe_koder")}
     for indicator, variant, level, area, start, suppressed in rows:
         total = variant.split("|")[0] if indicator == "afgang" else ""
+        if indicator == "afgang" and total not in codes:
+            continue  # a plan's own variant (ind_plan_variants) is no part of a sum
         groups.setdefault((indicator, total, level, area, start), []).append(suppressed)
     assert len(groups) > 100
     assert all(sum(flags) != 1 for flags in groups.values())
