@@ -140,9 +140,7 @@ def print_plan_table(settings: Settings, plan_id: str = "soenderborg-beskaeftige
     import duckdb
 
     from helhedsdata.plans import load_plan
-    from helhedsdata.config import PLANS_DIR
-
-    plan = load_plan(PLANS_DIR / f"{plan_id}.yaml")
+    plan = load_plan(settings.plans / f"{plan_id}.yaml")
     con = duckdb.connect(str(settings.published), read_only=True)
     print(f"\n{plan.name} ({plan.valid_from:%d.%m.%Y}–{plan.valid_to:%d.%m.%Y}), published.indicator_values")
     head = f"{'Delmål':<34}{'Indikator':<38}{'Baseline':>18}{'Seneste':>20}{'Kommune':>10}{'Mål':>10}  På sporet"

@@ -40,12 +40,14 @@ class Settings:
     home: Path
     inbox: Path
     publish_url: str | None = None
+    plans: Path = PLANS_DIR  # the plan files (one YAML per plan); the repo's seed plans by default
 
     @classmethod
     def from_env(cls, home: str | Path | None = None, inbox: str | Path | None = None) -> "Settings":
         h = Path(home or os.environ.get("HELHEDSDATA_HOME") or ".helhedsdata").resolve()
         i = Path(inbox or os.environ.get("HELHEDSDATA_INBOX") or h / "inbox").resolve()
-        return cls(h, i, os.environ.get("HELHEDSDATA_PUBLISH_URL") or None)
+        plans = Path(os.environ.get("HELHEDSDATA_PLANS") or PLANS_DIR).resolve()
+        return cls(h, i, os.environ.get("HELHEDSDATA_PUBLISH_URL") or None, plans)
 
     @property
     def warehouse(self) -> Path:
@@ -76,6 +78,7 @@ class Settings:
         """Make the settings visible to dbt (profiles.yml) and to Dagster's code location."""
         os.environ["HELHEDSDATA_HOME"] = str(self.home)
         os.environ["HELHEDSDATA_INBOX"] = str(self.inbox)
+        os.environ["HELHEDSDATA_PLANS"] = str(self.plans)
         os.environ["HELHEDSDATA_WAREHOUSE"] = str(self.warehouse)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
 

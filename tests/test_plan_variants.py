@@ -2,9 +2,12 @@
 age in whole years on the day read from the birth date in the CPR. Hand-computed cases
 for the Ishøj strategy's two filtered indicators (plans/ishoej-aktiveringsstrategi-2015.yaml):
 maalgruppe_antal 'under 30, 6.1-6.5' and afgang 'Ordinær uddannelse' (6.4, under 30)."""
+import shutil
+
 import pytest
 
-from tests.conftest import query, run_pipeline
+from helhedsdata.config import PLANS_DIR, Settings
+from tests.conftest import query
 from tests.inbox_builder import d, write_momentum, write_register
 
 PLAN = "ishoej-aktiveringsstrategi-2015"
@@ -44,8 +47,38 @@ def home(tmp_path_factory):
         "tilbud.csv": [("010790-1012", "T-1", "Virksomhedspraktik", d("2015-03-02"), d("2015-04-30"), "15,0", "", "")],
         "samtale.csv": [("010790-1012", "S-1", "Jobsamtale", d("2015-02-15"), d("2015-02-10"), "Afholdt")]})
     write_register(inbox)
-    assert run_pipeline(home, inbox)
+    # Ishøj's strategy, and a plan whose variant no model computes (a typo: no code 6.22).
+    # (Sønderborg's delaftale is left out: this inbox has no LBF data and no rosters, so
+    # its LBF and project indicators would be reported as not computed too.)
+    plans = root / "plans"
+    plans.mkdir()
+    shutil.copy(PLANS_DIR / f"{PLAN}.yaml", plans)
+    (plans / "typo.yaml").write_text(TYPO_PLAN, encoding="utf-8")
+    from helhedsdata.cli import run_pipeline
+
+    assert run_pipeline(Settings(home.resolve(), inbox.resolve(), plans=plans), quiet=True)
     return home
+
+
+TYPO_PLAN = """
+id: typo
+name: A plan with a typo
+kind: strategi
+owner: test
+valid_from: 2015-01-01
+valid_to: 2015-12-31
+kommunekode: "183"
+delmaal:
+  - id: d
+    name: d
+    indicators:
+      - indicator: maalgruppe_antal
+        text: a målgruppe code that does not exist
+        variant: "6.22"
+        area_level: kommune
+        period_type: day
+        target: {direction: down}
+"""
 
 
 def internal(home, indicator, variant, period_end, period_type):
@@ -77,3 +110,12 @@ def test_published_rows_carry_the_plan(home):
         where plan_id = ? and indicator_id = 'maalgruppe_antal' and period_end = ?""", [PLAN, DEC])
     # 4 persons: a count of 1–4 is published as withheld.
     assert rows == [("flere-unge-i-uddannelse", True, None)]
+
+
+def test_a_plan_indicator_nothing_computes_is_a_warning(home):
+    """The typo plan publishes nothing for '6.22', so dbt warns (the run still publishes)."""
+    log = (home / "logs" / "dbt-last-run.log").read_text(encoding="utf-8")
+    warned = [line for line in log.splitlines() if "plan_indicators_are_computed" in line]
+    assert warned and any("WARN 1" in line for line in warned), warned
+    # Ishøj's indicators are all computed: exactly the one typo is reported.
+    assert not any("WARN 2" in line or "ERROR" in line for line in warned)

@@ -6,7 +6,6 @@ import dagster as dg
 import pyarrow as pa
 
 from helhedsdata.plans import load_plans, plan_activities_table, plan_areas_table, plan_indicators_table
-from helhedsdata.config import PLANS_DIR
 from helhedsdata.quarantine import quarantine
 from helhedsdata.warehouse import load_raw
 from orchestration.resources import HelhedsdataResource
@@ -138,10 +137,10 @@ def roster_deltagere(context: dg.AssetExecutionContext, helhedsdata: Helhedsdata
 def plans(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     """Plans, validated on load: an invalid plan fails this step with file and field named."""
     s = helhedsdata.settings
-    loaded = load_plans(PLANS_DIR)
+    loaded = load_plans(s.plans)
     tables = {"plan_omraader": plan_areas_table(loaded), "plan_indicators": plan_indicators_table(loaded),
               "plan_activities": plan_activities_table(loaded)}
-    load_raw(s.warehouse, "plans", tables, None, str(PLANS_DIR))
+    load_raw(s.warehouse, "plans", tables, None, str(s.plans))
     for name, table in tables.items():
         yield dg.MaterializeResult(asset_key=["plans", name],
                                    metadata=_metadata(table, plans=", ".join(p.id for p in loaded)))
