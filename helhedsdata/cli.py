@@ -85,6 +85,8 @@ def run_pipeline(settings: Settings, quiet: bool = False) -> bool:
                                             run_config=progress_run_config(quiet))
         ok = result.success and any(
             ev.asset_key == AssetKey("publication") for ev in result.get_asset_materialization_events())
+        if not ok:
+            record_not_published(settings, instance, result)
         status = "published" if ok else "NOT published (the previous publication stays)"
         print(f"\nRun {result.run_id[:8]} {status} in {time.perf_counter() - t0:.1f} s; "
               f"Dagster storage in {settings.dagster_home}")
@@ -92,6 +94,44 @@ def run_pipeline(settings: Settings, quiet: bool = False) -> bool:
         if ok:
             print(f"Published file: {settings.published}")
         return ok
+
+
+def record_not_published(settings: Settings, instance, result) -> dict:
+    """Write-audit-publish, the audit's verdict when it says no: the previous publication
+    stays whole, and its publication_log (plus logs/publications.jsonl and the run's own
+    event log) gets a row naming what stopped this run: the failed blocking checks
+    (status `blocked`) or, when no check failed, the failed steps (status `failed`)."""
+    import json
+
+    from helhedsdata.publish import code_version, record_not_published as write_row
+
+    checks = sorted(({"asset": ev.asset_key.to_user_string(), "check": ev.check_name, "passed": bool(ev.passed),
+                      "severity": ev.severity.value} for ev in result.get_asset_check_evaluations()),
+                    key=lambda c: (c["asset"], c["check"]))
+    blocking = [c for c in checks if not c["passed"] and c["severity"] == "ERROR"]
+    failed_steps = sorted(result.get_failed_step_keys())
+    if blocking:
+        status = "blocked"
+        message = ("blocked by check(s) " + ", ".join(f"{c['asset']}:{c['check']}" for c in blocking)
+                   + f"; {len(checks) - len(blocking)} of {len(checks)} checks passed or only warned; "
+                   "the previous publication stays")
+    else:
+        status = "failed"
+        message = ("failed step(s) " + (", ".join(failed_steps) or "none")
+                   + "; no blocking check failed; the previous publication stays")
+    entry = {"publication_id": result.run_id, "status": status, "checks": checks,
+             "code_version": code_version(), "message": message, "extract_dates": {}, "row_counts": {}}
+    written = write_row(settings.published, entry)
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    with open(settings.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**entry, "failed_steps": failed_steps, "file": str(settings.published),
+                             "logged_in_publication": written}) + "\n")
+    try:  # the run log in Dagster (UI) says it too
+        instance.report_engine_event(f"NOT published: {message}", dagster_run=result.dagster_run)
+    except Exception:  # the verdict is already recorded; the UI note is a courtesy
+        pass
+    print(f"\nNOT published ({status}): {message}", file=sys.__stderr__)
+    return entry
 
 
 def cmd_run(args) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +29,20 @@ LOG_COLUMNS = """
     checks_passed INTEGER, checks_failed INTEGER, checks VARCHAR,
     code_version VARCHAR, message VARCHAR
 """
+
+
+def pause_for_crash_test(moment: str) -> None:
+    """Crash tests only: when HELHEDSDATA_TEST_PAUSE_AT names this moment, write
+    `<HELHEDSDATA_TEST_PAUSE_FILE>` and sleep, so a test can SIGKILL the run exactly here.
+    Unset (always, outside tests) it does nothing."""
+    if os.environ.get("HELHEDSDATA_TEST_PAUSE_AT") != moment:
+        return
+    import time
+
+    marker = os.environ.get("HELHEDSDATA_TEST_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(moment)
+    time.sleep(float(os.environ.get("HELHEDSDATA_TEST_PAUSE_SECONDS", "600")))
 
 
 def code_version() -> str:
@@ -63,6 +78,7 @@ def publish_duckdb(warehouse: Path, target: Path, log_entry: dict) -> dict[str, 
             counts[t] = con.execute(f"SELECT count(*) FROM pub.{SCHEMA}.{t}").fetchone()[0]
         _write_log(con, target, {**log_entry, "row_counts": counts})
         con.execute("DETACH pub")
+        pause_for_crash_test("publication")
         con.execute("DETACH wh")
     except BaseException:
         con.close()
@@ -85,9 +101,13 @@ def _write_log(con: duckdb.DuckDBPyConnection, previous: Path, entry: dict) -> N
             con.execute(f"INSERT INTO pub.{SCHEMA}.publication_log BY NAME "
                         f"SELECT * FROM old.{SCHEMA}.publication_log")
         con.execute("DETACH old")
+    _insert_log_row(con, f"pub.{SCHEMA}.publication_log", entry)
+
+
+def _insert_log_row(con: duckdb.DuckDBPyConnection, table: str, entry: dict) -> None:
     checks = entry.get("checks", [])
     con.execute(
-        f"INSERT INTO pub.{SCHEMA}.publication_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             entry["publication_id"],
             entry.get("published_at") or datetime.now(timezone.utc).replace(tzinfo=None),
@@ -102,6 +122,31 @@ def _write_log(con: duckdb.DuckDBPyConnection, previous: Path, entry: dict) -> N
             entry.get("message", ""),
         ],
     )
+
+
+def record_not_published(target: Path, log_entry: dict) -> bool:
+    """Add one row to published.publication_log of the EXISTING publication (a blocked or
+    failed run) without touching its tables: the file is copied, the row added to the copy,
+    and the copy renamed over the file, so a reader sees the whole old publication either
+    way. False (nothing written) when there is no publication yet: an empty file would be
+    a publication with no tables."""
+    if not target.exists():
+        return False
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.log.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        shutil.copyfile(target, tmp)
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.publication_log ({LOG_COLUMNS})")
+            _insert_log_row(con, f"{SCHEMA}.publication_log", log_entry)
+        finally:
+            con.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _replace(tmp, target)
+    return True
 
 
 def _replace(tmp: Path, target: Path) -> None:

@@ -35,3 +35,36 @@ def control_count_check(source: str, table: str, file_name: str) -> dg.AssetChec
 
 
 control_count_checks = [control_count_check(momentum.SOURCE, name, c.file) for name, c in momentum.CONTRACTS.items()]
+
+
+ROW_COUNT_DROP_WARN = 0.20  # a load more than 20 % below the previous one is worth a look
+
+
+def row_count_drop_check(source: str, table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey([source, table]), name="row_count_not_dropped", blocking=False,
+                    description=f"Warns (never blocks) when raw.{source}__{table} holds more than "
+                                f"{ROW_COUNT_DROP_WARN:.0%} fewer rows than the previous load.")
+    def _check(helhedsdata: HelhedsdataResource) -> dg.AssetCheckResult:
+        s = helhedsdata.settings
+        with connect(s.warehouse, read_only=True) as con:
+            # meta.loads keeps every load of this home: the newest is this run's, the one
+            # before it the last load (of any extract: a re-run of the same extract compares equal).
+            loads = con.execute(
+                "SELECT row_count, extract_date FROM meta.loads WHERE source = ? AND table_name = ? "
+                "ORDER BY loaded_at DESC LIMIT 2", [source, table]).fetchall()
+        current, current_date = loads[0]
+        previous, previous_date = loads[1] if len(loads) > 1 else (None, None)
+        change = None if not previous else (current - previous) / previous
+        return dg.AssetCheckResult(
+            passed=change is None or change >= -ROW_COUNT_DROP_WARN,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows": current, "previous_rows": previous if previous is not None else -1,
+                      "change_pct": round(change * 100, 1) if change is not None else 0.0,
+                      "extract_date": str(current_date), "previous_extract_date": str(previous_date),
+                      "threshold_pct": -ROW_COUNT_DROP_WARN * 100},
+        )
+
+    return _check
+
+
+row_count_checks = [row_count_drop_check(momentum.SOURCE, name) for name in momentum.CONTRACTS]

@@ -11,13 +11,13 @@ from orchestration.assets.ingest import (
     roster_deltagere,
 )
 from orchestration.assets.publish import publication
-from orchestration.checks import control_count_checks
+from orchestration.checks import control_count_checks, row_count_checks
 from orchestration.jobs import loggers, nightly_job
 from orchestration.resources import default_resources
 
 defs = dg.Definitions(
     assets=[momentum_extract, opera_extract, omraader_adresser, lbf_beboerdata, roster_deltagere, plans, dbt_models, publication],
-    asset_checks=control_count_checks,
+    asset_checks=control_count_checks + row_count_checks,
     jobs=[nightly_job],
     resources=default_resources(),
     executor=dg.in_process_executor,

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from helhedsdata.publish import pause_for_crash_test
 from helhedsdata.config import DBT_PROJECT_DIR, ensure_dbt_on_path
 from orchestration.resources import HelhedsdataResource
 
@@ -40,7 +41,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
-    yield from dbt.cli(["build"], context=context).stream()
+    for i, event in enumerate(dbt.cli(["build"], context=context).stream()):
+        yield event
+        if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
+            pause_for_crash_test("dbt_build")
 
 
 def published_model_keys() -> list[dg.AssetKey]:
