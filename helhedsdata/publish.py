@@ -62,8 +62,10 @@ def publish_duckdb(warehouse: Path, target: Path, log_entry: dict) -> dict[str, 
     """Publish every table of publish_stage plus the carried-forward publication log.
     Returns row counts per published table."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    # One writer per home: a temporary file left here is a run that died (killed mid-copy).
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{_sql_path(warehouse)}' AS wh (READ_ONLY)")
