@@ -409,3 +409,31 @@ def test_row_count_drop_is_a_warning_with_figures(first, blocked):
     assert ev.passed and ev.severity.value == "WARN"
     assert ev.metadata["change_pct"].value == 0.0
     assert ev.metadata["rows"].value == ev.metadata["previous_rows"].value > 0
+
+
+def test_row_count_drop_over_20_percent_warns(tmp_path):
+    """The warning itself, on a hand-made load history: 1000 then 799 rows is -20.1 % (warns),
+    1000 then 800 is -20.0 % (does not)."""
+    import duckdb
+
+    from orchestration.checks import row_count_drop_check
+    from orchestration.resources import HelhedsdataResource
+
+    check = row_count_drop_check("momentum", "maalgruppe")
+    results = []
+    for now in (799, 800):
+        home = tmp_path / str(now)
+        home.mkdir()
+        con = duckdb.connect(str(home / "warehouse.duckdb"))
+        con.execute("CREATE SCHEMA meta")
+        con.execute("CREATE TABLE meta.loads (loaded_at TIMESTAMP, source VARCHAR, table_name VARCHAR, "
+                    "extract_date DATE, origin VARCHAR, row_count BIGINT)")
+        con.execute("INSERT INTO meta.loads VALUES ('2021-03-01 02:00', 'momentum', 'maalgruppe', '2021-03-01', 'x', 1000),"
+                    f" ('2021-03-02 02:00', 'momentum', 'maalgruppe', '2021-03-02', 'y', {now}),"
+                    " ('2021-03-02 02:00', 'momentum', 'tilbud', '2021-03-02', 'y', 5)")
+        con.close()
+        results.append(check(helhedsdata=HelhedsdataResource(home=str(home), inbox=str(tmp_path))))
+    warned, kept = results
+    assert not warned.passed and warned.severity.value == "WARN"
+    assert warned.metadata["change_pct"].value == -20.1 and warned.metadata["previous_rows"].value == 1000
+    assert kept.passed
