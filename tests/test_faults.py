@@ -310,6 +310,8 @@ def test_faulty_run_still_publishes_from_the_last_good_extract(first, faulty):
     assert faulty["loaded_extract"] == "2021-03-01"
     assert faulty["sums"] == first["sums"]  # zero published rows changed
     assert len(faulty["log"]) == 3 and faulty["log"][-1][1] == "published"  # the log gained one row
+    # the roster's rows_valid check only warns: published, and the log row says so
+    assert faulty["log"][-1][4].endswith("1 warning(s): roster/deltagere:rows_valid")
 
 
 @pytest.mark.parametrize("folder", sorted(CASES), ids=[CASES[k][0] for k in sorted(CASES)])
