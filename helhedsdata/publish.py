@@ -11,6 +11,7 @@ import os
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -43,9 +44,11 @@ def _sql_path(p: Path) -> str:
     return str(p).replace("'", "''")
 
 
-def publish_duckdb(warehouse: Path, target: Path, log_entry: dict) -> dict[str, int]:
+def publish_duckdb(warehouse: Path, target: Path, log_entry: dict,
+                   before_replace: Callable[[Path], object] | None = None) -> dict[str, int]:
     """Publish every table of publish_stage plus the carried-forward publication log.
-    Returns row counts per published table."""
+    Returns row counts per published table. `before_replace(new_file)` runs on the finished
+    new file before it replaces the old one; when it raises, the old file stays."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -64,11 +67,13 @@ def publish_duckdb(warehouse: Path, target: Path, log_entry: dict) -> dict[str, 
         _write_log(con, target, {**log_entry, "row_counts": counts})
         con.execute("DETACH pub")
         con.execute("DETACH wh")
+        con.close()
+        if before_replace is not None:
+            before_replace(tmp)
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)
         raise
-    con.close()
     _replace(tmp, target)
     return counts
 
@@ -116,3 +121,18 @@ def _replace(tmp: Path, target: Path) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+def publish(warehouse: Path, target: Path, log_entry: dict, publish_url: str | None = None) -> dict[str, int]:
+    """Publish to the DuckDB file and, when a URL is configured, to PostgreSQL.
+
+    PostgreSQL is loaded from the finished new file and committed before that file is
+    renamed into place: when PostgreSQL fails, neither target changes, so both always
+    hold the same publication (a crash between the commit and the rename, a few
+    milliseconds, leaves PostgreSQL one publication ahead of the file)."""
+    if not publish_url:
+        return publish_duckdb(warehouse, target, log_entry)
+    from helhedsdata.publish_pg import publish_postgres
+
+    return publish_duckdb(warehouse, target, log_entry,
+                          before_replace=lambda new: publish_postgres(publish_url, new, log_entry["publication_id"]))
