@@ -58,12 +58,12 @@ def warehouses(small_pg_run, tmp_path_factory):
     return out, expected, root
 
 
-def test_a_second_process_never_sees_a_missing_partial_or_mixed_table(warehouses, readers_pg_url):
-    paths, expected, root = warehouses
-    target = root / "publication.duckdb"
+def test_a_second_process_never_sees_a_missing_partial_or_mixed_table(warehouses, readers_pg_url, tmp_path):
+    paths, expected, _ = warehouses
+    target = tmp_path / "publication.duckdb"
     entry = lambda i: {"publication_id": f"run-{i}", "extract_dates": {"momentum": date(2021, 3, 1)}, "checks": []}  # noqa: E731
     publish(paths["A"], target, entry(0), readers_pg_url)  # readers start on a publication
-    out, stop = root / "reads.jsonl", root / "stop"
+    out, stop = tmp_path / "reads.jsonl", tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, str(Path(__file__).with_name("published_reader.py")),
                                str(target), readers_pg_url, str(out), str(stop)])
     try:
