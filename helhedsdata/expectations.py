@@ -232,13 +232,16 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
     params = {"earliest_date": EARLIEST_DATE.isoformat(),
               "extract_date": (extract_date or date(9999, 12, 31)).isoformat()}
     if control_count is not None:
-        # A sample is checked against the control count scaled by the same step.
-        params["control_count"] = control_count if step == 1 else part.num_rows
+        params["control_count"] = control_count
+        if step > 1 and rows != control_count:  # a sample cannot count: compare the whole table here
+            schema_failed.append({"expectation": "expect_table_row_count_to_equal", "column": None,
+                                  "rule": "control-count", "unexpected_count": abs(rows - control_count),
+                                  "element_count": rows, "error": False})
     ctx = _context(docs_dir)
     suite_obj = ExpectationSuite(name=data["name"], expectations=[
         getattr(gx.expectations, _class_name(e["type"]))(**e["kwargs"], meta=e.get("meta"))
         for e in data["expectations"]
-        if not (e["type"] == "expect_table_row_count_to_equal" and control_count is None)])
+        if not (e["type"] == "expect_table_row_count_to_equal" and (control_count is None or step > 1))])
     ds = ctx.data_sources.get("readers")
     try:
         asset = ds.get_asset(name)
