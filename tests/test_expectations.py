@@ -1,6 +1,5 @@
 """Great Expectations suites (issue 5, item 1) and dbt tests as asset checks (item 2)."""
 import json
-import os
 from datetime import date
 from pathlib import Path
 
@@ -124,9 +123,9 @@ def test_asset_checks_appear_in_the_definitions():
     assert any("not_null" in k for k in dbt_checks) and any("unique" in k for k in dbt_checks)
 
 
-def test_pipeline_records_a_passing_gx_check_per_suite_and_renders_docs(generated_run):
+def test_pipeline_records_a_passing_gx_check_per_suite_and_renders_docs(generated_run, monkeypatch):
     _, home = generated_run
-    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     inst = dg.DagsterInstance.get()
     recs = inst.get_event_records(dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=5000)
     gx = {}
