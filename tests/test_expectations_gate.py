@@ -43,20 +43,24 @@ def two_runs(tmp_path_factory, pseudonym_key):
         second = run_pipeline(home, inbox)
     finally:
         mp.undo()
+    # what the second run left, read now: a later fixture runs the pipeline again
+    before["loads_after"] = query(home / "warehouse.duckdb",
+                                  "SELECT max(loaded_at)::VARCHAR FROM meta.loads WHERE source = 'momentum'")[0][0]
+    before["log_after"] = query(home / "publication.duckdb", "SELECT count(*) FROM published.publication_log")[0][0]
+    before["values_after"] = query(home / "publication.duckdb", "SELECT count(*) FROM published.indicator_values")[0][0]
     return home, before, second
 
 
 def test_second_run_does_not_publish(two_runs):
     home, before, second = two_runs
     assert second is False
-    assert query(home / "publication.duckdb", "SELECT count(*) FROM published.publication_log")[0][0] == before["log"]
-    assert query(home / "publication.duckdb", "SELECT count(*) FROM published.indicator_values")[0][0] == before["values"]
+    assert before["log_after"] == before["log"]
+    assert before["values_after"] == before["values"]
 
 
 def test_momentum_was_not_loaded_again(two_runs):
     home, before, _ = two_runs
-    assert query(home / "warehouse.duckdb",
-                 "SELECT max(loaded_at)::VARCHAR FROM meta.loads WHERE source = 'momentum'")[0][0] == before["loads"]
+    assert before["loads_after"] == before["loads"]
 
 
 def test_failed_check_names_expectation_and_counts_without_values(two_runs, monkeypatch):
@@ -81,3 +85,32 @@ def test_failed_check_names_expectation_and_counts_without_values(two_runs, monk
     codes = [r[0] for r in query(home / "warehouse.duckdb", "SELECT DISTINCT maalgruppe_code FROM raw.momentum__maalgruppe")]
     text = json.dumps(md, default=str)
     assert not any(k in text for k in keys) and not any(f'"{c}"' in text for c in codes)
+
+
+@pytest.fixture(scope="module")
+def dbt_test_fails(two_runs):
+    """Item 2: a third run where the readers and the suites pass but a dbt test fails: the
+    address register lists one entrance under a second afdeling (the reader's contract allows
+    it; `unique` on stg_omraader__adresser.address_key does not)."""
+    home, before, _ = two_runs
+    inbox = home.parent / "inbox"
+    path = inbox / "omraader" / "adresser.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    first = lines[1].split(";")
+    first[1] = first[1] + "9"  # another afdelingsnummer, same street, number and postcode
+    path.write_text("\ufeff" + "\n".join(lines + [";".join(first)]) + "\n", encoding="utf-8")
+    return home, before, run_pipeline(home, inbox)
+
+
+def test_failing_dbt_test_is_an_asset_check_and_blocks_publication(dbt_test_fails, monkeypatch):
+    home, before, ok = dbt_test_fails
+    assert ok is False
+    assert query(home / "publication.duckdb", "SELECT count(*) FROM published.publication_log")[0][0] == before["log"]
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    inst = dg.DagsterInstance.get()
+    run = inst.get_runs(limit=1)[0]
+    recs = inst.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    evs = [r.event_log_entry.dagster_event.event_specific_data for r in recs]
+    failed = {(ev.asset_key.to_user_string(), ev.check_name) for ev in evs if not ev.passed}
+    assert failed == {("staging/stg_omraader__adresser", "unique_stg_omraader__adresser_address_key")}
+    assert all(ev.passed for ev in evs if ev.check_name == "gx_suite")
