@@ -15,8 +15,26 @@ from helhedsdata import expectations as E
 from tests.conftest import SAMPLES, query, run_pipeline
 
 
+_ENV = ("HELHEDSDATA_HOME", "HELHEDSDATA_INBOX", "HELHEDSDATA_PLANS", "HELHEDSDATA_WAREHOUSE", "DAGSTER_HOME")
+
+
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory, pseudonym_key):
+def restore_env():
+    """run_pipeline exports its settings to the environment: put them back afterwards, so a
+    later test (`helhedsdata demo`) does not find this module's non-synthetic inbox."""
+    import os
+
+    saved = {k: os.environ.get(k) for k in _ENV}
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory, pseudonym_key, restore_env):
     root = tmp_path_factory.mktemp("gxgate")
     inbox, home = root / "inbox", root / "home"
     shutil.copytree(SAMPLES, inbox)
