@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HELHEDSDATA_HOME ?= $(CURDIR)/.helhedsdata
 export HELHEDSDATA_HOME
 
-.PHONY: demo test install ui bench clean
+.PHONY: demo test install pg ui bench clean
 
 ## install into .venv (pinned by constraints.txt) and build the dbt manifest once
 install: $(VENV)/.installed
@@ -21,9 +21,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: install
 	$(BIN)/helhedsdata demo --home $(HELHEDSDATA_HOME)
 
-## install and run the test suite
-test: install
+## install and run the test suite (starts the local PostgreSQL the publication tests use)
+test: install pg
 	$(BIN)/pytest
+
+## start the local PostgreSQL cluster on 127.0.0.1:5432 unless it already accepts connections
+pg:
+	@pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@pg_isready -h 127.0.0.1
 
 ## the Dagster UI on the home folder (http://127.0.0.1:3000)
 ui: install

@@ -81,6 +81,8 @@ class Settings:
         os.environ["HELHEDSDATA_PLANS"] = str(self.plans)
         os.environ["HELHEDSDATA_WAREHOUSE"] = str(self.warehouse)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        if self.publish_url:
+            os.environ["HELHEDSDATA_PUBLISH_URL"] = self.publish_url
 
     def pseudonymizer(self) -> Pseudonymizer:
         key = os.environ.get("HELHEDSDATA_PSEUDONYM_KEY")

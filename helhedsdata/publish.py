@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -58,9 +59,11 @@ def _sql_path(p: Path) -> str:
     return str(p).replace("'", "''")
 
 
-def publish_duckdb(warehouse: Path, target: Path, log_entry: dict) -> dict[str, int]:
+def publish_duckdb(warehouse: Path, target: Path, log_entry: dict,
+                   before_replace: Callable[[Path], object] | None = None) -> dict[str, int]:
     """Publish every table of publish_stage plus the carried-forward publication log.
-    Returns row counts per published table."""
+    Returns row counts per published table. `before_replace(new_file)` runs on the finished
+    new file before it replaces the old one; when it raises, the old file stays."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # One writer per home: a temporary file left here is a run that died (killed mid-copy).
     for stale in target.parent.glob(f".{target.name}.*.tmp"):
@@ -82,11 +85,13 @@ def publish_duckdb(warehouse: Path, target: Path, log_entry: dict) -> dict[str, 
         con.execute("DETACH pub")
         pause_for_crash_test("publication")
         con.execute("DETACH wh")
+        con.close()
+        if before_replace is not None:
+            before_replace(tmp)
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)
         raise
-    con.close()
     _replace(tmp, target)
     return counts
 
@@ -163,3 +168,18 @@ def _replace(tmp: Path, target: Path) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+def publish(warehouse: Path, target: Path, log_entry: dict, publish_url: str | None = None) -> dict[str, int]:
+    """Publish to the DuckDB file and, when a URL is configured, to PostgreSQL.
+
+    PostgreSQL is loaded from the finished new file and committed before that file is
+    renamed into place: when PostgreSQL fails, neither target changes, so both always
+    hold the same publication (a crash between the commit and the rename, a few
+    milliseconds, leaves PostgreSQL one publication ahead of the file)."""
+    if not publish_url:
+        return publish_duckdb(warehouse, target, log_entry)
+    from helhedsdata.publish_pg import publish_postgres
+
+    return publish_duckdb(warehouse, target, log_entry,
+                          before_replace=lambda new: publish_postgres(publish_url, new, log_entry["publication_id"]))

@@ -2,7 +2,7 @@
 an .xlsx with the same columns, LBF's own suppression ('x'), thousands and decimal
 separators, and faults naming the file, the line and the rule.
 
-Values pinned here are read off ../shared/samples/inbox/lbf/beboerdata_2018.csv by hand."""
+Values pinned here are read off tests/samples/inbox/lbf/beboerdata_2018.csv by hand."""
 from __future__ import annotations
 
 import shutil
@@ -12,12 +12,13 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
+from tests.conftest import SAMPLES
+
 from helhedsdata.synth import generate_inbox
 from sources import lbf
 from sources.contract import ContractError
 from tests.reader_helpers import col
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
 HEADER = ("Niveau;Kommunekode;Boligorganisation;Afdelingsnummer;Afdelingsnavn;År;Aldersgruppe;"
           "Antal beboere;Offentligt forsørgede fuldtidspersoner;Andel offentligt forsørgede (%)")
 B2018 = "lbf/beboerdata_2018.csv"

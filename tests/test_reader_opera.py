@@ -2,7 +2,7 @@
 dialect's quirks (Windows-1252, ISO dates, upper case, codes as text) and every fault,
 each reported with the right file, line and rule and without quoting a value.
 
-Values pinned here are read off ../shared/samples/inbox/opera/20191231 by hand (cat -A)."""
+Values pinned here are read off tests/samples/inbox/opera/20191231 by hand (cat -A)."""
 from __future__ import annotations
 
 import re
@@ -13,13 +13,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from tests.conftest import SAMPLES
+
 from helhedsdata.synth import generate_inbox
 from sources import momentum, opera
 from sources.contract import ContractError, read_file
 from sources.omraader import read_register
 from tests.reader_helpers import PSEUDO, addr_key, col, key
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
 SAMPLE = SAMPLES / "opera" / "20191231"
 EXTRACT_DATE = date(2019, 12, 31)
 CPR_SHAPE = re.compile(r"\b\d{6}-?\d{4}\b")

@@ -3,7 +3,7 @@ row is reported with its file, row number and rule while the good rows load; bla
 Total rows are no faults; a person entered twice is one enrolment; no name, remark or CPR
 reaches the table or a message.
 
-Values pinned here are read off ../shared/samples/inbox/roster by hand (cat -A, openpyxl)."""
+Values pinned here are read off tests/samples/inbox/roster by hand (cat -A, openpyxl)."""
 from __future__ import annotations
 
 import re
@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from tests.conftest import SAMPLES
+
 from helhedsdata.synth import generate_inbox
 from sources import momentum, opera, roster
 from tests.reader_helpers import PSEUDO, col, key
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
 HEADER = ["CPR", "Navn", "Startdato", "Slutdato", "Status ved afslutning", "Timer pr. uge", "Bemærkning"]
 XLSX = "roster/beskaeftigelsesfremmende-forloeb.xlsx"
 CSV = "roster/praktikpladser-til-udsatte-ledige.csv"

@@ -18,7 +18,7 @@ from sources.momentum import CONTRACTS, read_extract
 from sources.omraader import read_register
 from tests.reader_helpers import PSEUDO, addr_key, col, key
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inbox"
+from tests.conftest import SAMPLES  # noqa: E402
 SAMPLE_EXTRACT = SAMPLES / "momentum" / "20210301"
 EXTRACT_DATE = date(2021, 3, 1)
 

@@ -5,6 +5,7 @@ unbroken from files to the published tables."""
 import dagster as dg
 import pyarrow as pa
 
+from helhedsdata import expectations as gx_suites
 from helhedsdata.plans import load_plans, plan_activities_table, plan_areas_table, plan_indicators_table
 from helhedsdata.quarantine import quarantine
 from helhedsdata.warehouse import load_raw
@@ -21,6 +22,46 @@ def _schema(table: pa.Table) -> dg.TableSchema:
 
 def _metadata(table: pa.Table, **extra) -> dict:
     return {"dagster/row_count": table.num_rows, "dagster/column_schema": _schema(table), **extra}
+
+
+GX_CHECK = "gx_suite"
+
+
+def _gx_spec(source: str, name: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        GX_CHECK, asset=[source, name], blocking=True,
+        description=f"The reader's output keeps Great Expectations suite expectations/{source}__{name}.json "
+                    "(generated from the contract), validated before the table is loaded.")
+
+
+def _gx_validate(context, s, source: str, tables: dict[str, pa.Table], extract_date=None,
+                 control_counts: dict[str, int] | None = None) -> list[dg.AssetCheckResult]:
+    """Validate each table against its suite, before it is loaded; render the Data Docs.
+    Metadata holds expectation, column and counts only: never a value from a file."""
+    docs = s.home / "gx" / "data_docs"
+    out = []
+    for name, table in tables.items():
+        r = gx_suites.validate(f"{source}__{name}", table, extract_date,
+                               (control_counts or {}).get(name), docs)
+        if not r.success:
+            context.log.error(f"Great Expectations suite {r.suite} failed: " + "; ".join(
+                f"{f['expectation']}({f['column'] or 'table'}): {f['unexpected_count'] if f['unexpected_count'] is not None else 'failed'}"
+                for f in r.failed))
+        out.append(dg.AssetCheckResult(
+            asset_key=[source, name], check_name=GX_CHECK, passed=r.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={**r.metadata(), "failed_expectations": dg.MetadataValue.json(r.failed),
+                      "data_docs": dg.MetadataValue.path(str(docs / "index.html"))}))
+    return out
+
+
+def _gate(context, checks: list[dg.AssetCheckResult], what: str):
+    """Yield the check results; a failed suite stops the asset before anything is loaded."""
+    yield from checks
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        raise dg.Failure(f"{what}: Great Expectations suite(s) failed, nothing loaded: "
+                         + ", ".join(c.asset_key.to_user_string() for c in failed))
 
 
 def _accept_newest(context, s, source_module, pseudo):
@@ -44,13 +85,20 @@ def _extract_specs(source_module, what: str) -> list[dg.AssetSpec]:
             for name, c in source_module.CONTRACTS.items()]
 
 
+def _gx_specs(source_module) -> list[dg.AssetCheckSpec]:
+    return [_gx_spec(source_module.SOURCE, name) for name in source_module.CONTRACTS]
+
+
 def _materialize_extract(context, s, source_module, ext, rejected):
     if ext is None:
         tables = {n: output_schema(c).empty_table() for n, c in source_module.CONTRACTS.items()}
+        yield from _gate(context, _gx_validate(context, s, source_module.SOURCE, tables), source_module.SOURCE)
         load_raw(s.warehouse, source_module.SOURCE, tables, None, "none delivered")
         extra = {"extract_date": "none", "rejected_extracts": ", ".join(rejected) or "none"}
     else:
         tables = ext.tables
+        yield from _gate(context, _gx_validate(context, s, source_module.SOURCE, tables, ext.extract_date,
+                                               ext.row_counts), source_module.SOURCE)
         load_raw(s.warehouse, source_module.SOURCE, tables, ext.extract_date, str(ext.folder))
         extra = {"extract_date": str(ext.extract_date), "extract_folder": ext.folder.name,
                  "rejected_extracts": ", ".join(rejected) or "none"}
@@ -58,7 +106,7 @@ def _materialize_extract(context, s, source_module, ext, rejected):
         yield dg.MaterializeResult(asset_key=[source_module.SOURCE, name], metadata=_metadata(table, **extra))
 
 
-@dg.multi_asset(specs=_extract_specs(momentum, "Momentum"), name="momentum_extract")
+@dg.multi_asset(specs=_extract_specs(momentum, "Momentum"), check_specs=_gx_specs(momentum), name="momentum_extract")
 def momentum_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     """The newest accepted Momentum extract (nightly, full snapshot)."""
     s = helhedsdata.settings
@@ -69,7 +117,7 @@ def momentum_extract(context: dg.AssetExecutionContext, helhedsdata: Helhedsdata
     yield from _materialize_extract(context, s, momentum, ext, rejected)
 
 
-@dg.multi_asset(specs=_extract_specs(opera, "Opera (legacy)"), name="opera_extract")
+@dg.multi_asset(specs=_extract_specs(opera, "Opera (legacy)"), check_specs=_gx_specs(opera), name="opera_extract")
 def opera_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     """The newest accepted Opera extract: history before Momentum. Optional: without one
     the tables are empty and the history starts with Momentum."""
@@ -79,15 +127,18 @@ def opera_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataRes
 
 
 @dg.asset(key=["omraader", "adresser"], group_name=GROUP, kinds={"csv", "duckdb"},
+          check_specs=[_gx_spec("omraader", "adresser")],
           description="The housing organisation's address register; streets replaced by address keys.")
 def omraader_adresser(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     s = helhedsdata.settings
     table, as_of = omraader.read_register(s.inbox, s.pseudonymizer())
+    yield from _gate(context, _gx_validate(context, s, omraader.SOURCE, {"adresser": table}, as_of), omraader.SOURCE)
     load_raw(s.warehouse, omraader.SOURCE, {"adresser": table}, as_of, str(s.inbox / omraader.PATH))
-    return dg.MaterializeResult(metadata=_metadata(table, file_date=str(as_of)))
+    yield dg.MaterializeResult(metadata=_metadata(table, file_date=str(as_of)))
 
 
 @dg.asset(key=["lbf", "beboerdata"], group_name=GROUP, kinds={"csv", "xlsx", "duckdb"},
+          check_specs=[_gx_spec("lbf", "beboerdata")],
           description="LBF Beboerdata, every year delivered; LBF's own suppression kept as flags.")
 def lbf_beboerdata(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     s = helhedsdata.settings
@@ -95,19 +146,22 @@ def lbf_beboerdata(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataRe
     if table is None:
         schema = output_schema(lbf.CONTRACT, with_extract_date=False).append(pa.field("source_file", pa.string()))
         table = schema.empty_table()
+    yield from _gate(context, _gx_validate(context, s, lbf.SOURCE, {"beboerdata": table}), lbf.SOURCE)
     load_raw(s.warehouse, lbf.SOURCE, {"beboerdata": table}, None, ", ".join(files) or "none delivered")
     years = sorted(set(table.column("aar").to_pylist()))
-    return dg.MaterializeResult(metadata=_metadata(table, files=", ".join(files) or "none",
+    yield dg.MaterializeResult(metadata=_metadata(table, files=", ".join(files) or "none",
                                                    years=", ".join(map(str, years)) or "none"))
 
 
 @dg.asset(key=["roster", "deltagere"], group_name=GROUP, kinds={"csv", "xlsx", "duckdb"},
           check_specs=[dg.AssetCheckSpec("rows_valid", asset=["roster", "deltagere"],
-                                         description="Every roster row keeps the contract (bad rows are left out and listed).")],
+                                         description="Every roster row keeps the contract (bad rows are left out and listed)."),
+                       _gx_spec("roster", "deltagere")],
           description="Participants of every project activity (one roster per activity); names never loaded.")
 def roster_deltagere(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     s = helhedsdata.settings
     res = roster.read_rosters(s.inbox, s.pseudonymizer())
+    yield from _gate(context, _gx_validate(context, s, roster.SOURCE, {"deltagere": res.table}), roster.SOURCE)
     load_raw(s.warehouse, roster.SOURCE, {"deltagere": res.table}, None, ", ".join(res.files) or "none delivered")
     errors = [v for v in res.row_faults if v.level == "error"] + res.file_faults
     for v in errors + [v for v in res.row_faults if v.level != "error"]:

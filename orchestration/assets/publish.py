@@ -6,7 +6,8 @@ import json
 
 import dagster as dg
 
-from helhedsdata.publish import code_version, publish_duckdb
+from helhedsdata.publish import code_version, publish
+from helhedsdata.publish_pg import PostgresPublicationError, safe_url
 from helhedsdata.warehouse import connect
 from orchestration.assets.dbt import published_model_keys
 from orchestration.resources import HelhedsdataResource
@@ -23,8 +24,10 @@ def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
     return sorted(out, key=lambda c: (c["asset"], c["check"]))
 
 
-@dg.asset(deps=published_model_keys(), group_name="published", kinds={"duckdb"},
-          description="The published DuckDB file (schema `published`), replaced atomically; see docs/published.md.")
+@dg.asset(deps=published_model_keys(), group_name="published", kinds={"duckdb", "postgres"},
+          description="The published DuckDB file (schema `published`), replaced atomically, and the same tables "
+                      "in PostgreSQL when HELHEDSDATA_PUBLISH_URL is set (swapped in one transaction); "
+                      "see docs/published.md.")
 def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     s = helhedsdata.settings
     with connect(s.warehouse, read_only=True) as con:
@@ -42,12 +45,16 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
         message += f"; {len(warned)} warning(s): " + ", ".join(f"{c['asset']}:{c['check']}" for c in warned)
     entry = {"publication_id": context.run.run_id, "status": "published", "extract_dates": extract_dates,
              "checks": checks, "code_version": code_version(), "message": message}
-    counts = publish_duckdb(s.warehouse, s.published, entry)
+    try:
+        counts = publish(s.warehouse, s.published, entry, s.publish_url)
+    except PostgresPublicationError as e:
+        raise dg.Failure(f"{e} (the published file is unchanged too)") from e
     s.logs.mkdir(parents=True, exist_ok=True)
     with open(s.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published)}) + "\n")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(s.published)),
+        "postgresql": safe_url(s.publish_url) if s.publish_url else "not configured",
         "row_counts": dg.MetadataValue.json(counts),
         "extract_dates": dg.MetadataValue.json(extract_dates),
         "checks_passed": len(checks),

@@ -1,0 +1,277 @@
+"""Great Expectations suites, generated from the reader contracts (issue 5, item 1).
+
+`python -m helhedsdata.expectations` writes one JSON suite per source entity into
+`expectations/`; a test checks that the files in the repo equal what `build_suites()`
+produces, so a suite cannot drift from its contract (or from the seeds' code lists).
+
+`validate()` runs a suite on what a reader handed over, before it is loaded. What GX
+checks here is the contract of one reader's output, row by row: columns, types, required
+values, code lists, patterns, date ranges, end not before start, row count equal to the
+control file. Relational rules over whole tables (periods that do not overlap per person,
+keys unique across a table) stay with the reader's own checks and the dbt tests: GX has
+no expectation for overlapping periods and is far slower at them than SQL.
+
+Privacy: results are asked for in GX's BASIC format with no unexpected values listed
+(`partial_unexpected_count=0`), so neither the asset check metadata nor the Data Docs
+hold a value from a file; `summarise()` keeps only expectation, column and counts.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from sources import lbf, momentum, omraader, opera, roster
+from sources.codes import seed_values
+from sources.contract import EARLIEST_DATE, FileContract, output_schema
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
+
+# Above this many rows a deterministic sample is validated (every k-th row, k fixed by the
+# row count) instead of the whole table: see expectations/README.md for the measurement.
+# The reader has already checked every row against the same contract in SQL; GX is the
+# second, independent gate and its cost must stay bounded at 1 000 000 persons.
+SAMPLE_ROWS = 50_000
+
+# Types are not a GX expectation: GX 1.24's expect_column_values_to_be_in_type_list does not
+# recognise pandas 3's string dtype ('str' fails even against type_list ['str']), and dates
+# must reach GX as Python dates (datetime64 cannot be compared with its date bounds). The
+# reader hands over typed Arrow, so the suite records the Arrow type of every column
+# (meta.arrow_types) and `validate` compares the schema exactly before GX runs.
+@dataclass(frozen=True)
+class SuiteSpec:
+    source: str
+    entity: str
+    contract: FileContract
+    columns: tuple[str, ...]  # the reader's output columns, in order
+    control_count: bool  # the table's row count must equal the control file's (machine extracts)
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}__{self.entity}"
+
+
+def _arrow_schema(spec: SuiteSpec) -> pa.Schema:
+    if spec.source == roster.SOURCE:
+        return roster.SCHEMA
+    if spec.source == lbf.SOURCE:
+        return output_schema(lbf.CONTRACT, with_extract_date=False).append(pa.field("source_file", pa.string()))
+    return output_schema(spec.contract)
+
+
+def _extract_columns(c: FileContract) -> tuple[str, ...]:
+    return tuple(output_schema(c).names)
+
+
+def specs() -> list[SuiteSpec]:
+    out = [SuiteSpec(momentum.SOURCE, n, c, _extract_columns(c), True) for n, c in momentum.CONTRACTS.items()]
+    out += [SuiteSpec(opera.SOURCE, n, c, _extract_columns(c), True) for n, c in opera.CONTRACTS.items()]
+    out.append(SuiteSpec(lbf.SOURCE, "beboerdata", lbf.CONTRACT,
+                         tuple(output_schema(lbf.CONTRACT, with_extract_date=False).names) + ("source_file",), False))
+    out.append(SuiteSpec(roster.SOURCE, "deltagere", roster.CONTRACT, tuple(roster.SCHEMA.names), False))
+    out.append(SuiteSpec(omraader.SOURCE, "adresser", omraader.CONTRACT, _extract_columns(omraader.CONTRACT), False))
+    return out
+
+
+def _exp(type_: str, rule: str, **kwargs) -> dict:
+    return {"type": type_, "kwargs": kwargs, "meta": {"rule": rule}}
+
+
+def build_suite(spec: SuiteSpec) -> dict:
+    c = spec.contract
+    types = {f.name: str(f.type) for f in _arrow_schema(spec)}
+    exps = [_exp("expect_table_columns_to_match_ordered_list", "columns", column_list=list(spec.columns))]
+    if spec.control_count:
+        exps.append(_exp("expect_table_row_count_to_equal", "control-count",
+                         value={"$PARAMETER": "control_count"}))
+    for col in c.columns:
+        if col.kind == "drop" or col.name not in spec.columns:
+            continue
+        n = col.name
+        if col.kind == "cpr" or (col.required and col.source_suppression is None):
+            # A CPR that is not valid is rejected by the reader: person_key is never null.
+            exps.append(_exp("expect_column_values_to_not_be_null", "required", column=n))
+        if col.codes:
+            exps.append(_exp("expect_column_values_to_be_in_set", "code", column=n,
+                             value_set=sorted(seed_values(*col.codes))))
+            exps[-1]["meta"]["seed"] = f"{col.codes[0]}.{col.codes[1]}"
+        if col.values:
+            exps.append(_exp("expect_column_values_to_be_in_set", "code", column=n, value_set=list(col.values)))
+        if col.pattern:
+            exps.append(_exp("expect_column_values_to_match_regex", "pattern", column=n, regex=f"^(?:{col.pattern})$"))
+        if col.kind == "date":
+            kwargs = {"column": n, "min_value": {"$PARAMETER": "earliest_date"}}
+            if col.not_after_extract:
+                kwargs["max_value"] = {"$PARAMETER": "extract_date"}
+            exps.append(_exp("expect_column_values_to_be_between", "date-range", **kwargs))
+    if c.period:
+        a, b = c.period
+        exps.append(_exp("expect_column_pair_values_a_to_be_greater_than_b", "period",
+                         column_A=b, column_B=a, or_equal=True, ignore_row_if="either_value_is_missing"))
+    if c.duplicates:
+        exps.append(_exp("expect_compound_columns_to_be_unique", "duplicate", column_list=list(c.duplicates)))
+    return {
+        "name": spec.name,
+        "expectations": exps,
+        "meta": {
+            "generated_by": "helhedsdata.expectations (from the reader contract; do not edit by hand)",
+            "file": c.file,
+            "arrow_types": types,
+            "parameters": ["earliest_date", "extract_date"] + (["control_count"] if spec.control_count else []),
+        },
+    }
+
+
+def build_suites() -> dict[str, dict]:
+    return {s.name: build_suite(s) for s in specs()}
+
+
+def render(suite: dict) -> str:
+    return json.dumps(suite, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def write_suites(directory: Path = SUITES_DIR) -> list[Path]:
+    out = []
+    for name, suite in build_suites().items():
+        p = directory / f"{name}.json"
+        p.write_text(render(suite), encoding="utf-8")
+        out.append(p)
+    return out
+
+
+def load_suite(name: str, directory: Path = SUITES_DIR) -> dict:
+    return json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# --- validation ---------------------------------------------------------------------------
+
+def sample(table: pa.Table, limit: int = SAMPLE_ROWS) -> tuple[pa.Table, int]:
+    """Every k-th row (deterministic) when the table has more than `limit` rows; and k."""
+    if table.num_rows <= limit:
+        return table, 1
+    step = -(-table.num_rows // limit)
+    import numpy as np
+
+    return table.take(pa.array(np.arange(0, table.num_rows, step))), step
+
+
+_CONTEXT = None
+
+
+def _context(docs_dir: Path | None):
+    import great_expectations as gx
+
+    global _CONTEXT
+    if _CONTEXT is None:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        _CONTEXT = gx.get_context(mode="ephemeral")
+        _CONTEXT.variables.progress_bars = ProgressBarsConfig(globally=False)
+        _CONTEXT.data_sources.add_pandas("readers")
+    ctx = _CONTEXT
+    if docs_dir is not None:
+        site = {"class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)}}
+        sites = ctx.get_config().data_docs_sites or {}
+        if "home" in sites:
+            ctx.delete_data_docs_site("home")
+        ctx.add_data_docs_site("home", site)
+    return ctx
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    success: bool
+    rows: int  # rows handed over
+    rows_validated: int  # rows GX saw (a sample above SAMPLE_ROWS)
+    failed: list[dict]  # expectation, column, rule, unexpected_count: never a value
+    evaluated: int
+    seconds: float
+
+    def metadata(self) -> dict:
+        return {"suite": self.suite, "rows": self.rows, "rows_validated": self.rows_validated,
+                "expectations_evaluated": self.evaluated, "expectations_failed": len(self.failed),
+                "seconds": round(self.seconds, 3)}
+
+
+def summarise(result) -> list[dict]:
+    out = []
+    for r in result.results:
+        if r.success:
+            continue
+        cfg = r.expectation_config
+        res = r.result or {}
+        out.append({"expectation": cfg.type, "column": cfg.kwargs.get("column") or cfg.kwargs.get("column_A"),
+                    "rule": (cfg.meta or {}).get("rule"),
+                    "unexpected_count": res.get("unexpected_count"),
+                    "element_count": res.get("element_count"),
+                    "error": bool(r.exception_info and r.exception_info.get("raised_exception"))})
+    return out
+
+
+def validate(name: str, table: pa.Table, extract_date: date | None = None, control_count: int | None = None,
+             docs_dir: Path | None = None, limit: int = SAMPLE_ROWS, suite: dict | None = None) -> SuiteResult:
+    """Validate a reader's output against suite `name` (the JSON in expectations/)."""
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    t0 = time.perf_counter()
+    data = suite or load_suite(name)
+    rows = table.num_rows
+    part, step = sample(table, limit)
+    df = part.to_pandas()  # dates as Python dates: GX compares them with its date bounds
+    found = {f.name: str(f.type) for f in table.schema}
+    schema_failed = [{"expectation": "arrow_schema_matches", "column": n, "rule": "type",
+                      "unexpected_count": None, "element_count": rows, "error": False}
+                     for n, t in data["meta"]["arrow_types"].items() if found.get(n, t) != t]
+    params = {"earliest_date": EARLIEST_DATE.isoformat(),
+              "extract_date": (extract_date or date(9999, 12, 31)).isoformat()}
+    if control_count is not None:
+        params["control_count"] = control_count
+        if step > 1 and rows != control_count:  # a sample cannot count: compare the whole table here
+            schema_failed.append({"expectation": "expect_table_row_count_to_equal", "column": None,
+                                  "rule": "control-count", "unexpected_count": abs(rows - control_count),
+                                  "element_count": rows, "error": False})
+    ctx = _context(docs_dir)
+    suite_obj = ExpectationSuite(name=data["name"], expectations=[
+        getattr(gx.expectations, _class_name(e["type"]))(**e["kwargs"], meta=e.get("meta"))
+        for e in data["expectations"]
+        if not (e["type"] == "expect_table_row_count_to_equal" and (control_count is None or step > 1))])
+    ds = ctx.data_sources.get("readers")
+    try:
+        asset = ds.get_asset(name)
+    except LookupError:
+        asset = ds.add_dataframe_asset(name)
+    try:
+        batch_def = asset.get_batch_definition("whole")
+    except (KeyError, LookupError, ValueError):
+        batch_def = asset.add_batch_definition_whole_dataframe("whole")
+    fmt = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+    if docs_dir is not None:
+        suite_obj = ctx.suites.add_or_update(suite_obj)
+        vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch_def, suite=suite_obj))
+        cp = ctx.checkpoints.add_or_update(gx.Checkpoint(
+            name=name, validation_definitions=[vd], result_format=fmt,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["home"])]))
+        cres = cp.run(batch_parameters={"dataframe": df}, expectation_parameters=params)
+        result = next(iter(cres.run_results.values()))
+    else:
+        batch = batch_def.get_batch(batch_parameters={"dataframe": df})
+        result = batch.validate(suite_obj, expectation_parameters=params, result_format=fmt)
+    failed = schema_failed + summarise(result)
+    return SuiteResult(name, bool(result.success) and not schema_failed, rows, part.num_rows, failed, len(result.results) + len(data["meta"]["arrow_types"]),
+                       time.perf_counter() - t0)
+
+
+def _class_name(type_: str) -> str:
+    return "".join(w.capitalize() for w in type_.split("_"))
+
+
+if __name__ == "__main__":
+    for p in write_suites():
+        print(p.relative_to(SUITES_DIR.parent))

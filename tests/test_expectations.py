@@ -1,0 +1,166 @@
+"""Great Expectations suites (issue 5, item 1) and dbt tests as asset checks (item 2)."""
+import json
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+import pytest
+
+from helhedsdata import expectations as E
+from sources import momentum
+from sources.contract import output_schema
+from tests.conftest import SAMPLES, person_key
+
+
+def test_suite_files_equal_what_the_generator_produces():
+    built = E.build_suites()
+    on_disk = {p.stem for p in E.SUITES_DIR.glob("*.json")}
+    assert on_disk == set(built), "a suite file without a contract, or a contract without a suite file"
+    for name, suite in built.items():
+        assert (E.SUITES_DIR / f"{name}.json").read_text(encoding="utf-8") == E.render(suite), (
+            f"expectations/{name}.json is stale: run `python -m helhedsdata.expectations`")
+
+
+def test_one_suite_per_source_entity():
+    assert set(E.build_suites()) == {
+        "momentum__borger_adresse", "momentum__maalgruppe", "momentum__tilbud", "momentum__samtale",
+        "opera__matchperioder", "opera__aktivering", "opera__adresser",
+        "lbf__beboerdata", "roster__deltagere", "omraader__adresser"}
+
+
+def test_code_lists_come_from_the_seeds():
+    suite = E.load_suite("momentum__maalgruppe")
+    codes = [e for e in suite["expectations"] if e["type"] == "expect_column_values_to_be_in_set"
+             and e["kwargs"]["column"] == "maalgruppe_code"]
+    from sources.codes import seed_values
+
+    assert codes and codes[0]["kwargs"]["value_set"] == sorted(seed_values("maalgruppe_koder", "maalgruppe_code"))
+
+
+@pytest.fixture(scope="module")
+def sample_extract(pseudonym_key):
+    folder = momentum.find_extracts(SAMPLES)[0]
+    return momentum.read_extract(folder, pseudonym_key, SAMPLES)
+
+
+def test_every_momentum_suite_passes_on_the_sample(sample_extract):
+    for name, table in sample_extract.tables.items():
+        r = E.validate(f"momentum__{name}", table, sample_extract.extract_date, sample_extract.row_counts[name])
+        assert r.success, (name, r.failed)
+
+
+def _maalgruppe_row(code: str, start: date, end: date | None, key: str) -> pa.Table:
+    schema = output_schema(momentum.CONTRACTS["maalgruppe"])
+    row = {"source_row": 1, "person_key": key, "foedselsdato": date(1980, 1, 1), "maalgruppe_code": code,
+           "maalgruppe_name": "x", "start_date": start, "end_date": end, "afslutningsaarsag": None,
+           "extract_date": date(2021, 3, 1)}
+    return pa.Table.from_pylist([row], schema=schema)
+
+
+def test_unknown_maalgruppe_code_fails_the_suite_without_naming_a_value(tmp_path):
+    key = person_key("0101801234")
+    bad = _maalgruppe_row("ZZ", date(2020, 1, 1), None, key)
+    docs = tmp_path / "docs"
+    r = E.validate("momentum__maalgruppe", bad, date(2021, 3, 1), 1, docs)
+    assert not r.success
+    # exactly one expectation fails: the code list, on one row of one
+    assert [(f["column"], f["rule"], f["unexpected_count"], f["element_count"]) for f in r.failed] == [
+        ("maalgruppe_code", "code", 1, 1)]
+    text = json.dumps(r.failed) + json.dumps(r.metadata())
+    assert key not in text and "ZZ" not in text
+    html = "".join(p.read_text(errors="ignore") for p in docs.rglob("*") if p.is_file() and p.suffix in (".html", ".json"))
+    assert "momentum__maalgruppe" in html  # the docs were rendered
+    assert key not in html, "Data Docs list a person_key"
+
+
+def test_dates_and_periods_and_control_count_fail():
+    # start 1989 (before 1990), end 2099 (after the extract date), end before start: three
+    # failures on the same row; control count 2 against 1 row: a fourth
+    bad = _maalgruppe_row("LEDIG", date(1989, 12, 31), date(1989, 1, 1), "k")
+    from sources.codes import seed_values
+
+    bad = bad.set_column(3, "maalgruppe_code", pa.array([seed_values("maalgruppe_koder", "maalgruppe_code")[0]]))
+    r = E.validate("momentum__maalgruppe", bad, date(2021, 3, 1), 2)
+    rules = sorted((f["column"] or "", f["rule"]) for f in r.failed)
+    assert rules == [("", "control-count"), ("end_date", "date-range"), ("end_date", "period"),
+                     ("start_date", "date-range")]
+    late = _maalgruppe_row(seed_values("maalgruppe_koder", "maalgruppe_code")[0], date(2020, 1, 1), date(2099, 1, 1), "k")
+    r = E.validate("momentum__maalgruppe", late, date(2021, 3, 1), 1)
+    assert [(f["column"], f["rule"]) for f in r.failed] == [("end_date", "date-range")]
+
+
+def test_a_wrong_type_fails():
+    t = _maalgruppe_row("x", date(2020, 1, 1), None, "k")
+    t = t.set_column(5, "start_date", pa.array(["2020-01-01"]))
+    r = E.validate("momentum__maalgruppe", t, date(2021, 3, 1), 1)
+    assert ("start_date", "type") in [(f["column"], f["rule"]) for f in r.failed]
+
+
+def test_a_sample_is_every_kth_row_and_still_counts_the_whole_table():
+    t = pa.table({"a": list(range(10))})
+    part, step = E.sample(t, 4)
+    assert step == 3 and part.column("a").to_pylist() == [0, 3, 6, 9]
+    rows = [_maalgruppe_row("x", date(2020, 1, 1), None, "k")] * 5
+    big = pa.concat_tables(rows)
+    from sources.codes import seed_values
+
+    big = big.set_column(3, "maalgruppe_code", pa.array([seed_values("maalgruppe_koder", "maalgruppe_code")[0]] * 5))
+    assert E.validate("momentum__maalgruppe", big, date(2021, 3, 1), 5, limit=2).success
+    r = E.validate("momentum__maalgruppe", big, date(2021, 3, 1), 6, limit=2)
+    assert [(f["rule"], f["unexpected_count"]) for f in r.failed] == [("control-count", 1)]
+
+
+def test_asset_checks_appear_in_the_definitions():
+    from orchestration.definitions import defs
+
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().asset_check_keys}
+    gx = {k for k in keys if k.endswith(":gx_suite")}
+    assert gx == {f"{n.replace('__', '/')}:gx_suite" for n in E.build_suites()}
+    # item 2: dbt tests surface as checks through dagster-dbt (e.g. the not_null/unique tests)
+    dbt_checks = keys - gx - {k for k in keys if k.endswith((":control_count_matches", ":rows_valid"))}
+    assert len(dbt_checks) > 50
+    assert any("not_null" in k for k in dbt_checks) and any("unique" in k for k in dbt_checks)
+
+
+def test_pipeline_records_a_passing_gx_check_per_suite_and_renders_docs(generated_run, monkeypatch):
+    _, home = generated_run
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    inst = dg.DagsterInstance.get()
+    recs = inst.get_event_records(dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=5000)
+    gx = {}
+    for r in recs:
+        ev = r.event_log_entry.dagster_event.event_specific_data
+        if ev.check_name == "gx_suite":
+            gx[ev.asset_key.to_user_string()] = ev.passed
+    assert gx == {n.replace("__", "/"): True for n in E.build_suites()}
+    assert (home / "gx" / "data_docs" / "index.html").exists()
+
+
+def test_failing_dbt_check_blocks_publication(monkeypatch):
+    """The publication asset refuses to copy when any ERROR check of the run failed
+    (a dbt test that fails is such a check)."""
+    from orchestration.assets import publish
+
+    monkeypatch.setattr(publish, "_check_results", lambda ctx: [
+        {"asset": "marts/indicator_results", "check": "not_null_indicator_results_value", "passed": False,
+         "severity": "ERROR"}])
+    import contextlib
+
+    class _Con:
+        def execute(self, *a):
+            return self
+
+        def fetchall(self):
+            return []
+
+    monkeypatch.setattr(publish, "connect", lambda *a, **k: contextlib.nullcontext(_Con()))
+    monkeypatch.setattr(publish, "publish_duckdb", lambda *a, **k: pytest.fail("published despite a failed check"))
+    with pytest.raises(dg.Failure, match="not_null_indicator_results_value"):
+        ctx = dg.build_asset_context()
+        publish.publication.op.compute_fn.decorated_fn(ctx, _Fake())
+
+
+class _Fake:
+    class settings:  # noqa: N801
+        warehouse = Path("/nonexistent")

@@ -1,0 +1,137 @@
+"""A failing Great Expectations suite blocks the load and the publication (issue 5, item 1).
+
+The readers already reject a file that breaks its contract, so a suite can only fail on a
+reader's output when reader and suite disagree. The test makes them disagree the way a
+drift would: the maalgruppe suite's code list is emptied, so every row breaks it. Two runs
+on the sample inbox: the first publishes, the second must stop before Momentum is loaded,
+record the failed check with counts (no values), and leave the publication in place."""
+import json
+import shutil
+
+import dagster as dg
+import pytest
+
+from helhedsdata import expectations as E
+from tests.conftest import SAMPLES, query, run_pipeline
+
+
+_ENV = ("HELHEDSDATA_HOME", "HELHEDSDATA_INBOX", "HELHEDSDATA_PLANS", "HELHEDSDATA_WAREHOUSE", "DAGSTER_HOME")
+
+
+@pytest.fixture(scope="module")
+def restore_env():
+    """run_pipeline exports its settings to the environment: put them back afterwards, so a
+    later test (`helhedsdata demo`) does not find this module's non-synthetic inbox."""
+    import os
+
+    saved = {k: os.environ.get(k) for k in _ENV}
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory, pseudonym_key, restore_env):
+    root = tmp_path_factory.mktemp("gxgate")
+    inbox, home = root / "inbox", root / "home"
+    shutil.copytree(SAMPLES, inbox)
+    assert run_pipeline(home, inbox)
+    before = {
+        "log": query(home / "publication.duckdb", "SELECT count(*) FROM published.publication_log")[0][0],
+        "loads": query(home / "warehouse.duckdb",
+                       "SELECT max(loaded_at)::VARCHAR FROM meta.loads WHERE source = 'momentum'")[0][0],
+        "values": query(home / "publication.duckdb", "SELECT count(*) FROM published.indicator_values")[0][0],
+    }
+    original = E.load_suite
+
+    def drifted(name, directory=E.SUITES_DIR):
+        suite = original(name, directory)
+        if name == "momentum__maalgruppe":
+            for e in suite["expectations"]:
+                if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "maalgruppe_code":
+                    e["kwargs"]["value_set"] = []
+        return suite
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(E, "load_suite", drifted)
+    try:
+        second = run_pipeline(home, inbox)
+    finally:
+        mp.undo()
+    # what the second run left, read now: a later fixture runs the pipeline again
+    before["loads_after"] = query(home / "warehouse.duckdb",
+                                  "SELECT max(loaded_at)::VARCHAR FROM meta.loads WHERE source = 'momentum'")[0][0]
+    before["log_after"] = query(home / "publication.duckdb", "SELECT count(*) FROM published.publication_log")[0][0]
+    before["values_after"] = query(home / "publication.duckdb", "SELECT count(*) FROM published.indicator_values")[0][0]
+    return home, before, second
+
+
+def test_second_run_does_not_publish(two_runs):
+    home, before, second = two_runs
+    assert second is False
+    assert before["log_after"] == before["log"] + 1  # the log gains the row saying why (issue 5, item 3)
+    assert before["values_after"] == before["values"]
+
+
+def test_momentum_was_not_loaded_again(two_runs):
+    home, before, _ = two_runs
+    assert before["loads_after"] == before["loads"]
+
+
+def test_failed_check_names_expectation_and_counts_without_values(two_runs, monkeypatch):
+    home, _, _ = two_runs
+    import os
+
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    inst = dg.DagsterInstance.get()
+    recs = inst.get_event_records(
+        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=5000)
+    failed = [r.event_log_entry.dagster_event.event_specific_data for r in recs]
+    failed = [ev for ev in failed if ev.check_name == "gx_suite" and not ev.passed]
+    assert [ev.asset_key.to_user_string() for ev in failed] == ["momentum/maalgruppe"]
+    md = {k: v.value for k, v in failed[0].metadata.items()}
+    rows = query(home / "warehouse.duckdb", "SELECT count(*) FROM raw.momentum__maalgruppe")[0][0]
+    # every row of the (small) sample breaks the emptied code list, none is null: rows of rows
+    assert md["rows"] == rows and md["rows_validated"] == rows
+    fails = md["failed_expectations"]
+    assert [(f["expectation"], f["column"], f["unexpected_count"]) for f in fails] == [
+        ("expect_column_values_to_be_in_set", "maalgruppe_code", rows)]
+    keys = [r[0] for r in query(home / "warehouse.duckdb", "SELECT DISTINCT person_key FROM raw.momentum__maalgruppe")]
+    codes = [r[0] for r in query(home / "warehouse.duckdb", "SELECT DISTINCT maalgruppe_code FROM raw.momentum__maalgruppe")]
+    text = json.dumps(md, default=str)
+    assert not any(k in text for k in keys) and not any(f'"{c}"' in text for c in codes)
+
+
+@pytest.fixture(scope="module")
+def dbt_test_fails(two_runs):
+    """Item 2: a third run where the readers and the suites pass but a dbt test fails: the
+    address register lists one entrance under a second afdeling (the reader's contract allows
+    it; `unique` on stg_omraader__adresser.address_key does not)."""
+    home, before, _ = two_runs
+    inbox = home.parent / "inbox"
+    path = inbox / "omraader" / "adresser.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    first = lines[1].split(";")
+    first[1] = first[1] + "9"  # another afdelingsnummer, same street, number and postcode
+    path.write_text("\ufeff" + "\n".join(lines + [";".join(first)]) + "\n", encoding="utf-8")
+    return home, before, run_pipeline(home, inbox)
+
+
+def test_failing_dbt_test_is_an_asset_check_and_blocks_publication(dbt_test_fails, monkeypatch):
+    home, before, ok = dbt_test_fails
+    assert ok is False
+    # the tables stay; the log gains one row per run that did not publish (this one and the GX one)
+    assert query(home / "publication.duckdb", "SELECT count(*) FROM published.publication_log")[0][0] == before["log"] + 2
+    assert query(home / "publication.duckdb", "SELECT status FROM published.publication_log "
+                 "ORDER BY published_at DESC LIMIT 1")[0][0] == "blocked"
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    inst = dg.DagsterInstance.get()
+    run = inst.get_runs(limit=1)[0]
+    recs = inst.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    evs = [r.event_log_entry.dagster_event.event_specific_data for r in recs]
+    failed = {(ev.asset_key.to_user_string(), ev.check_name) for ev in evs if not ev.passed}
+    assert failed == {("staging/stg_omraader__adresser", "unique_stg_omraader__adresser_address_key")}
+    assert all(ev.passed for ev in evs if ev.check_name == "gx_suite")
