@@ -155,7 +155,7 @@ def test_failing_dbt_check_blocks_publication(monkeypatch):
             return []
 
     monkeypatch.setattr(publish, "connect", lambda *a, **k: contextlib.nullcontext(_Con()))
-    monkeypatch.setattr(publish, "publish_duckdb", lambda *a, **k: pytest.fail("published despite a failed check"))
+    monkeypatch.setattr(publish, "publish", lambda *a, **k: pytest.fail("published despite a failed check"))
     with pytest.raises(dg.Failure, match="not_null_indicator_results_value"):
         ctx = dg.build_asset_context()
         publish.publication.op.compute_fn.decorated_fn(ctx, _Fake())
