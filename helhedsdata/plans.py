@@ -7,7 +7,6 @@ the ids), each with filters, the area level and period type it is read at, a bas
 a date, or a direction)."""
 from __future__ import annotations
 
-import json
 import datetime as dt
 from pathlib import Path
 from typing import Literal
@@ -214,7 +213,6 @@ def plan_indicators_table(plans: list[Plan]) -> pa.Table:
                     "plan_id": p.id, "kommunekode": p.kommunekode, "lbf_boligomraade": p.lbf_boligomraade,
                     "delmaal_id": d.id, "position": n,
                     "indicator_id": i.indicator, "variant": i.variant, "text": i.text,
-                    "filters": json.dumps(i.filters.model_dump(exclude_none=True), sort_keys=True, ensure_ascii=False),
                     "filter_maalgrupper": i.filters.maalgrupper, "filter_max_alder": i.filters.max_alder,
                     "filter_aldersgruppe": i.filters.aldersgruppe,
                     "filter_afslutningsaarsag": i.filters.afslutningsaarsag,
@@ -229,7 +227,7 @@ def plan_indicators_table(plans: list[Plan]) -> pa.Table:
     schema = pa.schema([
         ("plan_id", pa.string()), ("kommunekode", pa.string()), ("lbf_boligomraade", pa.string()),
         ("delmaal_id", pa.string()), ("position", pa.int32()),
-        ("indicator_id", pa.string()), ("variant", pa.string()), ("text", pa.string()), ("filters", pa.string()),
+        ("indicator_id", pa.string()), ("variant", pa.string()), ("text", pa.string()),
         ("filter_maalgrupper", pa.list_(pa.string())), ("filter_max_alder", pa.int32()),
         ("filter_aldersgruppe", pa.string()), ("filter_afslutningsaarsag", pa.string()),
         ("filter_activity", pa.string()), ("filter_months_after", pa.int32()),

@@ -7,7 +7,6 @@ select
     indicator_id,
     coalesce(variant, '') as variant,
     text,
-    filters,
     filter_maalgrupper,
     filter_max_alder,
     filter_aldersgruppe,
