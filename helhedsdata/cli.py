@@ -28,13 +28,13 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def _dbt_sources_newer_than(stamp: Path) -> bool:
+def dbt_sources_newer_than(stamp: Path, project_dir: Path = DBT_PROJECT_DIR) -> bool:
     """True when a file dbt parses (models, macros, seeds, tests, project and profile
     YAML) changed after the manifest was written."""
     built = stamp.stat().st_mtime
     skip = {"target", "logs", "dbt_packages"}
-    for path in DBT_PROJECT_DIR.rglob("*"):
-        rel = path.relative_to(DBT_PROJECT_DIR).parts
+    for path in project_dir.rglob("*"):
+        rel = path.relative_to(project_dir).parts
         # dbt writes .user.yml beside the profile itself: not a source
         if rel[0] in skip or path.name.startswith(".") or not path.is_file():
             continue
@@ -54,7 +54,7 @@ def prepare_dbt(settings: Settings | None = None, force: bool = False) -> None:
     settings = settings or Settings.from_env()
     settings.export_env()
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    if not force and manifest.exists() and not _dbt_sources_newer_than(manifest):
+    if not force and manifest.exists() and not dbt_sources_newer_than(manifest):
         return
     from dagster_dbt import DbtProject
 
