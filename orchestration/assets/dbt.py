@@ -38,10 +38,10 @@ def dbt_resource() -> DbtCliResource:
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsdata: HelhedsdataResource):
-    helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
+    s = helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
-    for i, event in enumerate(dbt.cli(["build"], context=context).stream()):
+    for i, event in enumerate(dbt.cli(["build"], context=context, target_path=s.dbt_target).stream()):
         yield event
         if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
             pause_for_crash_test("dbt_build")
