@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from helhedsdata.publish import pause_for_crash_test
 from helhedsdata.config import DBT_PROJECT_DIR, ensure_dbt_on_path
+from orchestration.metadata import with_model_metadata
 from orchestration.resources import HelhedsdataResource
 
 ensure_dbt_on_path()
@@ -41,10 +42,23 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
-    for i, event in enumerate(dbt.cli(["build"], context=context).stream()):
-        yield event
-        if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
-            pause_for_crash_test("dbt_build")
+    invocation = dbt.cli(["build"], context=context)
+
+    def events():
+        for i, event in enumerate(invocation.stream()):
+            yield event
+            if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
+                pause_for_crash_test("dbt_build")
+
+    # Row counts, column schema and lineage are read once dbt has exited: DuckDB has one
+    # writer per file, and dbt holds it until then (orchestration/metadata.py says why not
+    # dagster-dbt's fetch_row_counts/fetch_column_metadata).
+    s = helhedsdata.settings
+    timings: dict = {}
+    yield from with_model_metadata(events(), invocation.manifest, s.warehouse, translator, invocation.target_path,
+                                   timings, lineage_cache=s.home / "cache" / "column_lineage.json")
+    context.log.info(f"dbt model metadata in {timings['model_metadata_seconds']:.1f} s (row counts and schema "
+                     f"{timings.get('row_counts_and_schema_seconds', 0):.1f} s, the rest column lineage)")
 
 
 def published_model_keys() -> list[dg.AssetKey]:
