@@ -249,6 +249,23 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_rebuild(args) -> int:
+    """Rebuild the publication of a past extract from the archive (helhedsdata/history.py)."""
+    from datetime import date
+
+    from helhedsdata.history import HistoryError, rebuild
+
+    settings = Settings.from_env(args.home, None)
+    try:
+        ok, entry = rebuild(settings, date.fromisoformat(args.as_of), Path(args.out), quiet=args.quiet)
+    except (HistoryError, ConfigError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"Rebuilt from {entry} into {Path(args.out).resolve()}; the live publication "
+          f"{settings.published} was not touched")
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
@@ -280,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     pr = sub.add_parser("prepare", help="build the dbt manifest (done by `make` at install)")
     pr.add_argument("--home", help="the home folder whose warehouse dbt's profile names")
     pr.set_defaults(func=cmd_prepare)
+
+    rb = sub.add_parser("rebuild", help="rebuild a past publication from the archived extract into a separate folder")
+    rb.add_argument("--as-of", required=True, help="YYYY-MM-DD: the newest archived extract on or before this date")
+    rb.add_argument("--out", required=True, help="an empty folder: the rebuild's own home (warehouse, publication)")
+    rb.add_argument("--home", help="the live home folder whose archive is read (default: $HELHEDSDATA_HOME)")
+    rb.add_argument("--quiet", action="store_true")
+    rb.set_defaults(func=cmd_rebuild)
 
     args = p.parse_args(argv)
     return args.func(args)

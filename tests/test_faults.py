@@ -184,7 +184,8 @@ def texts_outside_data(home: Path):
     event log. Not the warehouse/publication (tested elsewhere) nor the quarantined data."""
     for p in home.rglob("*"):
         if p.is_file() and p.suffix not in (".duckdb", ".wal") and not (
-                "quarantine" in p.parts and p.suffix == ".csv"):
+                "quarantine" in p.parts and p.suffix == ".csv") and not (
+                "archive" in p.parts and p.suffix in (".csv", ".xlsx")):  # copies of deliveries
             yield p, p.read_bytes()
 
 

@@ -9,6 +9,7 @@ from helhedsdata import expectations as gx_suites
 from helhedsdata.plans import load_plans, plan_activities_table, plan_areas_table, plan_indicators_table
 from helhedsdata.quarantine import quarantine
 from helhedsdata.warehouse import load_raw
+from orchestration.metadata import source_preview
 from orchestration.resources import HelhedsdataResource
 from sources import lbf, momentum, omraader, opera, roster
 from sources.contract import ContractError, output_schema
@@ -21,7 +22,8 @@ def _schema(table: pa.Table) -> dg.TableSchema:
 
 
 def _metadata(table: pa.Table, **extra) -> dict:
-    return {"dagster/row_count": table.num_rows, "dagster/column_schema": _schema(table), **extra}
+    return {"dagster/row_count": table.num_rows, "dagster/column_schema": _schema(table),
+            **source_preview(table), **extra}
 
 
 GX_CHECK = "gx_suite"

@@ -6,6 +6,7 @@ import json
 
 import dagster as dg
 
+from helhedsdata.history import archive_publication
 from helhedsdata.publish import code_version, publish
 from helhedsdata.publish_pg import PostgresPublicationError, safe_url
 from helhedsdata.warehouse import connect
@@ -52,6 +53,11 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     s.logs.mkdir(parents=True, exist_ok=True)
     with open(s.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published)}) + "\n")
+    try:  # the inputs of this publication, for `helhedsdata rebuild` (helhedsdata/history.py)
+        archived = str(archive_publication(s, context.run.run_id, entry["code_version"]))
+    except Exception as e:  # published already: say so loudly, do not fail the publication
+        archived = f"FAILED: {type(e).__name__}: {e}"
+        context.log.error(f"Archiving the inputs of this publication failed: {archived}")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(s.published)),
         "postgresql": safe_url(s.publish_url) if s.publish_url else "not configured",
@@ -59,4 +65,5 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
         "extract_dates": dg.MetadataValue.json(extract_dates),
         "checks_passed": len(checks),
         "code_version": entry["code_version"],
+        "archived_inputs": archived,
     })
