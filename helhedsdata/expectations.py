@@ -112,6 +112,10 @@ def build_suite(spec: SuiteSpec) -> dict:
         a, b = c.period
         exps.append(_exp("expect_column_pair_values_a_to_be_greater_than_b", "period",
                          column_A=b, column_B=a, or_equal=True, ignore_row_if="either_value_is_missing"))
+    if len(c.unique) == 1:
+        exps.append(_exp("expect_column_values_to_be_unique", "unique", column=c.unique[0]))
+    elif c.unique:
+        exps.append(_exp("expect_compound_columns_to_be_unique", "unique", column_list=list(c.unique)))
     if c.duplicates:
         exps.append(_exp("expect_compound_columns_to_be_unique", "duplicate", column_list=list(c.duplicates)))
     return {
@@ -193,6 +197,19 @@ class SuiteResult:
     evaluated: int
     seconds: float
 
+    def violations(self, file: str) -> list:
+        """The failed expectations as contract violations of `file`, for a quarantine report:
+        expectation, column, rule and counts; GX is asked for no values, so none can appear."""
+        from sources.contract import Violation
+
+        out = []
+        for f in self.failed:
+            n = f["unexpected_count"]
+            what = f"{n} of {f['element_count']} rows validated" if n is not None else "failed"
+            out.append(Violation(file, f["expectation"], f"Great Expectations suite {self.suite}, "
+                                 f"column {f['column'] or '(table)'}, rule {f['rule']}: {what}", [], n or 1))
+        return out
+
     def metadata(self) -> dict:
         return {"suite": self.suite, "rows": self.rows, "rows_validated": self.rows_validated,
                 "expectations_evaluated": self.evaluated, "expectations_failed": len(self.failed),
@@ -266,6 +283,10 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
     failed = schema_failed + summarise(result)
     return SuiteResult(name, bool(result.success) and not schema_failed, rows, part.num_rows, failed, len(result.results) + len(data["meta"]["arrow_types"]),
                        time.perf_counter() - t0)
+
+
+def prune_data_docs(docs_dir: Path, keep: int | None = None) -> None:
+    """Placeholder, replaced below."""
 
 
 def _class_name(type_: str) -> str:
