@@ -153,3 +153,167 @@ def test_the_suites_hold_the_uniqueness_rule():
     for name, column in (("momentum__tilbud", "tilbud_id"), ("momentum__samtale", "samtale_id")):
         exps = [e for e in E.load_suite(name)["expectations"] if e["meta"]["rule"] == "unique"]
         assert [(e["type"], e["kwargs"]) for e in exps] == [("expect_column_values_to_be_unique", {"column": column})]
+
+
+# ------------------------------------------------------------------ item 3: indicator moves warn
+
+def _plan_yaml(tmp_path, plan_level: str, override: str = "") -> Path:
+    src = (Path(__file__).resolve().parent.parent / "plans" / "soenderborg-beskaeftigelse-2021.yaml").read_text(encoding="utf-8")
+    import re
+
+    src = re.sub(r"(?m)^advarsel_ved_aendring:.*\n", plan_level, src)
+    if override:  # on the first indicator (andel_offentligt_forsoergede 18-29)
+        src = src.replace('        variant: "18-29"\n', '        variant: "18-29"\n' + override, 1)
+    d = tmp_path / "plans"
+    d.mkdir(exist_ok=True)
+    (d / "soenderborg-beskaeftigelse-2021.yaml").write_text(src, encoding="utf-8")
+    return d
+
+
+def test_advarsel_ved_aendring_is_validated_and_resolved_per_indicator(tmp_path):
+    from helhedsdata.plans import PlanError, load_plans, plan_indicators_table
+
+    d = _plan_yaml(tmp_path, "advarsel_ved_aendring: {procent: 30}\n",
+                   "        advarsel_ved_aendring: {procentpoint: 2}\n")
+    t = plan_indicators_table(load_plans(d)).to_pylist()
+    first = [r for r in t if r["variant"] == "18-29"][0]
+    assert (first["advarsel_procent"], first["advarsel_procentpoint"]) == (None, 2.0)  # the override replaces
+    assert {(r["advarsel_procent"], r["advarsel_procentpoint"]) for r in t if r is not first} == {(30.0, None)}
+    for bad, field in (("advarsel_ved_aendring: {}\n", "advarsel_ved_aendring"),
+                       ("advarsel_ved_aendring: {procent: -5}\n", "advarsel_ved_aendring.procent"),
+                       ("advarsel_ved_aendring: {procent: 5, points: 2}\n", "advarsel_ved_aendring.points")):
+        with pytest.raises(PlanError, match=f"field {field}"):
+            load_plans(_plan_yaml(tmp_path, bad))
+    d = _plan_yaml(tmp_path, "")  # optional: without it nothing is watched
+    assert {(r["advarsel_procent"], r["advarsel_procentpoint"]) for r in plan_indicators_table(load_plans(d)).to_pylist()} == {(None, None)}
+
+
+def _figures(con, schema: str, rows: list[tuple]) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute(f"CREATE TABLE {schema}.indicator_values (plan_id VARCHAR, delmaal_id VARCHAR, indicator_id VARCHAR, "
+                "variant VARCHAR, area_level VARCHAR, area_id VARCHAR, period_type VARCHAR, period_start DATE, "
+                "value DOUBLE, unit VARCHAR)")
+    con.executemany(f"INSERT INTO {schema}.indicator_values VALUES ('p', 'd', ?, '', 'helhedsplan', 'p', 'year', "
+                    "?, ?, ?)", rows)
+
+
+def _homes(tmp_path, old: list[tuple], new: list[tuple], thresholds: dict[str, tuple]):
+    import duckdb
+
+    wh, pub = tmp_path / "warehouse.duckdb", tmp_path / "publication.duckdb"
+    con = duckdb.connect(str(wh))
+    _figures(con, "publish_stage", new)
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE TABLE raw.plans__plan_indicators (plan_id VARCHAR, delmaal_id VARCHAR, indicator_id VARCHAR, "
+                "variant VARCHAR, advarsel_procent DOUBLE, advarsel_procentpoint DOUBLE)")
+    con.executemany("INSERT INTO raw.plans__plan_indicators VALUES ('p', 'd', ?, '', ?, ?)",
+                    [(k, *v) for k, v in thresholds.items()])
+    con.close()
+    con = duckdb.connect(str(pub))
+    _figures(con, "published", old)
+    con.close()
+    return wh, pub
+
+
+def test_moves_beyond_the_threshold_are_counted_and_the_largest_listed(tmp_path):
+    from helhedsdata.moves import indicator_moves
+
+    old = [("share", "2020-01-01", 20.0, "percent"), ("share", "2021-01-01", 20.0, "percent"),
+           ("count", "2020-01-01", 100.0, "persons"), ("count", "2021-01-01", 100.0, "persons"),
+           ("count", "2022-01-01", 0.0, "persons"), ("count", "2023-01-01", 50.0, "persons"),
+           ("quiet", "2020-01-01", 1.0, "count")]
+    new = [("share", "2020-01-01", 25.0, "percent"),  # 5 points: not more than 5
+           ("share", "2021-01-01", 26.0, "percent"),  # 6 points: beyond
+           ("count", "2020-01-01", 125.0, "persons"),  # 25 %: not more than 25
+           ("count", "2021-01-01", 140.0, "persons"),  # 40 %: beyond
+           ("count", "2022-01-01", 3.0, "persons"),  # from 0: beyond any procent
+           ("count", "2023-01-01", None, "persons"),  # suppressed now: not compared
+           ("quiet", "2020-01-01", 99.0, "count")]  # no threshold for this indicator
+    wh, pub = _homes(tmp_path, old, new, {"share": (1.0, 5.0), "count": (25.0, None), "quiet": (None, None)})
+    m = indicator_moves(wh, pub)
+    assert (m.compared, m.beyond, m.passed, m.previous) == (6, 3, False, True)
+    assert [(t["indicator"], t["period_start"], t["old"], t["new"]) for t in m.top] == [
+        ("count", "2022-01-01", 0.0, 3.0), ("count", "2021-01-01", 100.0, 140.0), ("share", "2021-01-01", 20.0, 26.0)]
+    assert set(m.top[0]) == {"plan", "indicator", "variant", "area_level", "area", "period_type", "period_start",
+                             "old", "new", "unit"}
+    assert len(indicator_moves(wh, pub, top=1).top) == 1
+
+
+def test_no_previous_publication_or_no_move_passes(tmp_path):
+    from helhedsdata.moves import indicator_moves
+
+    rows = [("count", "2020-01-01", 100.0, "persons")]
+    wh, pub = _homes(tmp_path, rows, rows, {"count": (1.0, None)})
+    m = indicator_moves(wh, pub)
+    assert m.passed and (m.compared, m.beyond) == (1, 0)
+    m = indicator_moves(wh, tmp_path / "none.duckdb")
+    assert m.passed and not m.previous
+
+
+def test_publication_asset_declares_the_warn_check():
+    from orchestration.assets.publish import publication
+
+    specs = list(publication.check_specs)
+    assert [(s.name, s.blocking) for s in specs] == [("indicator_moves_within_threshold", False)]
+
+
+# ------------------------------------------------------------------ item 5: Data Docs keep the last N runs
+
+_DOCS_SCRIPT = """
+import sys
+from datetime import date
+from pathlib import Path
+from helhedsdata import expectations as E
+from sources import momentum
+from sources.contract import output_schema
+E.DATA_DOCS_RUNS = int(sys.argv[3])
+t = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
+E.validate("momentum__samtale", t, date(2021, 3, 1), None, Path(sys.argv[1]), run_name=sys.argv[2])
+"""
+
+
+def _runs_on_disk(docs: Path) -> tuple[set[str], set[str], set[str]]:
+    results = {p.parts[-3] for p in E.results_dir(docs).rglob("*.json")}
+    pages = {p.parts[-3] for p in (docs / "validations").rglob("*.html")}
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    linked = {r for r in results | pages | {f"run-{i}" for i in range(20)} if f"/{r}/" in index}
+    return results, pages, linked
+
+
+def test_data_docs_keep_the_last_n_runs(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from sources.contract import output_schema
+
+    monkeypatch.setattr(E, "DATA_DOCS_RUNS", 3)
+    docs = tmp_path / "gx" / "data_docs"
+    samtale = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
+    tilbud = output_schema(momentum.CONTRACTS["tilbud"]).empty_table()
+    for i in range(5):  # five runs of two suites each
+        E.validate("momentum__samtale", samtale, None, None, docs, run_name=f"run-{i}")
+        E.validate("momentum__tilbud", tilbud, None, None, docs, run_name=f"run-{i}")
+        results, pages, linked = _runs_on_disk(docs)
+        want = {f"run-{j}" for j in range(max(0, i - 2), i + 1)}
+        assert results == want, i
+        assert pages == want and linked == want, i
+    assert len(list(E.results_dir(docs).rglob("*.json"))) == 6  # 3 runs x 2 suites
+    # a new process (the next night's run) sees the earlier runs and prunes the oldest
+    subprocess.run([sys.executable, "-c", _DOCS_SCRIPT, str(docs), "run-5", "3"], check=True,
+                   cwd=Path(__file__).resolve().parent.parent, capture_output=True)
+    results, pages, linked = _runs_on_disk(docs)
+    assert results == pages == linked == {"run-3", "run-4", "run-5"}
+
+
+def test_prune_counts_validations_outside_a_run_one_each(tmp_path):
+    store = tmp_path / "validations"
+    for suite, run, when in (("a", "__none__", "20260101T000001Z"), ("a", "__none__", "20260101T000002Z"),
+                             ("a", "r1", "20260101T000003Z"), ("b", "r1", "20260101T000004Z")):
+        p = store / suite / run / when / "x.json"
+        p.parent.mkdir(parents=True)
+        p.write_text("{}")
+    # keep 3 with a validation about to be written: two of the three runs on disk stay
+    assert E.prune_validations(store, keep=3) == 1  # r1 and the newer __none__ stay
+    left = sorted(str(p.relative_to(store)) for p in store.rglob("*.json"))
+    assert left == ["a/__none__/20260101T000002Z/x.json", "a/r1/20260101T000003Z/x.json", "b/r1/20260101T000004Z/x.json"]
+    assert not (store / "a" / "__none__" / "20260101T000001Z").exists()

@@ -36,14 +36,21 @@ def _gx_spec(source: str, name: str) -> dg.AssetCheckSpec:
                     "(generated from the contract), validated before the table is loaded.")
 
 
-def _gx_results(s, source: str, tables: dict[str, pa.Table], extract_date=None,
+def _run_name(context) -> str | None:
+    try:
+        return context.run_id
+    except Exception:  # a context built outside a run (tests) has none
+        return None
+
+
+def _gx_results(context, s, source: str, tables: dict[str, pa.Table], extract_date=None,
                 control_counts: dict[str, int] | None = None) -> dict[str, gx_suites.SuiteResult]:
-    """Validate each table against its suite, before it is loaded; render the Data Docs."""
+    """Validate each table against its suite, before it is loaded; render the Data Docs
+    (which keep the newest gx_suites.DATA_DOCS_RUNS runs)."""
     docs = s.home / "gx" / "data_docs"
-    out = {name: gx_suites.validate(f"{source}__{name}", table, extract_date, (control_counts or {}).get(name), docs)
-           for name, table in tables.items()}
-    gx_suites.prune_data_docs(docs)
-    return out
+    return {name: gx_suites.validate(f"{source}__{name}", table, extract_date, (control_counts or {}).get(name), docs,
+                                     run_name=_run_name(context))
+            for name, table in tables.items()}
 
 
 def _gx_checks(context, s, source: str, results: dict[str, gx_suites.SuiteResult]) -> list[dg.AssetCheckResult]:
@@ -66,7 +73,7 @@ def _gx_checks(context, s, source: str, results: dict[str, gx_suites.SuiteResult
 
 def _gx_validate(context, s, source: str, tables: dict[str, pa.Table], extract_date=None,
                  control_counts: dict[str, int] | None = None) -> list[dg.AssetCheckResult]:
-    return _gx_checks(context, s, source, _gx_results(s, source, tables, extract_date, control_counts))
+    return _gx_checks(context, s, source, _gx_results(context, s, source, tables, extract_date, control_counts))
 
 
 def _gate(context, checks: list[dg.AssetCheckResult], what: str):
@@ -105,7 +112,7 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         except ContractError as e:
             _reject(context, s, source_module, folder, e, CONTRACT, rejected)
             continue
-        results = _gx_results(s, src, ext.tables, ext.extract_date, ext.row_counts)
+        results = _gx_results(context, s, src, ext.tables, ext.extract_date, ext.row_counts)
         checks = _gx_checks(context, s, src, results)
         if all(r.success for r in results.values()):
             return Accepted(ext, checks, rejected)
