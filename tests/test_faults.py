@@ -518,3 +518,21 @@ def test_row_count_drop_over_20_percent_warns(tmp_path):
     assert not warned.passed and warned.severity.value == "WARN"
     assert warned.metadata["change_pct"].value == -20.1 and warned.metadata["previous_rows"].value == 1000
     assert kept.passed
+
+
+def test_indicator_move_check_ran_on_every_publication(first, blocked):
+    """The WARN check on the publication asset: nothing to compare on the first run; later
+    runs of the same data compare every figure and find no move."""
+    from dagster import AssetKey, DagsterEventType, DagsterInstance, EventRecordsFilter
+
+    with DagsterInstance.from_config(str(first["home"] / "dagster")) as instance:
+        recs = instance.get_event_records(EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION),
+                                          ascending=True, limit=5000)
+    evs = [r.event_log_entry.dagster_event.event_specific_data for r in recs]
+    evs = [e for e in evs if e.asset_key == AssetKey("publication") and e.check_name == "indicator_moves_within_threshold"]
+    assert len(evs) == 4  # first, second, faulty, redelivered (the blocked run published nothing)
+    md = [{k: v.value for k, v in e.metadata.items()} for e in evs]
+    assert md[0]["previous_publication"] is False and md[0]["figures_compared"] == 0
+    for m, e in zip(md[1:], evs[1:]):
+        assert e.passed and e.severity.value == "WARN"
+        assert m["figures_compared"] > 0 and m["moves_beyond_threshold"] == 0 and m["largest_moves"] == []

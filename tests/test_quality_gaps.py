@@ -317,3 +317,49 @@ def test_prune_counts_validations_outside_a_run_one_each(tmp_path):
     left = sorted(str(p.relative_to(store)) for p in store.rglob("*.json"))
     assert left == ["a/__none__/20260101T000002Z/x.json", "a/r1/20260101T000003Z/x.json", "b/r1/20260101T000004Z/x.json"]
     assert not (store / "a" / "__none__" / "20260101T000001Z").exists()
+
+
+def test_a_move_warning_still_publishes_and_is_named_in_the_log_message(tmp_path, monkeypatch):
+    """The publication asset itself, its surroundings stubbed: moves beyond the threshold
+    give a failed WARN check, the publication still happens, and the log row's message
+    names the check like any other warning."""
+    import contextlib
+
+    from helhedsdata.moves import Moves
+    from orchestration.assets import publish
+
+    monkeypatch.setattr(publish, "_check_results", lambda ctx: [
+        {"asset": "momentum/maalgruppe", "check": "gx_suite", "passed": True, "severity": "ERROR"}])
+
+    class _Con:
+        def execute(self, *a):
+            return self
+
+        def fetchall(self):
+            return [("momentum", "2021-03-01")]
+
+    monkeypatch.setattr(publish, "connect", lambda *a, **k: contextlib.nullcontext(_Con()))
+    top = [{"plan": "p", "indicator": "deltagere", "variant": "", "area_level": "helhedsplan", "area": "p",
+            "period_type": "year", "period_start": "2021-01-01", "old": 10.0, "new": 20.0, "unit": "persons"}]
+    monkeypatch.setattr(publish.moves, "indicator_moves", lambda wh, pub: Moves(40, 2, top))
+    entries = []
+    monkeypatch.setattr(publish, "publish", lambda wh, target, entry, url: entries.append(entry) or {"t": 1})
+    monkeypatch.setattr(publish, "code_version", lambda: "test")
+
+    class _S:
+        warehouse, published, logs, publish_url = tmp_path / "wh", tmp_path / "pub", tmp_path / "logs", None
+
+    class _Res:
+        settings = _S
+
+    from types import SimpleNamespace
+
+    with dg.build_asset_context() as ctx:
+        run_ctx = SimpleNamespace(run=SimpleNamespace(run_id="r1"), log=ctx.log)  # a run's context, as in a run
+        out = publish.publication.op.compute_fn.decorated_fn(run_ctx, _Res())
+    assert len(entries) == 1  # published
+    assert entries[0]["message"] == "1 checks passed; 1 warning(s): publication:indicator_moves_within_threshold"
+    (check,) = out.check_results
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["moves_beyond_threshold"].value == 2 and check.metadata["figures_compared"].value == 40
+    assert check.metadata["largest_moves"].value == top
