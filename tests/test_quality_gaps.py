@@ -62,6 +62,11 @@ def drifted(monkeypatch):
     monkeypatch.setattr(E, "load_suite", load)
 
 
+def _accept(settings, pseudo):
+    with dg.build_asset_context() as ctx:
+        return ingest._accept_newest(ctx, settings, momentum, pseudo)
+
+
 def _settings(tmp_path, inbox) -> Settings:
     return Settings((tmp_path / "home").resolve(), inbox.resolve())
 
@@ -74,7 +79,7 @@ def test_the_newer_extract_keeps_its_contract(inbox, pseudonym_key):
 
 def test_a_failed_suite_quarantines_the_extract_and_the_older_one_is_used(tmp_path, inbox, drifted, pseudonym_key):
     s = _settings(tmp_path, inbox)
-    acc = ingest._accept_newest(dg.build_asset_context(), s, momentum, pseudonym_key)
+    acc = _accept(s, pseudonym_key)
     assert acc.extract is not None and acc.extract.folder.name == OLD
     assert acc.rejected == [NEW]
     assert all(c.passed for c in acc.checks)  # the accepted extract's results are what is reported
@@ -104,8 +109,8 @@ def test_the_asset_reports_the_accepted_extract_and_names_the_rejected(tmp_path,
     from orchestration.resources import HelhedsdataResource
 
     res = HelhedsdataResource(home=str(tmp_path / "home"), inbox=str(inbox))
-    ctx = dg.build_asset_context()
-    out = list(ingest.momentum_extract(ctx, helhedsdata=res))
+    with dg.build_asset_context() as ctx:
+        out = list(ingest.momentum_extract(ctx, helhedsdata=res))
     checks = [o for o in out if isinstance(o, dg.AssetCheckResult)]
     mats = [o for o in out if isinstance(o, dg.MaterializeResult)]
     assert len(checks) == len(mats) == len(momentum.CONTRACTS)
@@ -117,7 +122,7 @@ def test_the_asset_reports_the_accepted_extract_and_names_the_rejected(tmp_path,
 def test_no_extract_left_fails_with_the_failed_suite_shown(tmp_path, inbox, drifted, pseudonym_key):
     shutil.rmtree(inbox / "momentum" / OLD)
     s = _settings(tmp_path, inbox)
-    acc = ingest._accept_newest(dg.build_asset_context(), s, momentum, pseudonym_key)
+    acc = _accept(s, pseudonym_key)
     assert acc.extract is None and acc.rejected == [NEW]
     failed = [c for c in acc.checks if not c.passed]
     assert [c.asset_key.to_user_string() for c in failed] == ["momentum/samtale"]
@@ -125,7 +130,7 @@ def test_no_extract_left_fails_with_the_failed_suite_shown(tmp_path, inbox, drif
 
 
 def test_without_drift_the_newest_extract_is_accepted(tmp_path, inbox, pseudonym_key):
-    acc = ingest._accept_newest(dg.build_asset_context(), _settings(tmp_path, inbox), momentum, pseudonym_key)
+    acc = _accept(_settings(tmp_path, inbox), pseudonym_key)
     assert acc.extract.folder.name == NEW and acc.rejected == [] and all(c.passed for c in acc.checks)
 
 
