@@ -38,7 +38,7 @@ def _gx_spec(source: str, name: str) -> dg.AssetCheckSpec:
 
 def _run_name(context) -> str | None:
     try:
-        return context.run_id
+        return context.run.run_id
     except Exception:  # a context built outside a run (tests) has none
         return None
 
