@@ -53,6 +53,9 @@ class SuiteSpec:
     contract: FileContract
     columns: tuple[str, ...]  # the reader's output columns, in order
     control_count: bool  # the table's row count must equal the control file's (machine extracts)
+    # Columns telling the files of one table apart (a roster per activity): the contract's
+    # duplicate key holds within a file, so across the table it is prefixed by these.
+    file_key: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -76,7 +79,8 @@ def specs() -> list[SuiteSpec]:
     out += [SuiteSpec(opera.SOURCE, n, c, _extract_columns(c), True) for n, c in opera.CONTRACTS.items()]
     out.append(SuiteSpec(lbf.SOURCE, "beboerdata", lbf.CONTRACT,
                          tuple(output_schema(lbf.CONTRACT, with_extract_date=False).names) + ("source_file",), False))
-    out.append(SuiteSpec(roster.SOURCE, "deltagere", roster.CONTRACT, tuple(roster.SCHEMA.names), False))
+    out.append(SuiteSpec(roster.SOURCE, "deltagere", roster.CONTRACT, tuple(roster.SCHEMA.names), False,
+                         file_key=("aktivitet",)))
     out.append(SuiteSpec(omraader.SOURCE, "adresser", omraader.CONTRACT, _extract_columns(omraader.CONTRACT), False))
     return out
 
@@ -121,7 +125,8 @@ def build_suite(spec: SuiteSpec) -> dict:
     elif c.unique:
         exps.append(_exp("expect_compound_columns_to_be_unique", "unique", column_list=list(c.unique)))
     if c.duplicates:
-        exps.append(_exp("expect_compound_columns_to_be_unique", "duplicate", column_list=list(c.duplicates)))
+        exps.append(_exp("expect_compound_columns_to_be_unique", "duplicate",
+                         column_list=[*spec.file_key, *c.duplicates]))
     return {
         "name": spec.name,
         "expectations": exps,
