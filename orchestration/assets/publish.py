@@ -11,6 +11,7 @@ from helhedsdata.history import archive_publication
 from helhedsdata.publish import code_version, publish
 from helhedsdata.publish_pg import PostgresPublicationError, safe_url
 from helhedsdata.warehouse import connect
+from orchestration.assets.ingest import check_selected
 from orchestration.assets.dbt import published_model_keys
 from orchestration.resources import HelhedsdataResource
 
@@ -55,13 +56,14 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     failed = [c for c in checks if not c["passed"] and c["severity"] == "ERROR"]
     if failed:  # dbt build stops downstream models; this guards the copy itself
         raise dg.Failure("Blocking checks failed: " + ", ".join(f"{c['asset']}:{c['check']}" for c in failed))
-    moved = _moves_check(s)
-    if not moved.passed:
+    moved = _moves_check(s) if check_selected(context, ["publication"], moves.CHECK) else None
+    if moved is not None and not moved.passed:
         context.log.warning(f"{moved.metadata['moves_beyond_threshold'].value} published figure(s) moved more than "
                             "their plan's advarsel_ved_aendring since the last publication; largest: "
                             + json.dumps(moved.metadata["largest_moves"].value, ensure_ascii=False))
-    checks = sorted(checks + [{"asset": "publication", "check": moves.CHECK, "passed": bool(moved.passed),
-                               "severity": "WARN"}], key=lambda c: (c["asset"], c["check"]))
+    if moved is not None:
+        checks = sorted(checks + [{"asset": "publication", "check": moves.CHECK, "passed": bool(moved.passed),
+                                   "severity": "WARN"}], key=lambda c: (c["asset"], c["check"]))
     warned = [c for c in checks if not c["passed"]]  # WARN only here: an ERROR one raised above
     for c in warned:
         context.log.warning(f"Published with a warning: {c['asset']}:{c['check']} did not pass (non-blocking)")
@@ -82,7 +84,7 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     except Exception as e:  # published already: say so loudly, do not fail the publication
         archived = f"FAILED: {type(e).__name__}: {e}"
         context.log.error(f"Archiving the inputs of this publication failed: {archived}")
-    return dg.MaterializeResult(check_results=[moved], metadata={
+    return dg.MaterializeResult(check_results=[moved] if moved is not None else [], metadata={
         "path": dg.MetadataValue.path(str(s.published)),
         "postgresql": safe_url(s.publish_url) if s.publish_url else "not configured",
         "row_counts": dg.MetadataValue.json(counts),
