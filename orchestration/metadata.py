@@ -4,7 +4,8 @@
   counts of 1–4 shown as "<5", the same threshold as the published figures
   (helhedsdata.disclosure). Never a row, never a key or a free-text value.
 - dbt models: row count, column schema (from the warehouse's information_schema) and column
-  lineage (sqlglot over dbt's compiled SQL), computed once `dbt build` has exited.
+  lineage (sqlglot over dbt's compiled SQL), computed once `dbt build` has exited and
+  recorded as an observation of each model (its materialization was recorded as dbt built it).
   dagster-dbt's own `.fetch_row_counts()` / `.fetch_column_metadata()` were tried first:
   for DuckDB they wait for dbt to exit too, but then leave dbt-duckdb's read-write
   connection open in the Dagster process, so the next step's read-only open of the same
@@ -207,31 +208,32 @@ def _save_cache(path: Path | None, cache: dict) -> None:
 def with_model_metadata(events: Iterable, manifest: Mapping[str, Any], warehouse: Path, translator,
                         target_path: Path, timings: dict | None = None,
                         lineage_cache: Path | None = None) -> Iterator:
-    """Buffer dagster-dbt's events until `dbt build` has exited (its write lock released),
-    then yield them in order, each model's materialization with row count, column schema
-    and column lineage added. Checks and everything else pass through unchanged. When dbt
-    fails (a failed test), the events it did send are yielded first, then its error raised:
-    the failed check must still reach the UI and the publication gate."""
-    buffered, error = [], None
+    """Pass dagster-dbt's events on as they come (the UI follows the build node by node,
+    and Dagster records each event while dbt works), then, once `dbt build` has exited and
+    released its write lock, one observation per built model with its row count, column
+    schema and column lineage. Holding the events back until then instead cost ~20 s per
+    run: Dagster records an event in ~35 ms, and 540 of them then ran after dbt, not
+    beside it. When dbt fails (a failed test), the observations of what it did build are
+    yielded, then its error raised."""
+    seen, error = [], None
     try:
         for ev in events:
-            buffered.append(ev)
+            if isinstance(ev, (dg.Output, dg.AssetMaterialization)) and "unique_id" in ev.metadata:
+                seen.append(ev)
+            yield ev
     except Exception as e:
         error = e
     t0 = time.perf_counter()
     try:
-        extra = _model_metadata(buffered, manifest, warehouse, translator, target_path, timings, lineage_cache)
+        extra = _model_metadata(seen, manifest, warehouse, translator, target_path, timings, lineage_cache)
     except Exception as e:  # metadata is a courtesy: it never fails a build that succeeded
         log.warning("dbt model metadata not added: %s: %s", type(e).__name__, e)
         extra = {}
     if timings is not None:
         timings["model_metadata_seconds"] = time.perf_counter() - t0
-    for ev in buffered:
-        uid = ev.metadata.get("unique_id") if isinstance(ev, (dg.Output, dg.AssetMaterialization)) else None
-        uid = getattr(uid, "text", uid)
-        if uid in extra:
-            ev = ev.with_metadata({**ev.metadata, **extra[uid]})
-        yield ev
+    for uid, md in extra.items():
+        yield dg.AssetObservation(asset_key=translator.get_asset_key(manifest["nodes"][uid]),
+                                  metadata={"unique_id": uid, **md})
     if error is not None:
         raise error
 

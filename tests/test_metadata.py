@@ -78,8 +78,10 @@ def test_model_metadata_after_dbt_exits(tmp_path):
     cache = tmp_path / "cache" / "lineage.json"
     timings = {}
     out = list(md.with_model_metadata(_events(False), manifest, wh, DagsterDbtTranslator(), target, timings, cache))
-    assert [type(e) for e in out] == [dg.Output, dg.AssetCheckResult]  # order kept, check untouched
-    m = out[0].metadata
+    # dbt's events pass on as they came; the model's metadata follows as an observation
+    assert [type(e) for e in out] == [dg.Output, dg.AssetCheckResult, dg.AssetObservation]
+    assert out[2].asset_key == dg.AssetKey("per_grp")
+    m = out[2].metadata
     assert m["dagster/row_count"].value == 3
     cols = {c.name: c for c in m["dagster/column_schema"].schema.columns}
     assert list(cols) == ["grp", "n"] and cols["n"].description == "rows per group"
@@ -89,14 +91,14 @@ def test_model_metadata_after_dbt_exits(tmp_path):
     # The lineage is cached by SQL and column types; a second build reads it back equal.
     assert len(json.loads(cache.read_text())) == 1
     again = list(md.with_model_metadata(_events(False), manifest, wh, DagsterDbtTranslator(), target, {}, cache))
-    assert again[0].metadata["dagster/column_lineage"] == m["dagster/column_lineage"]
+    assert again[2].metadata["dagster/column_lineage"] == m["dagster/column_lineage"]
     # Changed SQL is not answered from the cache.
     (target / "compiled" / "p" / "models" / "per_grp.sql").write_text(
         'select grp as g, count(*) as n from "warehouse"."raw"."src" group by grp')
     duckdb.connect(str(wh)).execute("CREATE OR REPLACE TABLE marts.per_grp AS "
                                     "SELECT grp AS g, count(*) AS n FROM raw.src GROUP BY grp").close()
     changed = list(md.with_model_metadata(_events(False), manifest, wh, DagsterDbtTranslator(), target, {}, cache))
-    assert "g" in changed[0].metadata["dagster/column_lineage"].column_lineage.deps_by_column
+    assert "g" in changed[2].metadata["dagster/column_lineage"].column_lineage.deps_by_column
 
 
 def test_failed_dbt_build_still_yields_its_events_then_raises(tmp_path):
@@ -107,8 +109,8 @@ def test_failed_dbt_build_still_yields_its_events_then_raises(tmp_path):
     with pytest.raises(RuntimeError, match="dbt build failed"):
         for ev in md.with_model_metadata(_events(True), manifest, wh, DagsterDbtTranslator(), target):
             got.append(ev)
-    assert [type(e) for e in got] == [dg.Output, dg.AssetCheckResult]
-    assert got[0].metadata["dagster/row_count"].value == 3
+    assert [type(e) for e in got] == [dg.Output, dg.AssetCheckResult, dg.AssetObservation]
+    assert got[2].metadata["dagster/row_count"].value == 3
 
 
 def test_metadata_failure_never_fails_the_build(tmp_path):
@@ -117,4 +119,4 @@ def test_metadata_failure_never_fails_the_build(tmp_path):
     _, target, manifest = _project(tmp_path)
     out = list(md.with_model_metadata(_events(False), manifest, tmp_path / "missing" / "x.duckdb",
                                       DagsterDbtTranslator(), target))
-    assert len(out) == 2 and "dagster/row_count" not in out[0].metadata
+    assert [type(e) for e in out] == [dg.Output, dg.AssetCheckResult]  # no observation, no error
