@@ -6,6 +6,8 @@ import json
 
 import dagster as dg
 
+from helhedsdata import inbox_state
+from helhedsdata.notify import run_checks, step_seconds
 from helhedsdata.publish import code_version, publish
 from helhedsdata.publish_pg import PostgresPublicationError, safe_url
 from helhedsdata.warehouse import connect
@@ -14,14 +16,10 @@ from orchestration.resources import HelhedsdataResource
 
 
 def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
-    records = context.instance.get_records_for_run(
-        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
-    out = []
-    for r in records:
-        ev = r.event_log_entry.dagster_event.event_specific_data
-        out.append({"asset": ev.asset_key.to_user_string(), "check": ev.check_name, "passed": bool(ev.passed),
-                    "severity": ev.severity.value})
-    return sorted(out, key=lambda c: (c["asset"], c["check"]))
+    # The checks evaluated in THIS run. A subset run (sensor, schedule, --only-changed)
+    # evaluates only the rebuilt assets' checks; the others' passed in the last successful
+    # run, which is the baseline the subset was chosen against.
+    return run_checks(context.instance, context.run.run_id)
 
 
 @dg.asset(deps=published_model_keys(), group_name="published", kinds={"duckdb", "postgres"},
@@ -43,15 +41,23 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     message = f"{len(checks) - len(warned)} checks passed"
     if warned:
         message += f"; {len(warned)} warning(s): " + ", ".join(f"{c['asset']}:{c['check']}" for c in warned)
+    rebuilt = context.run.tags.get(inbox_state.SOURCES_TAG)
+    if rebuilt is not None and set(rebuilt.split(",")) != set(inbox_state.SOURCES):
+        message += f"; rebuilt only what changed: {rebuilt or 'nothing'}"
+    fresh = inbox_state.freshness(s.inbox, s.plans)
+    for name in inbox_state.stale(fresh):
+        context.log.warning(f"Published with a stale source: {name} (newest delivery {fresh[name]['as_of']})")
     entry = {"publication_id": context.run.run_id, "status": "published", "extract_dates": extract_dates,
-             "checks": checks, "code_version": code_version(), "message": message}
+             "checks": checks, "code_version": code_version(), "message": message, "freshness": fresh}
     try:
         counts = publish(s.warehouse, s.published, entry, s.publish_url)
     except PostgresPublicationError as e:
         raise dg.Failure(f"{e} (the published file is unchanged too)") from e
+    seconds = step_seconds(context.instance, context.run.run_id)  # the steps before this one
     s.logs.mkdir(parents=True, exist_ok=True)
     with open(s.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published)}) + "\n")
+        fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published),
+                             "seconds_per_step": seconds}) + "\n")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(s.published)),
         "postgresql": safe_url(s.publish_url) if s.publish_url else "not configured",
@@ -59,4 +65,9 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
         "extract_dates": dg.MetadataValue.json(extract_dates),
         "checks_passed": len(checks),
         "code_version": entry["code_version"],
+        "freshness": dg.MetadataValue.json(fresh),
+        "stale_sources": ", ".join(inbox_state.stale(fresh)) or "none",
+        "rebuilt_sources": rebuilt if rebuilt is not None else "all (launched without a selection)",
+        # Where the time went: seconds per step of this run, up to the publication.
+        "seconds_per_step": dg.MetadataValue.json(seconds),
     })
