@@ -70,6 +70,9 @@ def row_count_drop_check(source: str, table: str) -> dg.AssetChecksDefinition:
 row_count_checks = [row_count_drop_check(momentum.SOURCE, name) for name in momentum.CONTRACTS]
 
 
+FRESHNESS_CHECK = "extract_is_fresh"
+
+
 def freshness_check(source: str) -> dg.AssetChecksDefinition:
     """WARN (never blocks): the source's newest delivery is older than its demand in
     helhedsdata.inbox_state.SOURCES. On the source's first asset: one check per source."""
@@ -77,7 +80,7 @@ def freshness_check(source: str) -> dg.AssetChecksDefinition:
 
     spec = inbox_state.SOURCES[source]
 
-    @dg.asset_check(asset=dg.AssetKey(list(spec.asset_keys[0])), name="extract_is_fresh", blocking=False,
+    @dg.asset_check(asset=dg.AssetKey(list(spec.asset_keys[0])), name=FRESHNESS_CHECK, blocking=False,
                     description=f"{source} is delivered {spec.cadence}: warns when its newest extract/file is "
                                 f"more than {spec.max_age.days} days old.")
     def _check(helhedsdata: HelhedsdataResource) -> dg.AssetCheckResult:

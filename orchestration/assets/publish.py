@@ -11,6 +11,7 @@ from helhedsdata.notify import run_checks, step_seconds
 from helhedsdata.publish import code_version, publish
 from helhedsdata.publish_pg import PostgresPublicationError, safe_url
 from helhedsdata.warehouse import connect
+from orchestration.checks import FRESHNESS_CHECK
 from orchestration.assets.dbt import published_model_keys
 from orchestration.resources import HelhedsdataResource
 
@@ -35,18 +36,24 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     failed = [c for c in checks if not c["passed"] and c["severity"] == "ERROR"]
     if failed:  # dbt build stops downstream models; this guards the copy itself
         raise dg.Failure("Blocking checks failed: " + ", ".join(f"{c['asset']}:{c['check']}" for c in failed))
-    warned = [c for c in checks if not c["passed"]]  # WARN only here: an ERROR one raised above
+    not_passed = [c for c in checks if not c["passed"]]  # WARN only here: an ERROR one raised above
+    # Staleness has its own column and note; the warnings listed are about the data.
+    warned = [c for c in not_passed if c["check"] != FRESHNESS_CHECK]
     for c in warned:
         context.log.warning(f"Published with a warning: {c['asset']}:{c['check']} did not pass (non-blocking)")
-    message = f"{len(checks) - len(warned)} checks passed"
-    if warned:
-        message += f"; {len(warned)} warning(s): " + ", ".join(f"{c['asset']}:{c['check']}" for c in warned)
+    fresh = inbox_state.freshness(s.inbox, s.plans)
+    stale = inbox_state.stale(fresh)
+    for name in stale:
+        context.log.warning(f"Published with a stale source: {name} (newest delivery {fresh[name]['as_of']}, "
+                            f"allowed age {fresh[name]['max_age_days']} days)")
+    message = f"{len(checks) - len(not_passed)} checks passed"
     rebuilt = context.run.tags.get(inbox_state.SOURCES_TAG)
     if rebuilt is not None and set(rebuilt.split(",")) != set(inbox_state.SOURCES):
         message += f"; rebuilt only what changed: {rebuilt or 'nothing'}"
-    fresh = inbox_state.freshness(s.inbox, s.plans)
-    for name in inbox_state.stale(fresh):
-        context.log.warning(f"Published with a stale source: {name} (newest delivery {fresh[name]['as_of']})")
+    if stale:
+        message += "; stale: " + ", ".join(stale)
+    if warned:
+        message += f"; {len(warned)} warning(s): " + ", ".join(f"{c['asset']}:{c['check']}" for c in warned)
     entry = {"publication_id": context.run.run_id, "status": "published", "extract_dates": extract_dates,
              "checks": checks, "code_version": code_version(), "message": message, "freshness": fresh}
     try:
@@ -66,7 +73,7 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
         "checks_passed": len(checks),
         "code_version": entry["code_version"],
         "freshness": dg.MetadataValue.json(fresh),
-        "stale_sources": ", ".join(inbox_state.stale(fresh)) or "none",
+        "stale_sources": ", ".join(stale) or "none",
         "rebuilt_sources": rebuilt if rebuilt is not None else "all (launched without a selection)",
         # Where the time went: seconds per step of this run, up to the publication.
         "seconds_per_step": dg.MetadataValue.json(seconds),
