@@ -77,6 +77,24 @@ def run_pipeline(settings: Settings, quiet: bool = False, only_changed: bool = F
         return _run_locked(settings, quiet, only_changed)
 
 
+def _refuse_while_daemon_runs(instance) -> None:
+    """A run the daemon or the UI launched holds no file lock (the queue is its guard): do not
+    start beside one. CLI runs are left out: a killed one stays `STARTED` in the run storage
+    while its lock, the real guard, died with it."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    from helhedsdata.runlock import WarehouseBusy
+    from orchestration.jobs import LAUNCHED_BY_TAG, WAREHOUSE_TAG
+
+    active = [r for r in instance.get_runs(filters=RunsFilter(
+        statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED], tags=WAREHOUSE_TAG))
+        if r.tags.get(LAUNCHED_BY_TAG) != "cli"]
+    if active:
+        raise WarehouseBusy(f"run(s) {', '.join(r.run_id[:8] for r in active)} launched by the Dagster daemon or UI "
+                            "are queued or running on this warehouse; wait for them (or, if one died, mark it "
+                            "failed in the UI). The warehouse has one writer.")
+
+
 def _run_locked(settings: Settings, quiet: bool, only_changed: bool) -> bool:
     from dagster import AssetKey, DagsterInstance
 
@@ -90,6 +108,7 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool) -> bool:
     settings.logs.mkdir(parents=True, exist_ok=True)
     dbt_log = settings.logs / "dbt-last-run.log"
     with DagsterInstance.get() as instance, open(dbt_log, "w", encoding="utf-8") as raw:
+        _refuse_while_daemon_runs(instance)
         current = inbox_state.fingerprints(settings.inbox, settings.plans)
         changed, keys = list(current), None
         if only_changed:

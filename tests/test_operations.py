@@ -234,3 +234,34 @@ def test_postgres_instance_round_trip(tmp_path, monkeypatch):
     finally:
         with psycopg.connect(admin, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+def test_cli_refuses_to_start_beside_a_daemon_run(tmp_path):
+    """`helhedsdata run` bypasses the queue: it must not start while a run the daemon
+    launched is queued or running on the warehouse; a killed CLI run does not block it."""
+    from helhedsdata.cli import _refuse_while_daemon_runs
+    from orchestration.jobs import LAUNCHED_BY_TAG, WAREHOUSE_TAG
+
+    @dg.op
+    def nothing():
+        return None
+
+    @dg.job
+    def nightly():
+        nothing()
+
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        _refuse_while_daemon_runs(instance)  # nothing running
+        def started(tags):
+            run = instance.create_run_for_job(nightly, tags=tags)
+            instance.handle_run_event(run.run_id, dg.DagsterEvent(dg.DagsterEventType.RUN_START.value,
+                                                                  job_name="nightly"))
+            assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+            return run
+
+        started({**WAREHOUSE_TAG, LAUNCHED_BY_TAG: "cli"})
+        _refuse_while_daemon_runs(instance)  # a (killed) CLI run: its lock is the guard
+        daemon = started(WAREHOUSE_TAG)
+        with pytest.raises(WarehouseBusy, match=daemon.run_id[:8]):
+            _refuse_while_daemon_runs(instance)
