@@ -107,7 +107,7 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool) -> bool:
     job = defs.resolve_job_def("nightly")
     settings.logs.mkdir(parents=True, exist_ok=True)
     dbt_log = settings.logs / "dbt-last-run.log"
-    with DagsterInstance.get() as instance, open(dbt_log, "w", encoding="utf-8") as raw:
+    with DagsterInstance.get() as instance:
         _refuse_while_daemon_runs(instance)
         current = inbox_state.fingerprints(settings.inbox, settings.plans)
         changed, keys = list(current), None
@@ -121,7 +121,7 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool) -> bool:
         t0 = time.perf_counter()
         # dbt's own console output goes to a file; the progress logger writes to the
         # terminal (its stream was bound before this redirect).
-        with contextlib.redirect_stdout(raw):
+        with open(dbt_log, "w", encoding="utf-8") as raw, contextlib.redirect_stdout(raw):
             result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=keys,
                                             tags={**run_tags(settings, current, changed), LAUNCHED_BY_TAG: "cli"},
                                             run_config=progress_run_config(quiet))
