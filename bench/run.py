@@ -207,21 +207,23 @@ def run_pipeline(folder: Path, tag: str = "pipeline") -> dict:
     run_id, in_job = m.group(1), float(m.group(2))
     return {"wall_s": r["wall_s"], "cpu_s": r["cpu_s"], "max_rss_kb": r["max_rss_kb"], "tree_rss_kb": r["tree_rss_kb"],
             "steps": steps, "stages": stages, "job_s": in_job,
-            "startup_s": r["wall_s"] - in_job, "run_id": run_id, "dbt": dbt_timings(run_id),
+            "startup_s": r["wall_s"] - in_job, "run_id": run_id, "dbt": dbt_timings(home),
             "log": r["stdout_log"]}
 
 
-def dbt_timings(run_id: str) -> dict:
-    """Per-node timings from this run's dbt target folder (dagster-dbt names it by run id)."""
-    target = REPO / "dbt_project" / "target"
-    found = sorted(target.glob(f"dbt_models-{run_id[:7]}*/run_results.json"))
-    if not found:
+def dbt_timings(home: Path) -> dict:
+    """Per-node timings from the home's dbt target folder (reused run after run, so the
+    newest run_results.json and the last command in dbt.log are this run's)."""
+    found = home / "dbt" / "target" / "run_results.json"
+    if not found.exists():
         return {}
-    rr = json.loads(found[-1].read_text())
+    rr = json.loads(found.read_text())
     command_s, partial_parse = None, "used"
-    log = found[-1].with_name("dbt.log")
+    log = found.with_name("dbt.log")
     if log.exists():
         for line in log.read_text(errors="replace").splitlines():
+            if '"MainReportVersion"' in line:  # a new dbt command: forget the previous one's lines
+                command_s, partial_parse = None, "used"
             if '"CommandCompleted"' in line:
                 command_s = json.loads(line)["data"].get("elapsed")
             elif '"UnableToPartialParse"' in line:

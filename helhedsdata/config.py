@@ -71,6 +71,12 @@ class Settings:
         return self.home / "logs"
 
     @property
+    def dbt_target(self) -> Path:
+        # One per home, reused run after run: dbt's partial parse state is tied to the
+        # profile (the warehouse path), so it stays valid here and nowhere else.
+        return self.home / "dbt" / "target"
+
+    @property
     def throwaway_key_file(self) -> Path:
         return self.home / "throwaway-pseudonym.key"
 
@@ -81,6 +87,7 @@ class Settings:
         os.environ["HELHEDSDATA_PLANS"] = str(self.plans)
         os.environ["HELHEDSDATA_WAREHOUSE"] = str(self.warehouse)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        os.environ["DBT_LOG_PATH"] = str(self.home / "dbt" / "logs")  # not a shared file in the repo
         if self.publish_url:
             os.environ["HELHEDSDATA_PUBLISH_URL"] = self.publish_url
 

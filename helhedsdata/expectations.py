@@ -37,6 +37,10 @@ SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
 # second, independent gate and its cost must stay bounded at 1 000 000 persons.
 SAMPLE_ROWS = 50_000
 
+# Data Docs keep the validation results of this many pipeline runs (the newest); older
+# results and their pages are deleted, so <home>/gx does not grow with every night.
+DATA_DOCS_RUNS = 10
+
 # Types are not a GX expectation: GX 1.24's expect_column_values_to_be_in_type_list does not
 # recognise pandas 3's string dtype ('str' fails even against type_list ['str']), and dates
 # must reach GX as Python dates (datetime64 cannot be compared with its date bounds). The
@@ -49,6 +53,9 @@ class SuiteSpec:
     contract: FileContract
     columns: tuple[str, ...]  # the reader's output columns, in order
     control_count: bool  # the table's row count must equal the control file's (machine extracts)
+    # Columns telling the files of one table apart (a roster per activity): the contract's
+    # duplicate key holds within a file, so across the table it is prefixed by these.
+    file_key: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -72,7 +79,8 @@ def specs() -> list[SuiteSpec]:
     out += [SuiteSpec(opera.SOURCE, n, c, _extract_columns(c), True) for n, c in opera.CONTRACTS.items()]
     out.append(SuiteSpec(lbf.SOURCE, "beboerdata", lbf.CONTRACT,
                          tuple(output_schema(lbf.CONTRACT, with_extract_date=False).names) + ("source_file",), False))
-    out.append(SuiteSpec(roster.SOURCE, "deltagere", roster.CONTRACT, tuple(roster.SCHEMA.names), False))
+    out.append(SuiteSpec(roster.SOURCE, "deltagere", roster.CONTRACT, tuple(roster.SCHEMA.names), False,
+                         file_key=("aktivitet",)))
     out.append(SuiteSpec(omraader.SOURCE, "adresser", omraader.CONTRACT, _extract_columns(omraader.CONTRACT), False))
     return out
 
@@ -112,8 +120,13 @@ def build_suite(spec: SuiteSpec) -> dict:
         a, b = c.period
         exps.append(_exp("expect_column_pair_values_a_to_be_greater_than_b", "period",
                          column_A=b, column_B=a, or_equal=True, ignore_row_if="either_value_is_missing"))
+    if len(c.unique) == 1:
+        exps.append(_exp("expect_column_values_to_be_unique", "unique", column=c.unique[0]))
+    elif c.unique:
+        exps.append(_exp("expect_compound_columns_to_be_unique", "unique", column_list=list(c.unique)))
     if c.duplicates:
-        exps.append(_exp("expect_compound_columns_to_be_unique", "duplicate", column_list=list(c.duplicates)))
+        exps.append(_exp("expect_compound_columns_to_be_unique", "duplicate",
+                         column_list=[*spec.file_key, *c.duplicates]))
     return {
         "name": spec.name,
         "expectations": exps,
@@ -180,7 +193,19 @@ def _context(docs_dir: Path | None):
         if "home" in sites:
             ctx.delete_data_docs_site("home")
         ctx.add_data_docs_site("home", site)
+        # Results on disk beside the docs (not in memory): the index then lists the runs
+        # before this process too, up to DATA_DOCS_RUNS of them (prune_validations).
+        store = f"results_{abs(hash(str(docs_dir)))}"
+        if store not in ctx.stores:
+            ctx.add_store(store, {"class_name": "ValidationResultsStore", "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir(docs_dir))}})
+        ctx.validation_results_store_name = store
     return ctx
+
+
+def results_dir(docs_dir: Path) -> Path:
+    """Where the validation results behind the Data Docs in `docs_dir` are kept."""
+    return docs_dir.parent / "validations"
 
 
 @dataclass
@@ -192,6 +217,19 @@ class SuiteResult:
     failed: list[dict]  # expectation, column, rule, unexpected_count: never a value
     evaluated: int
     seconds: float
+
+    def violations(self, file: str) -> list:
+        """The failed expectations as contract violations of `file`, for a quarantine report:
+        expectation, column, rule and counts; GX is asked for no values, so none can appear."""
+        from sources.contract import Violation
+
+        out = []
+        for f in self.failed:
+            n = f["unexpected_count"]
+            what = f"{n} of {f['element_count']} rows validated" if n is not None else "failed"
+            out.append(Violation(file, f["expectation"], f"Great Expectations suite {self.suite}, "
+                                 f"column {f['column'] or '(table)'}, rule {f['rule']}: {what}", [], n or 1))
+        return out
 
     def metadata(self) -> dict:
         return {"suite": self.suite, "rows": self.rows, "rows_validated": self.rows_validated,
@@ -215,8 +253,10 @@ def summarise(result) -> list[dict]:
 
 
 def validate(name: str, table: pa.Table, extract_date: date | None = None, control_count: int | None = None,
-             docs_dir: Path | None = None, limit: int = SAMPLE_ROWS, suite: dict | None = None) -> SuiteResult:
-    """Validate a reader's output against suite `name` (the JSON in expectations/)."""
+             docs_dir: Path | None = None, limit: int = SAMPLE_ROWS, suite: dict | None = None,
+             run_name: str | None = None) -> SuiteResult:
+    """Validate a reader's output against suite `name` (the JSON in expectations/). With
+    `docs_dir`, the result is kept and rendered there, under `run_name` (the pipeline run)."""
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
 
@@ -258,7 +298,11 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
         cp = ctx.checkpoints.add_or_update(gx.Checkpoint(
             name=name, validation_definitions=[vd], result_format=fmt,
             actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["home"])]))
-        cres = cp.run(batch_parameters={"dataframe": df}, expectation_parameters=params)
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        prune_validations(results_dir(docs_dir), DATA_DOCS_RUNS, run_name)
+        cres = cp.run(batch_parameters={"dataframe": df}, expectation_parameters=params,
+                      run_id=RunIdentifier(run_name=run_name) if run_name else None)
         result = next(iter(cres.run_results.values()))
     else:
         batch = batch_def.get_batch(batch_parameters={"dataframe": df})
@@ -266,6 +310,40 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
     failed = schema_failed + summarise(result)
     return SuiteResult(name, bool(result.success) and not schema_failed, rows, part.num_rows, failed, len(result.results) + len(data["meta"]["arrow_types"]),
                        time.perf_counter() - t0)
+
+
+def _run_key(path: Path, store: Path) -> tuple[str, str]:
+    """(run name, run time) of a stored result: <suite>/<run_name>/<run_time>/<batch>.json."""
+    parts = path.relative_to(store).parts
+    return parts[-3], parts[-2]
+
+
+def prune_validations(store: Path, keep: int = DATA_DOCS_RUNS, current: str | None = None) -> int:
+    """Delete the stored validation results of all but the newest `keep` runs (the current
+    one counted among them); GX then drops their Data Docs pages when it next builds the
+    index. A run is a pipeline run (its results carry its run id as run name); results
+    without one (`__none__`, a validation outside a run) count one run each. Returns the
+    number of results deleted."""
+    if not store.is_dir():
+        return 0
+    newest: dict[str, str] = {}
+    files = list(store.rglob("*.json"))
+    for p in files:
+        name, when = _run_key(p, store)
+        run = name if name != "__none__" else f"__none__/{when}"
+        newest[run] = max(newest.get(run, ""), when)
+    others = sorted((r for r in newest if r != current), key=lambda r: newest[r], reverse=True)
+    drop = set(others[max(keep - 1, 0):])
+    gone = 0
+    for p in files:
+        name, when = _run_key(p, store)
+        if (name if name != "__none__" else f"__none__/{when}") in drop:
+            p.unlink()
+            gone += 1
+    for d in sorted((d for d in store.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
+        if not any(d.iterdir()):
+            d.rmdir()
+    return gone
 
 
 def _class_name(type_: str) -> str:

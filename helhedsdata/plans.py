@@ -102,6 +102,8 @@ class PlanIndicator(_Strict):
     period_type: PeriodType
     baseline: Baseline | None = None
     target: Target | None = None
+    # Replaces the plan's advarsel_ved_aendring for this indicator (a noisy small count, say).
+    advarsel_ved_aendring: AdvarselVedAendring | None = None
 
     @field_validator("indicator")
     @classmethod
@@ -109,6 +111,21 @@ class PlanIndicator(_Strict):
         if v not in seed_values("indicators", "indicator_id"):
             raise ValueError(f"'{v}' is not an indicator id of dbt_project/seeds/indicators.csv")
         return v
+
+
+class AdvarselVedAendring(_Strict):
+    """How far a published figure may move between two publications before the
+    publication carries a warning (it never blocks): `procentpoint` is an absolute move
+    for indicators measured in percent; `procent` is a move relative to the old value, for
+    every other indicator and for percent indicators without `procentpoint`."""
+    procent: float | None = Field(default=None, gt=0)
+    procentpoint: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _some(self):
+        if self.procent is None and self.procentpoint is None:
+            raise ValueError("give procent, procentpoint or both")
+        return self
 
 
 class NotMeasurable(_Strict):
@@ -137,6 +154,8 @@ class Plan(_Strict):
     lbf_boligomraade: str | None = None
     activities: list[Activity] = []
     delmaal: list[Delmaal] = []
+    # The default for every indicator of the plan; none: the plan's figures are not watched.
+    advarsel_ved_aendring: AdvarselVedAendring | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -209,6 +228,7 @@ def plan_indicators_table(plans: list[Plan]) -> pa.Table:
         for d in p.delmaal:
             for n, i in enumerate(d.indicators):
                 b, t = i.baseline, i.target
+                w = i.advarsel_ved_aendring or p.advarsel_ved_aendring
                 rows.append({
                     "plan_id": p.id, "kommunekode": p.kommunekode, "lbf_boligomraade": p.lbf_boligomraade,
                     "delmaal_id": d.id, "position": n,
@@ -223,6 +243,8 @@ def plan_indicators_table(plans: list[Plan]) -> pa.Table:
                     "baseline_compute": b.compute if b else False,
                     "target_value": t.value if t else None, "target_date": t.date if t else None,
                     "target_direction": t.direction if t else None,
+                    "advarsel_procent": w.procent if w else None,
+                    "advarsel_procentpoint": w.procentpoint if w else None,
                 })
     schema = pa.schema([
         ("plan_id", pa.string()), ("kommunekode", pa.string()), ("lbf_boligomraade", pa.string()),
@@ -234,5 +256,6 @@ def plan_indicators_table(plans: list[Plan]) -> pa.Table:
         ("area_level", pa.string()), ("period_type", pa.string()), ("baseline_value", pa.float64()),
         ("baseline_period", pa.string()), ("baseline_comparison_value", pa.float64()), ("baseline_compute", pa.bool_()),
         ("target_value", pa.float64()), ("target_date", pa.date32()), ("target_direction", pa.string()),
+        ("advarsel_procent", pa.float64()), ("advarsel_procentpoint", pa.float64()),
     ])
     return pa.Table.from_pylist(rows, schema=schema)

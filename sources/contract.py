@@ -90,6 +90,10 @@ class FileContract:
     # Warehouse columns on which two rows are one record (the same person entered twice):
     # the row with most values filled (then the first) is kept, each other is a warning.
     duplicates: tuple[str, ...] = ()
+    # Warehouse columns that identify a row (a record id): a second row with the same values
+    # breaks the contract (rule 'unique'). Unlike `duplicates`, nothing is collapsed: in a
+    # machine extract a repeated id is a fault of the extract, not a person entered twice.
+    unique: tuple[str, ...] = ()
     sheet: str | None = None  # .xlsx: the sheet to read; None = the first
 
     @property
@@ -502,6 +506,15 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
               FROM typed WHERE person_key IS NOT NULL AND {a} IS NOT NULL)
             WHERE prev_end >= s ORDER BY 1""").fetchall()
         row_errors.append(("overlap", "period overlaps an earlier period of the same person", [r[0] for r in rows]))
+    if contract.unique:
+        keys = ", ".join(contract.unique)
+        rows = con.sql(f"""
+            SELECT _idx FROM (
+              SELECT _idx, row_number() OVER (PARTITION BY {keys} ORDER BY _idx) AS rn FROM typed
+              WHERE {" AND ".join(f"{k} IS NOT NULL" for k in contract.unique)})
+            WHERE rn > 1 ORDER BY 1""").fetchall()
+        names = " and ".join({c.name: c.header for c in contract.columns}.get(k, k) for k in contract.unique)
+        row_errors.append(("unique", f"same {names} as an earlier row", [r[0] for r in rows]))
     row_errors = [e for e in row_errors if e[2]]
     bad = sorted({i for _, _, rows in row_errors for i in rows})
     dups = _duplicates(con, contract, bad)  # (duplicate, kept) row indices

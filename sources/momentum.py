@@ -65,6 +65,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("Arbejdssted", "arbejdssted", "drop"),
         ),
         period=("start_date", "end_date"),
+        unique=("tilbud_id",),  # Tilbudsid identifies the offer (sources.md)
     ),
     "samtale": FileContract(
         file="samtale.csv",
@@ -77,6 +78,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("Afholdt dato", "afholdt_dato", "date"),
             Col("Status", "status", "text", codes=("samtale_status", "samtale_status")),
         ),
+        unique=("samtale_id",),  # Samtaleid identifies the meeting (sources.md)
     ),
 }
 

@@ -12,6 +12,24 @@ TEST_KEY = "helhedsdata-test-key-not-secret-0123456789"
 SAMPLES = Path(__file__).resolve().parent / "samples" / "inbox"
 
 
+# Fixtures that run the pipeline once and serve many tests. Under pytest-xdist each
+# worker would run its own copy, so the tests sharing one go to one worker together.
+SHARED_RUNS = ("generated_run", "small_pg_run")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`--dist loadgroup`: a module's tests stay on one worker (its module-scoped pipeline
+    run is made once), and so do all tests of a shared session run."""
+    group: dict[str, str] = {}
+    for item in items:
+        name = item.module.__name__
+        shared = [f for f in SHARED_RUNS if f in getattr(item, "fixturenames", ())]
+        if shared or name not in group:
+            group[name] = shared[0] if shared else group.get(name, name)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group[item.module.__name__]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def pseudonym_key():
     old = os.environ.get("HELHEDSDATA_PSEUDONYM_KEY")

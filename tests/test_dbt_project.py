@@ -51,3 +51,25 @@ def test_published_models_have_enforced_contracts(manifest):
     for n in published:
         assert n["config"]["contract"]["enforced"], n["name"]
         assert all(c.get("data_type") for c in n["columns"].values()), n["name"]
+
+
+def test_manifest_is_prepared_again_only_when_a_dbt_file_changed(tmp_path):
+    import os
+    import shutil
+
+    from helhedsdata.cli import dbt_sources_newer_than
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    manifest = project / "target" / "manifest.json"
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    later = manifest.stat().st_mtime + 10
+    os.utime(manifest, (later, later))
+    assert not dbt_sources_newer_than(manifest, project)
+    (project / ".user.yml").write_text("id: x")  # dbt's own file beside the profile
+    os.utime(project / ".user.yml", (later + 5, later + 5))
+    assert not dbt_sources_newer_than(manifest, project)
+    model = next((project / "models").rglob("*.sql"))
+    os.utime(model, (later + 5, later + 5))
+    assert dbt_sources_newer_than(manifest, project)

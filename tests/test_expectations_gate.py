@@ -3,8 +3,11 @@
 The readers already reject a file that breaks its contract, so a suite can only fail on a
 reader's output when reader and suite disagree. The test makes them disagree the way a
 drift would: the maalgruppe suite's code list is emptied, so every row breaks it. Two runs
-on the sample inbox: the first publishes, the second must stop before Momentum is loaded,
-record the failed check with counts (no values), and leave the publication in place."""
+on the sample inbox: the first publishes; in the second the only Momentum extract fails
+its suite, so it is quarantined (as a contract fault would be) and, with no older extract
+to fall back on, the run must stop before Momentum is loaded, record the failed check with
+counts (no values), and leave the publication in place. (The fallback to an older extract
+is tested without a pipeline run in test_quality_gaps.py.)"""
 import json
 import shutil
 
@@ -61,6 +64,13 @@ def two_runs(tmp_path_factory, pseudonym_key, restore_env):
         second = run_pipeline(home, inbox)
     finally:
         mp.undo()
+    # quarantined whole with a report; put back, as an operator would, for the runs that follow
+    extract = next((home / "quarantine" / "momentum").iterdir())
+    report = json.loads((extract / "REJECTED.json").read_text(encoding="utf-8"))
+    before["quarantine_rules"] = sorted({(v["file"].split("/")[-1], v["rule"]) for v in report["violations"]})
+    shutil.move(str(extract), str(inbox / "momentum" / extract.name))
+    for p in (inbox / "momentum" / extract.name).glob("REJECTED.*"):
+        p.unlink()
     # what the second run left, read now: a later fixture runs the pipeline again
     before["loads_after"] = query(home / "warehouse.duckdb",
                                   "SELECT max(loaded_at)::VARCHAR FROM meta.loads WHERE source = 'momentum'")[0][0]
@@ -79,6 +89,11 @@ def test_second_run_does_not_publish(two_runs):
 def test_momentum_was_not_loaded_again(two_runs):
     home, before, _ = two_runs
     assert before["loads_after"] == before["loads"]
+
+
+def test_the_extract_was_quarantined_with_the_failed_expectation(two_runs):
+    _, before, _ = two_runs
+    assert before["quarantine_rules"] == [("maalgruppe.csv", "expect_column_values_to_be_in_set")]
 
 
 def test_failed_check_names_expectation_and_counts_without_values(two_runs, monkeypatch):

@@ -3,11 +3,12 @@ with a clear report, the run goes on with the last good extract, and the publica
 not change; a failed blocking check leaves the publication and logs why; two runs on the
 same inbox publish the same tables; an old extract re-delivered changes nothing.
 
-One home, one good publication, then runs in sequence. Every corrupt Momentum extract is
-its own date folder newer than the good one, and all of them are delivered together: the
-reader tries the newest first, quarantines each that breaks its contract and falls back,
-so ONE run exercises every case (each case is still judged on its own folder and report),
-and after it the inbox holds exactly what it held before. Six pipeline runs in all.
+One home, one good publication, then runs in sequence. Every corrupt Momentum or Opera
+extract is its own date folder newer than the good one of its source, and all of them are
+delivered together: each reader tries the newest first, quarantines each that breaks its
+contract and falls back, so ONE run exercises every case of both sources (each case is
+still judged on its own folder and report), and after it the inbox holds exactly what it
+held before. Six pipeline runs in all.
 
 Missing control file: an extract without `_kontrol.csv` is still being delivered. It is
 waited for (left in the inbox, not read, not quarantined) and the run uses the last
@@ -134,6 +135,10 @@ def _binary_garbage(f):
     (f / "maalgruppe.csv").write_bytes(b"\r\n".join(raw))
 
 
+def _duplicated_tilbud_id(f):  # a second offer with the first one's Tilbudsid (line 3 repeats line 2's id)
+    _edit(f, "tilbud.csv", lambda ls: ls[:2] + [_set_field(ls[2], 1, ls[1].split(";")[1])] + ls[3:])
+
+
 # folder -> (case, corruption, file, rule, line or None (file-level), detail fragment or None)
 CASES = {
     "20210302": ("truncated file", _truncated, "maalgruppe.csv", "control-count", None, "control file says"),
@@ -149,7 +154,66 @@ CASES = {
     "20210312": ("duplicated rows", _duplicated_rows, "maalgruppe.csv", "overlap", 3, None),
     "20210313": ("dates in 2099", _dates_2099, "samtale.csv", "date-range", "any", "after the extract date"),
     "20210314": ("binary garbage", _binary_garbage, "maalgruppe.csv", "encoding", 3, None),
+    "20210316": ("duplicated Tilbudsid", _duplicated_tilbud_id, "tilbud.csv", "unique", 3, "Tilbudsid"),
 }
+
+
+# ------------------------------------------------------------------ Opera (Windows-1252, ISO dates, no BOM)
+
+OPERA_GOOD = "20191231"
+
+
+def _o_lines(path: Path) -> list[str]:
+    return path.read_bytes().decode("cp1252").split("\r\n")
+
+
+def _o_edit(folder: Path, name: str, fn) -> None:
+    (folder / name).write_bytes("\r\n".join(fn(_o_lines(folder / name))).encode("cp1252"))
+
+
+def _o_truncated(f):
+    _o_edit(f, "MATCHPERIODER.csv", lambda ls: ls[:-2] + ls[-1:])
+
+
+def _o_invalid_cpr(f):
+    _o_edit(f, "MATCHPERIODER.csv", lambda ls: ls[:1] + [_set_field(ls[1], 0, INVALID_CPR)] + ls[2:])
+
+
+def _o_overlap(f):
+    def fn(ls):  # the same person's next period starts on this one's last day (CPRNR;LAB_GRP;FRA;TIL;AFGANG)
+        i = next(i for i in range(1, len(ls) - 1) if ls[i + 1] and ls[i].split(";")[0] == ls[i + 1].split(";")[0]
+                 and ls[i].split(";")[3])
+        return ls[:i + 1] + [_set_field(ls[i + 1], 2, ls[i].split(";")[3])] + ls[i + 2:]
+    _o_edit(f, "MATCHPERIODER.csv", fn)
+
+
+def _o_utf8(f):  # re-saved as UTF-8: a street with Ø on line 2, the whole file UTF-8
+    ls = _o_lines(f / "ADRESSER.csv")
+    ls[1] = _set_field(ls[1], 1, "SØNDERBORGVEJ")
+    (f / "ADRESSER.csv").write_bytes("\r\n".join(ls).encode("utf-8"))
+
+
+def _o_lab_grp(f):  # a LAB § 2 group not of the form n.m
+    _o_edit(f, "MATCHPERIODER.csv", lambda ls: ls[:1] + [_set_field(ls[1], 1, "2,2")] + ls[2:])
+
+
+def _o_end_before_start(f):
+    def fn(ls):
+        i = next(i for i in range(1, len(ls)) if ls[i] and ls[i].split(";")[3])
+        y, m, d = ls[i].split(";")[2].split("-")
+        return ls[:i] + [_set_field(ls[i], 3, f"{int(y) - 1}-{m}-{d}")] + ls[i + 1:]
+    _o_edit(f, "AKTIVERING.csv", fn)
+
+
+OPERA_CASES = {
+    "20200101": ("Opera truncated file", _o_truncated, "MATCHPERIODER.csv", "control-count", None, "control file says"),
+    "20200102": ("Opera invalid CPR", _o_invalid_cpr, "MATCHPERIODER.csv", "cpr", 2, None),
+    "20200103": ("Opera overlapping periods", _o_overlap, "MATCHPERIODER.csv", "overlap", "any", None),
+    "20200104": ("Opera wrong encoding", _o_utf8, "ADRESSER.csv", "encoding", 2, "UTF-8"),
+    "20200105": ("Opera LAB_GRP not n.m", _o_lab_grp, "MATCHPERIODER.csv", "pattern", 2, "LAB_GRP"),
+    "20200106": ("Opera end date before start date", _o_end_before_start, "AKTIVERING.csv", "period", "any", None),
+}
+ALL_CASES = {**{("momentum", k): v for k, v in CASES.items()}, **{("opera", k): v for k, v in OPERA_CASES.items()}}
 INCOMPLETE = "20210315"  # no _kontrol.csv: waited for
 
 
@@ -176,6 +240,11 @@ def good_cprs(inbox: Path) -> set[str]:
             if line:
                 c = line.split(";")[0]
                 out |= {c, c.replace("-", "")}
+    for name in ("MATCHPERIODER.csv", "ADRESSER.csv"):  # Opera writes CPRNR without hyphen
+        for line in _o_lines(inbox / "opera" / OPERA_GOOD / name)[1:]:
+            if line:
+                c = line.split(";")[0]
+                out |= {c, f"{c[:6]}-{c[6:]}"}
     return out
 
 
@@ -184,7 +253,8 @@ def texts_outside_data(home: Path):
     event log. Not the warehouse/publication (tested elsewhere) nor the quarantined data."""
     for p in home.rglob("*"):
         if p.is_file() and p.suffix not in (".duckdb", ".wal") and not (
-                "quarantine" in p.parts and p.suffix == ".csv"):
+                "quarantine" in p.parts and p.suffix == ".csv") and not (
+                "archive" in p.parts and p.suffix in (".csv", ".xlsx")):  # copies of deliveries
             yield p, p.read_bytes()
 
 
@@ -206,7 +276,9 @@ def first(root):
     assert run_pipeline(home, inbox)
     pub = home / "publication.duckdb"
     return {"inbox": inbox, "home": home, "pub": pub, "sums": checksums(pub), "log": log_rows(pub),
-            "roster_rows": query(home / "warehouse.duckdb", "SELECT count(*) FROM raw.roster__deltagere")[0][0]}
+            "roster_rows": query(home / "warehouse.duckdb", "SELECT count(*) FROM raw.roster__deltagere")[0][0],
+            "opera_rows": {t: query(home / "warehouse.duckdb", f"SELECT count(*) FROM raw.opera__{t}")[0][0]
+                           for t in ("matchperioder", "aktivering", "adresser")}}
 
 
 @pytest.fixture(scope="module")
@@ -222,10 +294,11 @@ def faulty(first, second):
     inbox, home = first["inbox"], first["home"]
     good = inbox / "momentum" / GOOD
     files = {}
-    for folder, (_, corrupt, *_) in CASES.items():
-        shutil.copytree(good, inbox / "momentum" / folder)
-        corrupt(inbox / "momentum" / folder)
-        files[folder] = sorted(p.name for p in (inbox / "momentum" / folder).iterdir())
+    for (source, folder), (_, corrupt, *_) in ALL_CASES.items():
+        src = good if source == "momentum" else inbox / "opera" / OPERA_GOOD
+        shutil.copytree(src, inbox / source / folder)
+        corrupt(inbox / source / folder)
+        files[source, folder] = sorted(p.name for p in (inbox / source / folder).iterdir())
     shutil.copytree(good, inbox / "momentum" / INCOMPLETE)
     (inbox / "momentum" / INCOMPLETE / "_kontrol.csv").unlink()
     roster = inbox / "roster" / ROSTER
@@ -243,7 +316,10 @@ def faulty(first, second):
              "roster_rows": query(home / "warehouse.duckdb", "SELECT count(*) FROM raw.roster__deltagere")[0][0],
              "incomplete_stayed": (inbox / "momentum" / INCOMPLETE).is_dir(),
              "loaded_extract": query(home / "warehouse.duckdb",
-                                     "SELECT max(extract_date)::VARCHAR FROM raw.momentum__maalgruppe")[0][0]}
+                                     "SELECT max(extract_date)::VARCHAR FROM raw.momentum__maalgruppe")[0][0],
+             "loaded_opera": {t: query(home / "warehouse.duckdb", f"SELECT min(extract_date)::VARCHAR, "
+                                       f"max(extract_date)::VARCHAR, count(*) FROM raw.opera__{t}")[0]
+                              for t in ("matchperioder", "aktivering", "adresser")}}
     # The inbox as before: the incomplete extract and the roster restored for the runs that follow.
     shutil.rmtree(inbox / "momentum" / INCOMPLETE)
     roster.write_bytes(before_roster)
@@ -308,21 +384,25 @@ def test_redelivered_old_extract_changes_nothing(first, redelivered):
 def test_faulty_run_still_publishes_from_the_last_good_extract(first, faulty):
     assert faulty["ok"]
     assert faulty["loaded_extract"] == "2021-03-01"
+    # Opera too fell back to its last good extract, every row of it
+    for t, (lo, hi, n) in faulty["loaded_opera"].items():
+        assert lo == hi == "2019-12-31", t
+        assert n == first["opera_rows"][t] > 0, t
     assert faulty["sums"] == first["sums"]  # zero published rows changed
     assert len(faulty["log"]) == 3 and faulty["log"][-1][1] == "published"  # the log gained one row
     # the roster's rows_valid check only warns: published, and the log row says so
     assert faulty["log"][-1][4].endswith("1 warning(s): roster/deltagere:rows_valid")
 
 
-@pytest.mark.parametrize("folder", sorted(CASES), ids=[CASES[k][0] for k in sorted(CASES)])
-def test_each_fault_is_quarantined_whole_with_a_clear_report(first, faulty, folder):
-    case, _, file, rule, line, detail = CASES[folder]
+@pytest.mark.parametrize("source,folder", sorted(ALL_CASES), ids=[ALL_CASES[k][0] for k in sorted(ALL_CASES)])
+def test_each_fault_is_quarantined_whole_with_a_clear_report(first, faulty, source, folder):
+    case, _, file, rule, line, detail = ALL_CASES[source, folder]
     home, inbox = first["home"], first["inbox"]
-    dest = home / "quarantine" / "momentum" / folder
-    assert not (inbox / "momentum" / folder).exists(), f"{case}: left in the inbox"
-    assert sorted(p.name for p in dest.iterdir() if not p.name.startswith("REJECTED")) == faulty["files"][folder]
+    dest = home / "quarantine" / source / folder
+    assert not (inbox / source / folder).exists(), f"{case}: left in the inbox"
+    assert sorted(p.name for p in dest.iterdir() if not p.name.startswith("REJECTED")) == faulty["files"][source, folder]
     report = json.loads((dest / "REJECTED.json").read_text(encoding="utf-8"))
-    want_file = f"momentum/{folder}/{file}"
+    want_file = f"{source}/{folder}/{file}"
     hits = [v for v in report["violations"] if v["file"] == want_file and v["rule"] == rule]
     assert hits, f"{case}: expected {want_file} {rule}, got {report['violations']}"
     # Only the injected fault: no other rule fires on a one-fault copy of a good extract.
@@ -366,7 +446,7 @@ def test_no_cpr_in_any_report_or_log(first, faulty, blocked):
         seen += 1
         leaked = [c for c in cprs if c.encode() in data]
         assert not leaked, f"{len(leaked)} CPR number(s) in {path.relative_to(first['home'])}"
-    assert seen >= len(CASES) * 2  # the reports were among them
+    assert seen >= len(ALL_CASES) * 2  # the reports were among them
     for row in blocked["log"]:
         assert not [c for c in cprs if c in " ".join(map(str, row))]
 
@@ -439,3 +519,21 @@ def test_row_count_drop_over_20_percent_warns(tmp_path):
     assert not warned.passed and warned.severity.value == "WARN"
     assert warned.metadata["change_pct"].value == -20.1 and warned.metadata["previous_rows"].value == 1000
     assert kept.passed
+
+
+def test_indicator_move_check_ran_on_every_publication(first, blocked):
+    """The WARN check on the publication asset: nothing to compare on the first run; later
+    runs of the same data compare every figure and find no move."""
+    from dagster import AssetKey, DagsterEventType, DagsterInstance, EventRecordsFilter
+
+    with DagsterInstance.from_config(str(first["home"] / "dagster")) as instance:
+        recs = instance.get_event_records(EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION),
+                                          ascending=True, limit=5000)
+    evs = [r.event_log_entry.dagster_event.event_specific_data for r in recs]
+    evs = [e for e in evs if e.asset_key == AssetKey("publication") and e.check_name == "indicator_moves_within_threshold"]
+    assert len(evs) == 4  # first, second, faulty, redelivered (the blocked run published nothing)
+    md = [{k: v.value for k, v in e.metadata.items()} for e in evs]
+    assert md[0]["previous_publication"] is False and md[0]["figures_compared"] == 0
+    for m, e in zip(md[1:], evs[1:]):
+        assert e.passed and e.severity.value == "WARN"
+        assert m["figures_compared"] > 0 and m["moves_beyond_threshold"] == 0 and m["largest_moves"] == []

@@ -64,3 +64,22 @@
     where p.period_type in ({% for t in period_types %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
     group by all
 {% endmacro %}
+
+{# The days a person's `pieces` (person_key, from_date, to_date; null = open) share with
+   the person's `periods` (person_key, `start_col`, `end_col`; null = open): one piece per
+   overlap, with the columns of `pieces` and the `columns` of `periods` (e.g. the afdeling
+   of a stay). Pieces that do not overlap, cut by periods that do not overlap, still do
+   not overlap, as fuldtid_days requires. #}
+{% macro intersect_pieces(pieces, periods, start_col, end_col, columns=[]) %}
+    select
+        x.* exclude (from_date, to_date),
+        {% for c in columns %}p.{{ c }}, {% endfor %}
+        greatest(x.from_date, p.{{ start_col }}) as from_date,
+        nullif(least(coalesce(x.to_date, date '9999-12-31'), coalesce(p.{{ end_col }}, date '9999-12-31')),
+               date '9999-12-31') as to_date
+    from {{ pieces }} as x
+    join {{ periods }} as p
+        on p.person_key = x.person_key
+        and p.{{ start_col }} <= coalesce(x.to_date, date '9999-12-31')
+        and x.from_date <= coalesce(p.{{ end_col }}, date '9999-12-31')
+{% endmacro %}

@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from helhedsdata.publish import pause_for_crash_test
 from helhedsdata.config import DBT_PROJECT_DIR, ensure_dbt_on_path
+from orchestration.metadata import with_model_metadata
 from orchestration.resources import HelhedsdataResource
 
 ensure_dbt_on_path()
@@ -32,19 +33,36 @@ class Translator(DagsterDbtTranslator):
 translator = Translator()
 
 
+# Column lineage depends on the compiled SQL and column types only, not on the data or the
+# home folder: one cache beside the manifest serves every home (and every test run).
+LINEAGE_CACHE = DBT_PROJECT_DIR / "target" / "column_lineage.json"
+
+
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsdata: HelhedsdataResource):
-    helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
+    s = helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
-    for i, event in enumerate(dbt.cli(["build"], context=context).stream()):
-        yield event
-        if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
-            pause_for_crash_test("dbt_build")
+    invocation = dbt.cli(["build"], context=context, target_path=s.dbt_target)
+
+    def events():
+        for i, event in enumerate(invocation.stream()):
+            yield event
+            if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
+                pause_for_crash_test("dbt_build")
+
+    # Row counts, column schema and lineage are read once dbt has exited: DuckDB has one
+    # writer per file, and dbt holds it until then (orchestration/metadata.py says why not
+    # dagster-dbt's fetch_row_counts/fetch_column_metadata).
+    timings: dict = {}
+    yield from with_model_metadata(events(), invocation.manifest, s.warehouse, translator, invocation.target_path,
+                                   timings, lineage_cache=LINEAGE_CACHE)
+    context.log.info(f"dbt model metadata in {timings['model_metadata_seconds']:.1f} s (row counts and schema "
+                     f"{timings.get('row_counts_and_schema_seconds', 0):.1f} s, the rest column lineage)")
 
 
 def published_model_keys() -> list[dg.AssetKey]:

@@ -2,13 +2,16 @@
 raw schema. Asset keys equal the dbt sources' (source, table), so lineage runs
 unbroken from files to the published tables."""
 
+from dataclasses import dataclass
+
 import dagster as dg
 import pyarrow as pa
 
 from helhedsdata import expectations as gx_suites
 from helhedsdata.plans import load_plans, plan_activities_table, plan_areas_table, plan_indicators_table
-from helhedsdata.quarantine import quarantine
+from helhedsdata.quarantine import CONTRACT, GX_SUITE, quarantine
 from helhedsdata.warehouse import load_raw
+from orchestration.metadata import source_preview
 from orchestration.resources import HelhedsdataResource
 from sources import lbf, momentum, omraader, opera, roster
 from sources.contract import ContractError, output_schema
@@ -21,7 +24,8 @@ def _schema(table: pa.Table) -> dg.TableSchema:
 
 
 def _metadata(table: pa.Table, **extra) -> dict:
-    return {"dagster/row_count": table.num_rows, "dagster/column_schema": _schema(table), **extra}
+    return {"dagster/row_count": table.num_rows, "dagster/column_schema": _schema(table),
+            **source_preview(table), **extra}
 
 
 GX_CHECK = "gx_suite"
@@ -34,15 +38,29 @@ def _gx_spec(source: str, name: str) -> dg.AssetCheckSpec:
                     "(generated from the contract), validated before the table is loaded.")
 
 
-def _gx_validate(context, s, source: str, tables: dict[str, pa.Table], extract_date=None,
-                 control_counts: dict[str, int] | None = None) -> list[dg.AssetCheckResult]:
-    """Validate each table against its suite, before it is loaded; render the Data Docs.
-    Metadata holds expectation, column and counts only: never a value from a file."""
+def _run_name(context) -> str | None:
+    try:
+        return context.run.run_id
+    except Exception:  # a context built outside a run (tests) has none
+        return None
+
+
+def _gx_results(context, s, source: str, tables: dict[str, pa.Table], extract_date=None,
+                control_counts: dict[str, int] | None = None) -> dict[str, gx_suites.SuiteResult]:
+    """Validate each table against its suite, before it is loaded; render the Data Docs
+    (which keep the newest gx_suites.DATA_DOCS_RUNS runs)."""
+    docs = s.home / "gx" / "data_docs"
+    return {name: gx_suites.validate(f"{source}__{name}", table, extract_date, (control_counts or {}).get(name), docs,
+                                     run_name=_run_name(context))
+            for name, table in tables.items()}
+
+
+def _gx_checks(context, s, source: str, results: dict[str, gx_suites.SuiteResult]) -> list[dg.AssetCheckResult]:
+    """One check result per table. Metadata holds expectation, column and counts only:
+    never a value from a file."""
     docs = s.home / "gx" / "data_docs"
     out = []
-    for name, table in tables.items():
-        r = gx_suites.validate(f"{source}__{name}", table, extract_date,
-                               (control_counts or {}).get(name), docs)
+    for name, r in results.items():
         if not r.success:
             context.log.error(f"Great Expectations suite {r.suite} failed: " + "; ".join(
                 f"{f['expectation']}({f['column'] or 'table'}): {f['unexpected_count'] if f['unexpected_count'] is not None else 'failed'}"
@@ -55,8 +73,14 @@ def _gx_validate(context, s, source: str, tables: dict[str, pa.Table], extract_d
     return out
 
 
+def _gx_validate(context, s, source: str, tables: dict[str, pa.Table], extract_date=None,
+                 control_counts: dict[str, int] | None = None) -> list[dg.AssetCheckResult]:
+    return _gx_checks(context, s, source, _gx_results(context, s, source, tables, extract_date, control_counts))
+
+
 def _gate(context, checks: list[dg.AssetCheckResult], what: str):
-    """Yield the check results; a failed suite stops the asset before anything is loaded."""
+    """Yield the check results; a failed suite stops the asset before anything is loaded
+    (sources without a fallback extract: rosters, LBF, the address register)."""
     yield from checks
     failed = [c for c in checks if not c.passed]
     if failed:
@@ -64,19 +88,41 @@ def _gate(context, checks: list[dg.AssetCheckResult], what: str):
                          + ", ".join(c.asset_key.to_user_string() for c in failed))
 
 
-def _accept_newest(context, s, source_module, pseudo):
-    """The newest complete extract that keeps its contract. One that breaks it is moved to
-    the quarantine with a report, and the next newest is tried: the pipeline goes on
-    with the last good extract. None when the source has no extract at all."""
-    rejected = []
+@dataclass
+class Accepted:
+    extract: object | None  # the newest extract that kept its contract and its suites; None: none did
+    checks: list[dg.AssetCheckResult] | None  # its gx_suite results (None: no extract accepted and
+    # none failed a suite); with no extract accepted, the newest suite failure's, to show why
+    rejected: list[str]
+
+
+def _reject(context, s, source_module, folder, error: ContractError, reason: str, rejected: list[str]) -> None:
+    dest = quarantine(folder, source_module.SOURCE, s.quarantine, error, reason)
+    rejected.append(folder.name)
+    context.log.error(f"Rejected {source_module.SOURCE}/{folder.name} ({reason}); moved to {dest}:\n{error}")
+
+
+def _accept_newest(context, s, source_module, pseudo) -> Accepted:
+    """The newest complete extract that keeps its contract and passes its GX suites. One
+    that does not is moved, whole, to the quarantine with a report, and the next newest is
+    tried: the pipeline goes on with the last good extract."""
+    rejected, failed_checks = [], None
+    src = source_module.SOURCE
     for folder in source_module.find_extracts(s.inbox):
         try:
-            return source_module.read_extract(folder, pseudo, s.inbox), rejected
+            ext = source_module.read_extract(folder, pseudo, s.inbox)
         except ContractError as e:
-            dest = quarantine(folder, source_module.SOURCE, s.quarantine, e)
-            rejected.append(folder.name)
-            context.log.error(f"Rejected {source_module.SOURCE}/{folder.name}; moved to {dest}:\n{e}")
-    return None, rejected
+            _reject(context, s, source_module, folder, e, CONTRACT, rejected)
+            continue
+        results = _gx_results(context, s, src, ext.tables, ext.extract_date, ext.row_counts)
+        checks = _gx_checks(context, s, src, results)
+        if all(r.success for r in results.values()):
+            return Accepted(ext, checks, rejected)
+        violations = [v for name, r in results.items() if not r.success
+                      for v in r.violations(f"{src}/{folder.name}/{source_module.CONTRACTS[name].file}")]
+        failed_checks = failed_checks or checks
+        _reject(context, s, source_module, folder, ContractError(violations), GX_SUITE, rejected)
+    return Accepted(None, failed_checks, rejected)
 
 
 def _extract_specs(source_module, what: str) -> list[dg.AssetSpec]:
@@ -89,19 +135,19 @@ def _gx_specs(source_module) -> list[dg.AssetCheckSpec]:
     return [_gx_spec(source_module.SOURCE, name) for name in source_module.CONTRACTS]
 
 
-def _materialize_extract(context, s, source_module, ext, rejected):
+def _materialize_extract(context, s, source_module, acc: Accepted):
+    ext, rejected = acc.extract, acc.rejected
+    extra = {"rejected_extracts": ", ".join(rejected) or "none"}
     if ext is None:
         tables = {n: output_schema(c).empty_table() for n, c in source_module.CONTRACTS.items()}
         yield from _gate(context, _gx_validate(context, s, source_module.SOURCE, tables), source_module.SOURCE)
         load_raw(s.warehouse, source_module.SOURCE, tables, None, "none delivered")
-        extra = {"extract_date": "none", "rejected_extracts": ", ".join(rejected) or "none"}
+        extra = {"extract_date": "none", **extra}
     else:
         tables = ext.tables
-        yield from _gate(context, _gx_validate(context, s, source_module.SOURCE, tables, ext.extract_date,
-                                               ext.row_counts), source_module.SOURCE)
+        yield from acc.checks  # all passed: the accepted extract's suites
         load_raw(s.warehouse, source_module.SOURCE, tables, ext.extract_date, str(ext.folder))
-        extra = {"extract_date": str(ext.extract_date), "extract_folder": ext.folder.name,
-                 "rejected_extracts": ", ".join(rejected) or "none"}
+        extra = {"extract_date": str(ext.extract_date), "extract_folder": ext.folder.name, **extra}
     for name, table in tables.items():
         yield dg.MaterializeResult(asset_key=[source_module.SOURCE, name], metadata=_metadata(table, **extra))
 
@@ -110,11 +156,13 @@ def _materialize_extract(context, s, source_module, ext, rejected):
 def momentum_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     """The newest accepted Momentum extract (nightly, full snapshot)."""
     s = helhedsdata.settings
-    ext, rejected = _accept_newest(context, s, momentum, s.pseudonymizer())
-    if ext is None:
+    acc = _accept_newest(context, s, momentum, s.pseudonymizer())
+    if acc.extract is None:
+        # Show why in the UI: the failed suites of the newest extract that failed one.
+        yield from acc.checks or []
         raise dg.Failure(f"No accepted Momentum extract in {s.inbox / momentum.SOURCE} "
-                         f"(rejected: {', '.join(rejected) or 'none'}); see {s.quarantine}")
-    yield from _materialize_extract(context, s, momentum, ext, rejected)
+                         f"(rejected: {', '.join(acc.rejected) or 'none'}); see {s.quarantine}")
+    yield from _materialize_extract(context, s, momentum, acc)
 
 
 @dg.multi_asset(specs=_extract_specs(opera, "Opera (legacy)"), check_specs=_gx_specs(opera), name="opera_extract")
@@ -122,8 +170,7 @@ def opera_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataRes
     """The newest accepted Opera extract: history before Momentum. Optional: without one
     the tables are empty and the history starts with Momentum."""
     s = helhedsdata.settings
-    ext, rejected = _accept_newest(context, s, opera, s.pseudonymizer())
-    yield from _materialize_extract(context, s, opera, ext, rejected)
+    yield from _materialize_extract(context, s, opera, _accept_newest(context, s, opera, s.pseudonymizer()))
 
 
 @dg.asset(key=["omraader", "adresser"], group_name=GROUP, kinds={"csv", "duckdb"},

@@ -6,7 +6,8 @@ import json
 
 import dagster as dg
 
-from helhedsdata import inbox_state
+from helhedsdata import inbox_state, moves
+from helhedsdata.history import archive_publication
 from helhedsdata.notify import run_checks, step_seconds
 from helhedsdata.publish import code_version, publish
 from helhedsdata.publish_pg import PostgresPublicationError, safe_url
@@ -23,7 +24,23 @@ def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
     return run_checks(context.instance, context.run.run_id)
 
 
+MOVES_SPEC = dg.AssetCheckSpec(
+    moves.CHECK, asset="publication", blocking=False,
+    description="Warns (never blocks) when published figures moved more than their plan's advarsel_ved_aendring "
+                "since the last publication: the count and the largest moves (aggregates only).")
+
+
+def _moves_check(s) -> dg.AssetCheckResult:
+    """Compare the new publish_stage figures with the file now published, before it is replaced."""
+    m = moves.indicator_moves(s.warehouse, s.published)
+    return dg.AssetCheckResult(
+        asset_key="publication", check_name=moves.CHECK, passed=m.passed, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"figures_compared": m.compared, "moves_beyond_threshold": m.beyond,
+                  "previous_publication": m.previous, "largest_moves": dg.MetadataValue.json(m.top)})
+
+
 @dg.asset(deps=published_model_keys(), group_name="published", kinds={"duckdb", "postgres"},
+          check_specs=[MOVES_SPEC],
           description="The published DuckDB file (schema `published`), replaced atomically, and the same tables "
                       "in PostgreSQL when HELHEDSDATA_PUBLISH_URL is set (swapped in one transaction); "
                       "see docs/published.md.")
@@ -36,6 +53,13 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     failed = [c for c in checks if not c["passed"] and c["severity"] == "ERROR"]
     if failed:  # dbt build stops downstream models; this guards the copy itself
         raise dg.Failure("Blocking checks failed: " + ", ".join(f"{c['asset']}:{c['check']}" for c in failed))
+    moved = _moves_check(s)
+    if not moved.passed:
+        context.log.warning(f"{moved.metadata['moves_beyond_threshold'].value} published figure(s) moved more than "
+                            "their plan's advarsel_ved_aendring since the last publication; largest: "
+                            + json.dumps(moved.metadata["largest_moves"].value, ensure_ascii=False))
+    checks = sorted(checks + [{"asset": "publication", "check": moves.CHECK, "passed": bool(moved.passed),
+                               "severity": "WARN"}], key=lambda c: (c["asset"], c["check"]))
     not_passed = [c for c in checks if not c["passed"]]  # WARN only here: an ERROR one raised above
     # Staleness has its own column and note; the warnings listed are about the data.
     warned = [c for c in not_passed if c["check"] != FRESHNESS_CHECK]
@@ -65,7 +89,12 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     with open(s.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published),
                              "seconds_per_step": seconds}) + "\n")
-    return dg.MaterializeResult(metadata={
+    try:  # the inputs of this publication, for `helhedsdata rebuild` (helhedsdata/history.py)
+        archived = str(archive_publication(s, context.run.run_id, entry["code_version"]))
+    except Exception as e:  # published already: say so loudly, do not fail the publication
+        archived = f"FAILED: {type(e).__name__}: {e}"
+        context.log.error(f"Archiving the inputs of this publication failed: {archived}")
+    return dg.MaterializeResult(check_results=[moved], metadata={
         "path": dg.MetadataValue.path(str(s.published)),
         "postgresql": safe_url(s.publish_url) if s.publish_url else "not configured",
         "row_counts": dg.MetadataValue.json(counts),
@@ -77,4 +106,5 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
         "rebuilt_sources": rebuilt if rebuilt is not None else "all (launched without a selection)",
         # Where the time went: seconds per step of this run, up to the publication.
         "seconds_per_step": dg.MetadataValue.json(seconds),
+        "archived_inputs": archived,
     })

@@ -5,7 +5,7 @@
 -- sum of its parts. An exit with no status written in the roster is the part 'uoplyst',
 -- so the parts add up to everyone who ended.
 with exits as (
-    select plan_id, activity_id, exit_year, person_key,
+    select plan_id, activity_id, make_date(exit_year, 1, 1) as period_start, person_key,
            coalesce(status_ved_afslutning, 'uoplyst') as status
     from {{ ref('int_derive_activity_exits') }}
 ),
@@ -14,51 +14,22 @@ statuses as (
     union all
     select 'uoplyst'
 ),
-grid as (
-    {{ activity_period_grid(['year']) }}
-),
 ended as (
-    select plan_id, activity_id, exit_year, count(*) as persons from exits group by all
+    select plan_id, activity_id, period_start, count(*) as persons from exits group by all
 ),
 by_status as (
-    select plan_id, activity_id, exit_year, status, count(*) as persons from exits group by all
+    select plan_id, activity_id, period_start, status, count(*) as persons from exits group by all
 ),
-parts as (
-    select
-        g.activity_id || '|' || s.status as variant,
-        g.plan_id, g.period_start, g.period_end,
-        coalesce(b.persons, 0) as persons_numerator,
-        coalesce(e.persons, 0) as persons_denominator
-    from grid as g
+parts as (  -- every status of every year someone ended: a status nobody ended with is 0 %
+    select e.plan_id, e.activity_id, e.period_start, s.status,
+           coalesce(b.persons, 0) as persons, e.persons as persons_ended
+    from ended as e
     cross join statuses as s
-    left join ended as e
-        on e.plan_id = g.plan_id and e.activity_id = g.activity_id and e.exit_year = year(g.period_start)
-    left join by_status as b
-        on b.plan_id = g.plan_id and b.activity_id = g.activity_id and b.exit_year = year(g.period_start)
-        and b.status = s.status
-),
-totals as (
-    select
-        g.activity_id as variant,
-        g.plan_id, g.period_start, g.period_end,
-        coalesce(e.persons, 0) as persons_numerator,
-        coalesce(e.persons, 0) as persons_denominator
-    from grid as g
-    left join ended as e
-        on e.plan_id = g.plan_id and e.activity_id = g.activity_id and e.exit_year = year(g.period_start)
+    left join by_status as b using (plan_id, activity_id, period_start, status)
 )
-select
-    'afslutningsstatus' as indicator_id,
-    variant,
-    'helhedsplan' as area_level,
-    plan_id as area_id,
-    'year' as period_type,
-    period_start,
-    period_end,
-    100.0 * persons_numerator / nullif(persons_denominator, 0) as value,
-    cast(persons_numerator as double) as numerator,
-    cast(persons_denominator as double) as denominator,
-    persons_numerator,
-    persons_denominator,
-    false as source_suppressed
-from (select * from parts union all select * from totals)
+{{ indicator_rows('afslutningsstatus', 'activity_periods', 'parts', keys=['plan_id', 'activity_id', 'period_start'],
+                  variants='statuses', variant_keys=['status'], variant="g.activity_id || '|' || v.status",
+                  share=('persons', 'persons_ended', 'persons', 'persons_ended')) }}
+union all
+{{ indicator_rows('afslutningsstatus', 'activity_periods', 'ended', keys=['plan_id', 'activity_id', 'period_start'],
+                  share=('persons', 'persons', 'persons', 'persons')) }}

@@ -21,24 +21,6 @@ counts as (
     left join {{ ref('int_assign_activation_status') }} as a using (as_of_date, person_key)
     group by all
 ),
-ultimo as (
-    select
-        'aktiveringsgrad' as indicator_id,
-        'ultimo' as variant,
-        g.area_level,
-        g.area_id,
-        'day' as period_type,
-        g.as_of_date as period_start,
-        g.as_of_date as period_end,
-        100.0 * c.persons_activated / nullif(c.persons_population, 0) as value,
-        cast(coalesce(c.persons_activated, 0) as double) as numerator,
-        cast(coalesce(c.persons_population, 0) as double) as denominator,
-        coalesce(c.persons_activated, 0) as persons_numerator,
-        coalesce(c.persons_population, 0) as persons_denominator,
-        false as source_suppressed
-    from ({{ month_end_area_grid() }}) as g
-    left join counts as c using (as_of_date, area_level, area_id)
-),
 ledige_codes as (
     select maalgruppe_code from {{ ref('maalgruppe_koder') }} where i_ledige_omfattet
 ),
@@ -56,28 +38,10 @@ everyone as (
 ),
 -- The same days where a merged activation period also covers them.
 resident_activated as (
-    select
-        r.person_key, r.afdelingsnummer, r.boligomraade,
-        greatest(r.from_date, a.aktivering_start) as from_date,
-        nullif(least(coalesce(r.to_date, date '9999-12-31'), coalesce(a.aktivering_end, date '9999-12-31')),
-               date '9999-12-31') as to_date
-    from resident as r
-    join {{ ref('int_merge_activation_periods') }} as a
-        on a.person_key = r.person_key
-        and a.aktivering_start <= coalesce(r.to_date, date '9999-12-31')
-        and r.from_date <= coalesce(a.aktivering_end, date '9999-12-31')
+    {{ intersect_pieces('resident', ref('int_merge_activation_periods'), 'aktivering_start', 'aktivering_end') }}
 ),
 everyone_activated as (
-    select
-        e.person_key,
-        greatest(e.from_date, a.aktivering_start) as from_date,
-        nullif(least(coalesce(e.to_date, date '9999-12-31'), coalesce(a.aktivering_end, date '9999-12-31')),
-               date '9999-12-31') as to_date
-    from everyone as e
-    join {{ ref('int_merge_activation_periods') }} as a
-        on a.person_key = e.person_key
-        and a.aktivering_start <= coalesce(e.to_date, date '9999-12-31')
-        and e.from_date <= coalesce(a.aktivering_end, date '9999-12-31')
+    {{ intersect_pieces('everyone', ref('int_merge_activation_periods'), 'aktivering_start', 'aktivering_end') }}
 ),
 population_pieces as (
     {{ pieces_at_area_levels('resident', 'everyone') }}
@@ -91,25 +55,20 @@ population_days as (
 activated_days as (
     {{ fuldtid_days('activated_pieces', [], ['month', 'quarter']) }}
 ),
-fuldtid as (
+fuldtid_sums as (
     select
-        'aktiveringsgrad' as indicator_id,
-        'fuldtid' as variant,
-        g.area_level,
-        g.area_id,
-        g.period_type,
-        g.period_start,
-        g.period_end,
-        100.0 * coalesce(a.days, 0) / nullif(p.days, 0) as value,
-        cast(coalesce(a.days, 0) as double) / g.period_days as numerator,
-        cast(coalesce(p.days, 0) as double) / g.period_days as denominator,
-        coalesce(a.persons, 0) as persons_numerator,
-        coalesce(p.persons, 0) as persons_denominator,
-        false as source_suppressed
-    from ({{ period_area_grid(['month', 'quarter']) }}) as g
-    left join population_days as p using (period_type, period_start, area_level, area_id)
-    left join activated_days as a using (period_type, period_start, area_level, area_id)
+        period_type, period_start, area_level, area_id,
+        p.days as population_days, p.persons as population_persons,
+        a.days as activated_days, a.persons as activated_persons
+    from population_days as p
+    full join activated_days as a using (period_type, period_start, area_level, area_id)
 )
-select * from ultimo
+{{ indicator_rows('aktiveringsgrad', 'month_ends', 'counts', variant="'ultimo'",
+                  share=('persons_activated', 'persons_population', 'persons_activated', 'persons_population')) }}
 union all
-select * from fuldtid
+{{ indicator_rows('aktiveringsgrad', 'periods', 'fuldtid_sums', period_types=['month', 'quarter'], variant="'fuldtid'",
+                  value='100.0 * coalesce(c.activated_days, 0) / nullif(c.population_days, 0)',
+                  numerator='cast(coalesce(c.activated_days, 0) as double) / g.period_days',
+                  denominator='cast(coalesce(c.population_days, 0) as double) / g.period_days',
+                  persons_numerator='coalesce(c.activated_persons, 0)',
+                  persons_denominator='coalesce(c.population_persons, 0)') }}

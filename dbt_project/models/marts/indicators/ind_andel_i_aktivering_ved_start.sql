@@ -65,24 +65,5 @@ variants as (
     union all
     select maalgruppe_code from {{ ref('maalgruppe_koder') }} where i_aktivering_ved_start
 )
-select
-    'andel_i_aktivering_ved_start' as indicator_id,
-    v.variant,
-    g.area_level,
-    g.area_id,
-    g.period_type,
-    g.period_start,
-    g.period_end,
-    100.0 * c.spells_activated / nullif(c.spells, 0) as value,
-    cast(coalesce(c.spells_activated, 0) as double) as numerator,
-    cast(coalesce(c.spells, 0) as double) as denominator,
-    coalesce(c.persons_activated, 0) as persons_numerator,
-    coalesce(c.persons, 0) as persons_denominator,
-    false as source_suppressed
-from ({{ period_area_grid(['year']) }}) as g
-cross join variants as v
-left join counts as c
-    on c.period_start = g.period_start
-    and c.area_level = g.area_level
-    and c.area_id = g.area_id
-    and c.variant = v.variant
+{{ indicator_rows('andel_i_aktivering_ved_start', 'periods', 'counts', variants='variants',
+                  share=('spells_activated', 'spells', 'persons_activated', 'persons')) }}

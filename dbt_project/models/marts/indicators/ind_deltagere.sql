@@ -16,19 +16,5 @@ counts as (
         and coalesce(e.slutdato, date '9999-12-31') >= p.period_start
     group by all
 )
-select
-    'deltagere' as indicator_id,
-    g.activity_id as variant,
-    'helhedsplan' as area_level,
-    g.plan_id as area_id,
-    g.period_type,
-    g.period_start,
-    g.period_end,
-    cast(coalesce(c.persons, 0) as double) as value,
-    cast(null as double) as numerator,
-    cast(null as double) as denominator,
-    coalesce(c.persons, 0) as persons_numerator,
-    cast(null as bigint) as persons_denominator,
-    false as source_suppressed
-from ({{ activity_period_grid(['month', 'quarter', 'year']) }}) as g
-left join counts as c using (plan_id, activity_id, period_type, period_start)
+{{ indicator_rows('deltagere', 'activity_periods', 'counts', period_types=['month', 'quarter', 'year'],
+                  count=('persons', 'persons')) }}

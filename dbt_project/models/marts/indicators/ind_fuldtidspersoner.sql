@@ -14,25 +14,12 @@ pieces as (
 ),
 sums as (
     {{ fuldtid_days('pieces', ['maalgruppe_code'], ['month', 'quarter', 'year']) }}
+),
+codes as (
+    select maalgruppe_code from {{ ref('maalgruppe_koder') }}
 )
-select
-    'fuldtidspersoner' as indicator_id,
-    k.maalgruppe_code as variant,
-    g.area_level,
-    g.area_id,
-    g.period_type,
-    g.period_start,
-    g.period_end,
-    cast(coalesce(s.days, 0) as double) / g.period_days as value,
-    -- A count-like figure: no numerator or denominator (README: for shares and rates).
-    cast(null as double) as numerator,
-    cast(null as double) as denominator,
-    coalesce(s.persons, 0) as persons_numerator,
-    cast(null as bigint) as persons_denominator,
-    false as source_suppressed
-from ({{ period_area_grid(['month', 'quarter', 'year']) }}) as g
-cross join {{ ref('maalgruppe_koder') }} as k
-left join sums as s
-    on s.period_type = g.period_type and s.period_start = g.period_start
-    and s.area_level = g.area_level and s.area_id = g.area_id
-    and s.maalgruppe_code = k.maalgruppe_code
+-- A count-like figure: no numerator or denominator (README: for shares and rates).
+{{ indicator_rows('fuldtidspersoner', 'periods', 'sums', period_types=['month', 'quarter', 'year'],
+                  variants='codes', variant_keys=['maalgruppe_code'], variant='v.maalgruppe_code',
+                  value='cast(coalesce(c.days, 0) as double) / g.period_days',
+                  persons_numerator='coalesce(c.persons, 0)') }}

@@ -10,7 +10,7 @@ with starts as (
     group by all
 ),
 at_start as (
-    select s.plan_id, s.activity_id, s.start_year, s.person_key,
+    select s.plan_id, s.activity_id, make_date(s.start_year, 1, 1) as period_start, s.person_key,
            coalesce(p.maalgruppe_code, 'ingen') as code
     from starts as s
     left join {{ ref('int_combine_maalgruppe_periods') }} as p
@@ -23,41 +23,15 @@ codes as (
     union all
     select 'ingen'
 ),
-grid as (
-    {{ activity_period_grid(['year']) }}
-),
 by_code as (
-    select plan_id, activity_id, start_year, code, count(*) as persons from at_start group by all
+    select plan_id, activity_id, period_start, code, count(*) as persons from at_start group by all
 ),
 started as (
-    select plan_id, activity_id, start_year, count(*) as persons from at_start group by all
-),
-rows as (
-    select g.activity_id || '|' || c.code as variant, g.plan_id, g.period_start, g.period_end,
-           coalesce(b.persons, 0) as persons
-    from grid as g
-    cross join codes as c
-    left join by_code as b
-        on b.plan_id = g.plan_id and b.activity_id = g.activity_id
-        and b.start_year = year(g.period_start) and b.code = c.code
-    union all
-    select g.activity_id, g.plan_id, g.period_start, g.period_end, coalesce(s.persons, 0)
-    from grid as g
-    left join started as s
-        on s.plan_id = g.plan_id and s.activity_id = g.activity_id and s.start_year = year(g.period_start)
+    select plan_id, activity_id, period_start, count(*) as persons from at_start group by all
 )
-select
-    'maalgruppe_ved_start' as indicator_id,
-    variant,
-    'helhedsplan' as area_level,
-    plan_id as area_id,
-    'year' as period_type,
-    period_start,
-    period_end,
-    cast(persons as double) as value,
-    cast(null as double) as numerator,
-    cast(null as double) as denominator,
-    persons as persons_numerator,
-    cast(null as bigint) as persons_denominator,
-    false as source_suppressed
-from rows
+{{ indicator_rows('maalgruppe_ved_start', 'activity_periods', 'by_code', keys=['plan_id', 'activity_id', 'period_start'],
+                  variants='codes', variant_keys=['code'], variant="g.activity_id || '|' || v.code",
+                  count=('persons', 'persons')) }}
+union all
+{{ indicator_rows('maalgruppe_ved_start', 'activity_periods', 'started', keys=['plan_id', 'activity_id', 'period_start'],
+                  count=('persons', 'persons')) }}

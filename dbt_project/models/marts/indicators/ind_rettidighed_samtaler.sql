@@ -34,22 +34,5 @@ counts as (
     from located
     group by all
 )
-select
-    'rettidighed_samtaler' as indicator_id,
-    '' as variant,
-    g.area_level,
-    g.area_id,
-    g.period_type,
-    g.period_start,
-    g.period_end,
-    100.0 * c.meetings_on_time / nullif(c.meetings, 0) as value,
-    cast(coalesce(c.meetings_on_time, 0) as double) as numerator,
-    cast(coalesce(c.meetings, 0) as double) as denominator,
-    coalesce(c.persons_on_time, 0) as persons_numerator,
-    coalesce(c.persons, 0) as persons_denominator,
-    false as source_suppressed
-from ({{ period_area_grid(['quarter']) }}) as g
-left join counts as c
-    on c.period_start = g.period_start
-    and c.area_level = g.area_level
-    and c.area_id = g.area_id
+{{ indicator_rows('rettidighed_samtaler', 'periods', 'counts', period_types=['quarter'],
+                  share=('meetings_on_time', 'meetings', 'persons_on_time', 'persons')) }}

@@ -12,20 +12,4 @@ counts as (
     where s.maalgruppe_code = '6.6'
     group by all
 )
-select
-    'sygedagpenge_lange_forloeb' as indicator_id,
-    l.variant,
-    g.area_level,
-    g.area_id,
-    'day' as period_type,
-    g.as_of_date as period_start,
-    g.as_of_date as period_end,
-    cast(coalesce(c.spells, 0) as double) as value,
-    cast(null as double) as numerator,
-    cast(null as double) as denominator,
-    coalesce(c.spells, 0) as persons_numerator,
-    cast(null as bigint) as persons_denominator,
-    false as source_suppressed
-from ({{ month_end_area_grid() }}) as g
-cross join limits as l
-left join counts as c using (as_of_date, area_level, area_id, variant)
+{{ indicator_rows('sygedagpenge_lange_forloeb', 'month_ends', 'counts', variants='limits', count=('spells', 'spells')) }}

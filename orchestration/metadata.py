@@ -1,0 +1,264 @@
+"""Metadata that answers questions in the Dagster UI, without showing a person.
+
+- Source assets: a small aggregated preview (rows per code, or per year of a date), with
+  counts of 1–4 shown as "<5", the same threshold as the published figures
+  (helhedsdata.disclosure). Never a row, never a key or a free-text value.
+- dbt models: row count, column schema (from the warehouse's information_schema) and column
+  lineage (sqlglot over dbt's compiled SQL), computed once `dbt build` has exited.
+  dagster-dbt's own `.fetch_row_counts()` / `.fetch_column_metadata()` were tried first:
+  for DuckDB they wait for dbt to exit too, but then leave dbt-duckdb's read-write
+  connection open in the Dagster process, so the next step's read-only open of the same
+  file fails ("Can't open a connection to same database file with a different
+  configuration"); see docs/runbook.md.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helhedsdata.disclosure import is_small
+
+log = logging.getLogger("helhedsdata")
+
+SMALL = "<5"
+PREVIEW_MAX_ROWS = 25  # a preview, not a report: the rest is summed into one line
+
+# The columns a source table is previewed by, first present wins: coded values only (code
+# lists of the contracts, plan ids, areas, postnummer), never a person key, a name or free
+# text. A table with none of them is previewed by the year of its first date column.
+PREVIEW_BY = ("maalgruppe_code", "tilbudstype", "status", "lab_grp", "tilbud_art", "boligomraade",
+              "aar", "aktivitet", "indicator_id", "postnummer", "plan_id")
+
+
+def shown(n: int) -> str:
+    """A count as the preview shows it: 1–4 as "<5" (disclosure.SUPPRESS_MAX)."""
+    return SMALL if is_small(n) else str(n)
+
+
+def _group_column(table: pa.Table) -> tuple[str, str] | None:
+    """(label, column) to group by, or None when the table has nothing safe to group by."""
+    for col in PREVIEW_BY:
+        if col in table.column_names:
+            return col, col
+    for field in table.schema:
+        if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+            return f"year of {field.name}", field.name
+    return None
+
+
+def preview_counts(table: pa.Table) -> tuple[str, list[tuple[str, int]]] | None:
+    """(label, [(value, rows)]) sorted by value; the year for a date column."""
+    g = _group_column(table)
+    if g is None:
+        return None
+    label, col = g
+    values = table.column(col)
+    if label.startswith("year of "):
+        values = pc.year(values)
+    counts = pc.value_counts(values)
+    pairs = [("(empty)" if v is None else str(v), int(n))
+             for v, n in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())]
+    return label, sorted(pairs)
+
+
+def preview_markdown(table: pa.Table) -> str:
+    found = preview_counts(table)
+    if found is None:
+        return f"{table.num_rows} rows (no coded column to group by)"
+    label, pairs = found
+    lines = [f"| {label} | rows |", "| --- | ---: |"]
+    for value, n in pairs[:PREVIEW_MAX_ROWS]:
+        lines.append(f"| {value.replace('|', '/')} | {shown(n)} |")
+    rest = pairs[PREVIEW_MAX_ROWS:]
+    if rest:
+        lines.append(f"| ({len(rest)} more values) | {shown(sum(n for _, n in rest))} |")
+    lines.append(f"| **total** | {shown(table.num_rows)} |")
+    return "\n".join(lines)
+
+
+def source_preview(table: pa.Table) -> dict[str, dg.MetadataValue]:
+    """The `preview` metadata entry of a source asset (counts only; 1–4 as "<5")."""
+    return {"preview": dg.MetadataValue.md(preview_markdown(table))}
+
+
+# --- dbt models -------------------------------------------------------------------------
+
+def _relation(node: Mapping[str, Any]) -> tuple[str, str]:
+    """(schema, table) of a manifest node or source, as information_schema names it."""
+    return node["schema"], node.get("identifier") or node.get("alias") or node["name"]
+
+
+def warehouse_facts(warehouse: Path, nodes: Iterable[Mapping[str, Any]]) -> tuple[dict, dict]:
+    """(columns, row_counts) for the given manifest nodes, read from the finished warehouse
+    in one read-only connection: columns {(schema, table): {column: data_type}} from
+    information_schema (every relation, so parents resolve too), and row counts of the nodes."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        columns: dict[tuple[str, str], dict[str, str]] = {}
+        for schema, table, column, dtype in con.execute(
+                "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_catalog = current_database() ORDER BY table_schema, table_name, ordinal_position"
+        ).fetchall():
+            columns.setdefault((schema, table), {})[column] = dtype
+        counts = {}
+        for node in nodes:
+            rel = _relation(node)
+            if rel in columns:
+                counts[node["unique_id"]] = con.execute(
+                    f'SELECT count(*) FROM "{rel[0]}"."{rel[1]}"').fetchone()[0]
+        return columns, counts
+    finally:
+        con.close()
+
+
+LINEAGE = "dagster/column_lineage"
+
+
+def _lineage(node, manifest, columns, translator, target_path: Path, cache: dict | None = None,
+             used: dict | None = None) -> dict[str, Any]:
+    """dagster/column_lineage by dagster-dbt's own sqlglot builder, fed with the columns
+    read above instead of a live dbt adapter. Python models have no SQL to parse.
+
+    sqlglot's optimizer costs ~0.1-3 s per model (~15-30 s for the project) and its answer
+    depends only on the compiled SQL and the column types it reads from, never on the
+    data: `cache` maps a hash of those to the answer, so a night whose models did not
+    change reuses it. Every answer given is written to `used` (the next cache)."""
+    if node.get("language") != "sql" or node["resource_type"] != "model":
+        return {}
+    import hashlib
+    import json
+
+    from dagster_dbt.core.dbt_cli_event import EventHistoryMetadata, _build_column_lineage_metadata
+
+    def cols(n):
+        return {c: {"data_type": t} for c, t in columns.get(_relation(n), {}).items()}
+
+    parents = {}
+    for pid in manifest["parent_map"].get(node["unique_id"], []):
+        parent = manifest["nodes"].get(pid) or manifest["sources"].get(pid)
+        if parent and parent.get("relation_name"):
+            parents[parent["relation_name"]] = cols(parent)
+    sql_path = target_path / "compiled" / node["package_name"] / node["original_file_path"]
+    sql = sql_path.read_text() if sql_path.exists() else ""
+    key = hashlib.sha256(json.dumps([node["unique_id"], sql, cols(node), parents], sort_keys=True).encode()).hexdigest()
+    if cache is not None and key in cache:
+        if used is not None:
+            used[key] = cache[key]
+        return _lineage_from_json(cache[key])
+    try:
+        found = _build_column_lineage_metadata(
+            event_history_metadata=EventHistoryMetadata(columns=cols(node), parents=parents),
+            dbt_resource_props=node, manifest=manifest, dagster_dbt_translator=translator,
+            target_path=target_path, project=None)
+    except Exception as e:  # lineage is a courtesy: a model sqlglot cannot read keeps its other metadata
+        log.info("no column lineage for %s: %s", node["unique_id"], type(e).__name__)
+        found = {}
+    if used is not None and sql:
+        used[key] = _lineage_to_json(found)
+    return found
+
+
+def _lineage_to_json(md: dict) -> dict | None:
+    lineage = md.get(LINEAGE)
+    if lineage is None:
+        return None
+    return {col: [[list(d.asset_key.path), d.column_name] for d in deps]
+            for col, deps in lineage.deps_by_column.items()}
+
+
+def _lineage_from_json(data: dict | None) -> dict:
+    if data is None:
+        return {}
+    return {LINEAGE: dg.TableColumnLineage(deps_by_column={
+        col: [dg.TableColumnDep(asset_key=dg.AssetKey(k), column_name=c) for k, c in deps]
+        for col, deps in data.items()})}
+
+
+def _load_cache(path: Path | None) -> dict:
+    import json
+
+    try:
+        return json.loads(path.read_text()) if path and path.exists() else {}
+    except ValueError:  # a cache cut short is rebuilt
+        return {}
+
+
+def _save_cache(path: Path | None, cache: dict) -> None:
+    import json
+    import os
+
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # two runs may save at once
+    tmp.write_text(json.dumps(cache, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def with_model_metadata(events: Iterable, manifest: Mapping[str, Any], warehouse: Path, translator,
+                        target_path: Path, timings: dict | None = None,
+                        lineage_cache: Path | None = None) -> Iterator:
+    """Buffer dagster-dbt's events until `dbt build` has exited (its write lock released),
+    then yield them in order, each model's materialization with row count, column schema
+    and column lineage added. Checks and everything else pass through unchanged. When dbt
+    fails (a failed test), the events it did send are yielded first, then its error raised:
+    the failed check must still reach the UI and the publication gate."""
+    buffered, error = [], None
+    try:
+        for ev in events:
+            buffered.append(ev)
+    except Exception as e:
+        error = e
+    t0 = time.perf_counter()
+    try:
+        extra = _model_metadata(buffered, manifest, warehouse, translator, target_path, timings, lineage_cache)
+    except Exception as e:  # metadata is a courtesy: it never fails a build that succeeded
+        log.warning("dbt model metadata not added: %s: %s", type(e).__name__, e)
+        extra = {}
+    if timings is not None:
+        timings["model_metadata_seconds"] = time.perf_counter() - t0
+    for ev in buffered:
+        uid = ev.metadata.get("unique_id") if isinstance(ev, (dg.Output, dg.AssetMaterialization)) else None
+        uid = getattr(uid, "text", uid)
+        if uid in extra:
+            ev = ev.with_metadata({**ev.metadata, **extra[uid]})
+        yield ev
+    if error is not None:
+        raise error
+
+
+def _model_metadata(buffered, manifest, warehouse, translator, target_path, timings, lineage_cache) -> dict:
+    t0 = time.perf_counter()
+    nodes = {}
+    for ev in buffered:
+        uid = ev.metadata.get("unique_id") if isinstance(ev, (dg.Output, dg.AssetMaterialization)) else None
+        node = manifest["nodes"].get(getattr(uid, "text", uid)) if uid is not None else None
+        if node is not None and node["resource_type"] in ("model", "seed", "snapshot"):
+            nodes[node["unique_id"]] = node
+    columns, counts = warehouse_facts(warehouse, nodes.values()) if nodes else ({}, {})
+    if timings is not None:
+        timings["row_counts_and_schema_seconds"] = time.perf_counter() - t0
+    old_cache = _load_cache(lineage_cache)
+    cache: dict = {}  # only this build's entries are kept: the file does not grow
+    extra = {}
+    for uid, node in nodes.items():
+        cols = columns.get(_relation(node), {})
+        md = {"dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(c, t, description=(node.get("columns", {}).get(c) or {}).get("description") or None)
+                     for c, t in cols.items()])}
+        if uid in counts:
+            md["dagster/row_count"] = counts[uid]
+        md.update(_lineage(node, manifest, columns, translator, target_path, old_cache, cache))
+        extra[uid] = md
+    if lineage_cache is not None and cache != old_cache:
+        _save_cache(lineage_cache, cache)
+    return extra

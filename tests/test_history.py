@@ -1,0 +1,175 @@
+"""History and backfill (issue 6, item 6): every publication's inputs are archived under the
+home folder, every fact carries its extract date, and `helhedsdata rebuild --as-of` rebuilds
+a past publication from its archived extract into a separate folder, equal to what was
+published from that extract, without touching the live publication.
+
+Two pipeline runs: the live run over extract A, and the rebuild of A after extract B (and a
+changed address register) arrived in the live inbox. The archive's own rules are unit-tested
+on a hand-made warehouse."""
+import hashlib
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from helhedsdata.config import Settings
+from helhedsdata.history import ARCHIVE_INFO, HistoryError, archive_publication, entries, entry_as_of
+from tests.conftest import query, run_pipeline
+from tests.inbox_builder import REGISTER, d, write_momentum, write_register
+
+A, B = "20210201", "20210301"
+SOES, STEN = ("Søstjernevej", "12A", "6400"), ("Stenbjergparken", "3", "6400")
+
+
+def _files(n: int, extract_day: str) -> dict:
+    """n persons in 6.2 living in afdeling 22 or 24; CPRs of the test range (day 01-09)."""
+    addr, mg, ti, sa = [], [], [], []
+    for i in range(n):
+        cpr = f"0{1 + i % 9}0190-{3000 + i:04d}"
+        street = SOES if i % 2 else STEN
+        addr.append((cpr, *street[:2], "", "", street[2], "Sønderborg", "540", d("2015-01-01"), ""))
+        mg.append((cpr, "6.2" if i % 3 else "6.3", "", d("2020-01-01"), "", ""))
+        if i % 4 == 0:
+            ti.append((cpr, f"T-{i}", "Virksomhedspraktik", d("2020-06-01"), d("2020-08-31"), "15,0", "", ""))
+            sa.append((cpr, f"S-{i}", "Jobsamtale", d("2020-09-01"), d("2020-09-01"), "Afholdt"))
+    return {"borger_adresse.csv": addr, "maalgruppe.csv": mg, "tilbud.csv": ti, "samtale.csv": sa}
+
+
+def checksums(published: Path) -> dict[str, tuple]:
+    """Row count and an order-free checksum of each published table; publication_log is
+    left out (its rows are about the publication: id, time, code version)."""
+    tables = [r[0] for r in query(published, "SELECT table_name FROM duckdb_tables() WHERE schema_name = "
+                                             "'published' AND table_name <> 'publication_log' ORDER BY 1")]
+    assert len(tables) >= 2, tables
+    return {t: tuple(query(published, f"SELECT count(*), sum(hash(x)::HUGEINT) FROM published.{t} x")[0])
+            for t in tables}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    root = tmp_path_factory.mktemp("history")
+    inbox, home = root / "inbox", root / "home"
+    write_momentum(inbox, A, _files(40, A))
+    write_register(inbox)
+    assert run_pipeline(home, inbox), (home / "logs" / "dbt-last-run.log").read_text()[-3000:]
+    pub = home / "publication.duckdb"
+    return {"root": root, "inbox": inbox, "home": home, "pub": pub, "sums": checksums(pub),
+            "log": query(pub, "SELECT publication_id, momentum_extract_date FROM published.publication_log")}
+
+
+@pytest.fixture(scope="module")
+def rebuilt(live):
+    """Extract B and a smaller address register arrive; then A is rebuilt from the archive."""
+    from helhedsdata.cli import main
+
+    write_momentum(live["inbox"], B, _files(60, B))
+    write_register(live["inbox"], REGISTER[:2])
+    before = (digest(live["pub"]), live["pub"].stat().st_mtime_ns)
+    out = live["root"] / "rebuild-2021-02"
+    code = main(["rebuild", "--as-of", "2021-02-15", "--out", str(out), "--home", str(live["home"]), "--quiet"])
+    return {**live, "out": out, "code": code, "before": before}
+
+
+def test_publication_archives_its_inputs(live):
+    entry = live["home"] / "archive" / A
+    info = json.loads((entry / ARCHIVE_INFO).read_text())
+    [(publication_id, extract_date)] = live["log"]
+    assert info["publication_id"] == publication_id and info["extract_dates"]["momentum"] == "2021-02-01"
+    assert str(extract_date) == "2021-02-01"
+    for name in ("borger_adresse.csv", "maalgruppe.csv", "tilbud.csv", "samtale.csv", "_kontrol.csv"):
+        assert digest(entry / "momentum" / A / name) == digest(live["inbox"] / "momentum" / A / name)
+    assert digest(entry / "omraader" / "adresser.csv") == digest(live["inbox"] / "omraader" / "adresser.csv")
+    assert sorted(p.name for p in (entry / "plans").glob("*.yaml")) == sorted(
+        p.name for p in Settings.from_env(live["home"]).plans.glob("*.yaml"))
+
+
+def test_every_fact_carries_its_extract_date(live):
+    wh = live["home"] / "warehouse.duckdb"
+    for t in ("borger_adresse", "maalgruppe", "tilbud", "samtale"):
+        assert query(wh, f"SELECT DISTINCT extract_date FROM raw.momentum__{t}") in ([(date(2021, 2, 1),)], [])
+    assert query(live["pub"], "SELECT DISTINCT extract_date FROM published.indicator_values") == [(date(2021, 2, 1),)]
+
+
+def test_rebuild_reproduces_the_publication_of_the_earlier_extract(rebuilt):
+    assert rebuilt["code"] == 0
+    out_pub = rebuilt["out"] / "publication.duckdb"
+    assert checksums(out_pub) == rebuilt["sums"]
+    assert [str(r[0]) for r in query(out_pub, "SELECT momentum_extract_date FROM published.publication_log")] == [
+        "2021-02-01"]
+    # The rebuild read the archive, not the live inbox that now holds B.
+    assert sorted(p.name for p in (rebuilt["out"] / "inbox" / "momentum").iterdir()) == [A]
+
+
+def test_rebuild_leaves_the_live_publication_alone(rebuilt):
+    assert (digest(rebuilt["pub"]), rebuilt["pub"].stat().st_mtime_ns) == rebuilt["before"]
+    assert query(rebuilt["pub"], "SELECT count(*) FROM published.publication_log") == [(1,)]
+    assert os.environ["HELHEDSDATA_HOME"] == str(rebuilt["home"].resolve())  # the live home again
+
+
+def test_rebuild_refuses_a_date_before_the_archive_and_the_live_home(rebuilt):
+    from helhedsdata.cli import main
+
+    assert main(["rebuild", "--as-of", "2021-01-31", "--out", str(rebuilt["root"] / "x"),
+                 "--home", str(rebuilt["home"])]) == 2
+    assert main(["rebuild", "--as-of", "2021-02-01", "--out", str(rebuilt["home"]),
+                 "--home", str(rebuilt["home"])]) == 2
+    assert not (rebuilt["root"] / "x").exists()
+
+
+# ------------------------------------------------------------- the archive, without a run
+
+def _home_with_load(tmp: Path, extract: str, register: list) -> Settings:
+    """A home whose warehouse says Momentum `extract` was loaded from its inbox."""
+    s = Settings(tmp / "home", tmp / "inbox", None, tmp / "plans")
+    s.plans.mkdir(exist_ok=True)
+    (s.plans / "p.yaml").write_text("id: p\n")
+    folder = write_momentum(s.inbox, extract, _files(3, extract))
+    write_register(s.inbox, register)
+    s.home.mkdir(exist_ok=True)
+    con = duckdb.connect(str(s.warehouse))
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute("CREATE TABLE IF NOT EXISTS meta.loads (loaded_at TIMESTAMP, source VARCHAR, table_name VARCHAR, "
+                "extract_date DATE, origin VARCHAR, row_count BIGINT)")
+    con.execute("INSERT INTO meta.loads VALUES (now(), 'momentum', 'maalgruppe', ?, ?, 3)",
+                [date(int(extract[:4]), int(extract[4:6]), int(extract[6:])), str(folder)])
+    con.close()
+    return s
+
+
+def test_archive_links_unchanged_files_and_swaps_a_rearchived_entry(tmp_path):
+    s = _home_with_load(tmp_path, A, REGISTER)
+    first = archive_publication(s, "run-1")
+    s = _home_with_load(tmp_path, B, REGISTER)
+    second = archive_publication(s, "run-2")
+    reg1, reg2 = first / "omraader" / "adresser.csv", second / "omraader" / "adresser.csv"
+    assert reg1.stat().st_ino == reg2.stat().st_ino  # unchanged: one file, linked
+    assert not (second / "momentum" / A).exists() and (second / "momentum" / B / "_kontrol.csv").exists()
+    # The register changes in place, and B is published again: entry B is replaced whole.
+    s = _home_with_load(tmp_path, B, REGISTER[:1])
+    again = archive_publication(s, "run-3")
+    assert again == second and json.loads((again / ARCHIVE_INFO).read_text())["publication_id"] == "run-3"
+    assert (again / "omraader" / "adresser.csv").stat().st_ino != reg1.stat().st_ino
+    assert digest(again / "omraader" / "adresser.csv") == digest(s.inbox / "omraader" / "adresser.csv")
+    assert digest(reg1) != digest(again / "omraader" / "adresser.csv")  # A's register kept as it was
+    assert [p.name for _, p in entries(s.home / "archive")] == [A, B]
+    assert not [p for p in (s.home / "archive").iterdir() if p.name.startswith(".")]
+
+
+def test_entry_as_of_picks_the_newest_extract_on_or_before_the_date(tmp_path):
+    root = tmp_path / "archive"
+    for name in ("20210105", "20210201", "20210301"):
+        (root / name).mkdir(parents=True)
+        (root / name / ARCHIVE_INFO).write_text("{}")
+    (root / "20210215").mkdir()  # cut short (no ARCHIVED.json): not an entry
+    assert entry_as_of(root, date(2021, 2, 20)).name == "20210201"
+    assert entry_as_of(root, date(2021, 2, 1)).name == "20210201"
+    assert entry_as_of(root, date(2030, 1, 1)).name == "20210301"
+    with pytest.raises(HistoryError, match="archived: 2021-01-05, 2021-02-01, 2021-03-01"):
+        entry_as_of(root, date(2021, 1, 4))

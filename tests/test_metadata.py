@@ -1,0 +1,120 @@
+"""Metadata for the UI (orchestration/metadata.py), without a pipeline run: the source preview
+shows counts only, 1-4 as "<5"; the dbt model metadata is read from a finished warehouse,
+and a failed dbt build still delivers its events before its error."""
+import json
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import pytest
+
+from orchestration import metadata as md
+
+
+def test_preview_counts_codes_and_hides_small_counts():
+    codes = ["6.1"] * 7 + ["6.2"] * 4 + ["6.3"] * 1 + [None] * 5
+    table = pa.table({"person_key": [f"k{i}" for i in range(len(codes))], "maalgruppe_code": codes,
+                      "start_date": [date(2020, 1, 1)] * len(codes)})
+    text = md.preview_markdown(table)
+    assert "| maalgruppe_code | rows |" in text
+    assert "| 6.1 | 7 |" in text and "| (empty) | 5 |" in text
+    assert "| 6.2 | <5 |" in text and "| 6.3 | <5 |" in text
+    assert "| **total** | 17 |" in text
+    assert "k0" not in text and "k1" not in text  # never a key or a row
+
+
+def test_preview_without_a_code_column_groups_by_year_and_caps_the_lines():
+    days = [date(2000 + i % 40, 1, 1) for i in range(400)]
+    table = pa.table({"person_key": ["x"] * 400, "frist": days})
+    text = md.preview_markdown(table)
+    assert "| year of frist | rows |" in text
+    assert text.count("\n| 20") == md.PREVIEW_MAX_ROWS
+    assert f"| ({40 - md.PREVIEW_MAX_ROWS} more values) | {(40 - md.PREVIEW_MAX_ROWS) * 10} |" in text
+    assert md.shown(0) == "0" and md.shown(1) == "<5" and md.shown(4) == "<5" and md.shown(5) == "5"
+
+
+def test_preview_of_a_table_with_nothing_safe_to_group_by_is_a_count():
+    assert md.preview_markdown(pa.table({"person_key": ["a", "b"]})) == "2 rows (no coded column to group by)"
+
+
+def _project(tmp_path: Path):
+    """A two-model manifest, its compiled SQL and a finished warehouse for it."""
+    wh = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(wh))
+    con.execute("CREATE SCHEMA raw; CREATE SCHEMA marts")
+    con.execute("CREATE TABLE raw.src AS SELECT range AS id, range % 3 AS grp FROM range(10)")
+    con.execute("CREATE TABLE marts.per_grp AS SELECT grp, count(*) AS n FROM raw.src GROUP BY grp")
+    con.close()
+    target = tmp_path / "target"
+    sql = target / "compiled" / "p" / "models" / "per_grp.sql"
+    sql.parent.mkdir(parents=True)
+    sql.write_text('select grp, count(*) as n from "warehouse"."raw"."src" group by grp')
+    src = {"unique_id": "source.p.raw.src", "resource_type": "source", "schema": "raw", "identifier": "src",
+           "name": "src", "source_name": "raw", "relation_name": '"warehouse"."raw"."src"', "meta": {},
+           "config": {}, "tags": [], "fqn": ["p", "raw", "src"], "package_name": "p"}
+    node = {"unique_id": "model.p.per_grp", "resource_type": "model", "schema": "marts", "alias": "per_grp",
+            "name": "per_grp", "language": "sql", "package_name": "p", "original_file_path": "models/per_grp.sql",
+            "relation_name": '"warehouse"."marts"."per_grp"', "depends_on": {"nodes": [src["unique_id"]]},
+            "columns": {"n": {"description": "rows per group"}}, "config": {"materialized": "table"},
+            "meta": {}, "tags": [], "fqn": ["p", "per_grp"]}
+    manifest = {"nodes": {node["unique_id"]: node}, "sources": {src["unique_id"]: src},
+                "parent_map": {node["unique_id"]: [src["unique_id"]]}, "metadata": {"adapter_type": "duckdb"}}
+    return wh, target, manifest
+
+
+def _events(fail: bool):
+    yield dg.Output(None, output_name="per_grp", metadata={"unique_id": "model.p.per_grp"})
+    yield dg.AssetCheckResult(asset_key="per_grp", check_name="not_null", passed=False)
+    if fail:
+        raise RuntimeError("dbt build failed")
+
+
+def test_model_metadata_after_dbt_exits(tmp_path):
+    from dagster_dbt import DagsterDbtTranslator
+
+    wh, target, manifest = _project(tmp_path)
+    cache = tmp_path / "cache" / "lineage.json"
+    timings = {}
+    out = list(md.with_model_metadata(_events(False), manifest, wh, DagsterDbtTranslator(), target, timings, cache))
+    assert [type(e) for e in out] == [dg.Output, dg.AssetCheckResult]  # order kept, check untouched
+    m = out[0].metadata
+    assert m["dagster/row_count"].value == 3
+    cols = {c.name: c for c in m["dagster/column_schema"].schema.columns}
+    assert list(cols) == ["grp", "n"] and cols["n"].description == "rows per group"
+    deps = m["dagster/column_lineage"].column_lineage.deps_by_column
+    assert [(d.asset_key, d.column_name) for d in deps["grp"]] == [(dg.AssetKey(["raw", "src"]), "grp")]
+    assert timings["model_metadata_seconds"] >= timings["row_counts_and_schema_seconds"]
+    # The lineage is cached by SQL and column types; a second build reads it back equal.
+    assert len(json.loads(cache.read_text())) == 1
+    again = list(md.with_model_metadata(_events(False), manifest, wh, DagsterDbtTranslator(), target, {}, cache))
+    assert again[0].metadata["dagster/column_lineage"] == m["dagster/column_lineage"]
+    # Changed SQL is not answered from the cache.
+    (target / "compiled" / "p" / "models" / "per_grp.sql").write_text(
+        'select grp as g, count(*) as n from "warehouse"."raw"."src" group by grp')
+    duckdb.connect(str(wh)).execute("CREATE OR REPLACE TABLE marts.per_grp AS "
+                                    "SELECT grp AS g, count(*) AS n FROM raw.src GROUP BY grp").close()
+    changed = list(md.with_model_metadata(_events(False), manifest, wh, DagsterDbtTranslator(), target, {}, cache))
+    assert "g" in changed[0].metadata["dagster/column_lineage"].column_lineage.deps_by_column
+
+
+def test_failed_dbt_build_still_yields_its_events_then_raises(tmp_path):
+    from dagster_dbt import DagsterDbtTranslator
+
+    wh, target, manifest = _project(tmp_path)
+    got = []
+    with pytest.raises(RuntimeError, match="dbt build failed"):
+        for ev in md.with_model_metadata(_events(True), manifest, wh, DagsterDbtTranslator(), target):
+            got.append(ev)
+    assert [type(e) for e in got] == [dg.Output, dg.AssetCheckResult]
+    assert got[0].metadata["dagster/row_count"].value == 3
+
+
+def test_metadata_failure_never_fails_the_build(tmp_path):
+    from dagster_dbt import DagsterDbtTranslator
+
+    _, target, manifest = _project(tmp_path)
+    out = list(md.with_model_metadata(_events(False), manifest, tmp_path / "missing" / "x.duckdb",
+                                      DagsterDbtTranslator(), target))
+    assert len(out) == 2 and "dagster/row_count" not in out[0].metadata
