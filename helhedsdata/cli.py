@@ -76,83 +76,92 @@ def ensure_dagster_home(settings: Settings) -> None:
         shutil.copy(REPO / "dagster.yaml", target)
 
 
-def run_pipeline(settings: Settings, quiet: bool = False) -> bool:
-    """Run the nightly job in this process, through the same Definitions the UI shows."""
+def run_pipeline(settings: Settings, quiet: bool = False, only_changed: bool = False) -> bool:
+    """Run the nightly job in this process, through the same Definitions the UI shows.
+    `only_changed`: only the sources whose files changed since the last successful run, and
+    everything downstream of them (the selection the sensor and the schedule use)."""
     settings.export_env()
     ensure_dagster_home(settings)
     prepare_dbt(settings)
     settings.pseudonymizer()  # fail fast, before Dagster starts, when no key may be used
+    from helhedsdata.runlock import warehouse_lock
+
+    # execute_in_process bypasses the daemon's run queue: this lock is the one-writer guard.
+    with warehouse_lock(settings.home):
+        return _run_locked(settings, quiet, only_changed)
+
+
+def _refuse_while_daemon_runs(instance) -> None:
+    """A run the daemon or the UI launched holds no file lock (the queue is its guard): do not
+    start beside one. CLI runs are left out: a killed one stays `STARTED` in the run storage
+    while its lock, the real guard, died with it."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    from helhedsdata.runlock import WarehouseBusy
+    from orchestration.jobs import LAUNCHED_BY_TAG, WAREHOUSE_TAG
+
+    active = [r for r in instance.get_runs(filters=RunsFilter(
+        statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED], tags=WAREHOUSE_TAG))
+        if r.tags.get(LAUNCHED_BY_TAG) != "cli"]
+    if active:
+        raise WarehouseBusy(f"run(s) {', '.join(r.run_id[:8] for r in active)} launched by the Dagster daemon or UI "
+                            "are queued or running on this warehouse; wait for them (or, if one died, mark it "
+                            "failed in the UI). The warehouse has one writer.")
+
+
+def _run_locked(settings: Settings, quiet: bool, only_changed: bool) -> bool:
     from dagster import AssetKey, DagsterInstance
 
+    from helhedsdata import inbox_state
+    from helhedsdata.notify import handle_not_published, step_seconds
     from orchestration.definitions import defs
+    from orchestration.jobs import LAUNCHED_BY_TAG, changed_selection, run_tags
     from orchestration.progress import progress_run_config
 
     job = defs.resolve_job_def("nightly")
     settings.logs.mkdir(parents=True, exist_ok=True)
     dbt_log = settings.logs / "dbt-last-run.log"
-    with DagsterInstance.get() as instance, open(dbt_log, "w", encoding="utf-8") as raw:
+    with DagsterInstance.get() as instance:
+        _refuse_while_daemon_runs(instance)
+        current = inbox_state.fingerprints(settings.inbox, settings.plans)
+        changed, keys = list(current), None
+        if only_changed:
+            changed, keys = changed_selection(instance, defs.resolve_asset_graph(), settings, current)
+            if not changed:
+                print("Nothing in the inbox changed since the last successful run: nothing to do.")
+                return True
+            print(f"Changed since the last successful run: {', '.join(changed)}"
+                  + ("" if keys is None else f" ({len(keys)} assets to rebuild)"))
         t0 = time.perf_counter()
         # dbt's own console output goes to a file; the progress logger writes to the
         # terminal (its stream was bound before this redirect).
-        with contextlib.redirect_stdout(raw):
-            result = job.execute_in_process(instance=instance, raise_on_error=False,
+        with open(dbt_log, "w", encoding="utf-8") as raw, contextlib.redirect_stdout(raw):
+            result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=keys,
+                                            tags={**run_tags(settings, current, changed), LAUNCHED_BY_TAG: "cli"},
                                             run_config=progress_run_config(quiet))
         ok = result.success and any(
             ev.asset_key == AssetKey("publication") for ev in result.get_asset_materialization_events())
         if not ok:
-            record_not_published(settings, instance, result)
+            handle_not_published(settings, instance, result.run_id)
         status = "published" if ok else "NOT published (the previous publication stays)"
         print(f"\nRun {result.run_id[:8]} {status} in {time.perf_counter() - t0:.1f} s; "
               f"Dagster storage in {settings.dagster_home}")
+        if not quiet:
+            slow = sorted(step_seconds(instance, result.run_id).items(), key=lambda kv: -kv[1])
+            print("Seconds per step: " + ", ".join(f"{k} {v:.1f}" for k, v in slow))
         print(f"dbt output: {dbt_log}")
         if ok:
             print(f"Published file: {settings.published}")
         return ok
 
 
-def record_not_published(settings: Settings, instance, result) -> dict:
-    """Write-audit-publish, the audit's verdict when it says no: the previous publication
-    stays whole, and its publication_log (plus logs/publications.jsonl and the run's own
-    event log) gets a row naming what stopped this run: the failed blocking checks
-    (status `blocked`) or, when no check failed, the failed steps (status `failed`)."""
-    import json
-
-    from helhedsdata.publish import code_version, record_not_published as write_row
-
-    checks = sorted(({"asset": ev.asset_key.to_user_string(), "check": ev.check_name, "passed": bool(ev.passed),
-                      "severity": ev.severity.value} for ev in result.get_asset_check_evaluations()),
-                    key=lambda c: (c["asset"], c["check"]))
-    blocking = [c for c in checks if not c["passed"] and c["severity"] == "ERROR"]
-    failed_steps = sorted(result.get_failed_step_keys())
-    if blocking:
-        status = "blocked"
-        message = ("blocked by check(s) " + ", ".join(f"{c['asset']}:{c['check']}" for c in blocking)
-                   + f"; {len(checks) - len(blocking)} of {len(checks)} checks passed or only warned; "
-                   "the previous publication stays")
-    else:
-        status = "failed"
-        message = ("failed step(s) " + (", ".join(failed_steps) or "none")
-                   + "; no blocking check failed; the previous publication stays")
-    entry = {"publication_id": result.run_id, "status": status, "checks": checks,
-             "code_version": code_version(), "message": message, "extract_dates": {}, "row_counts": {}}
-    written = write_row(settings.published, entry)
-    settings.logs.mkdir(parents=True, exist_ok=True)
-    with open(settings.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(json.dumps({**entry, "failed_steps": failed_steps, "file": str(settings.published),
-                             "logged_in_publication": written}) + "\n")
-    try:  # the run log in Dagster (UI) says it too
-        instance.report_engine_event(f"NOT published: {message}", dagster_run=result.dagster_run)
-    except Exception:  # the verdict is already recorded; the UI note is a courtesy
-        pass
-    print(f"\nNOT published ({status}): {message}", file=sys.__stderr__)
-    return entry
-
-
 def cmd_run(args) -> int:
+    from helhedsdata.runlock import WarehouseBusy
+
     settings = Settings.from_env(args.home, args.inbox)
     try:
-        return 0 if run_pipeline(settings, quiet=args.quiet) else 1
-    except ConfigError as e:
+        return 0 if run_pipeline(settings, quiet=args.quiet, only_changed=args.only_changed) else 1
+    except (ConfigError, WarehouseBusy) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -286,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--inbox", help="default: $HELHEDSDATA_INBOX or <home>/inbox")
     r.add_argument("--home", help="default: $HELHEDSDATA_HOME or ./.helhedsdata")
     r.add_argument("--quiet", action="store_true", help="print stages only, not every dbt node")
+    r.add_argument("--only-changed", action="store_true",
+                   help="rebuild only the sources changed since the last successful run and what depends on "
+                        "them (what the sensor and the nightly schedule do)")
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate a synthetic inbox in the home folder, run, print the målgruppe table")

@@ -165,3 +165,34 @@ def _ensure_reader_role(conn, text):
           END IF;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END $$"""))
+
+
+def record_not_published_pg(url: str, log_entry: dict) -> bool:
+    """Add a blocked/failed run's row to PostgreSQL's published.publication_log, leaving the
+    published tables as they are. False (nothing written) when PostgreSQL has no
+    publication yet."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from helhedsdata.publish import ADDED_LOG_COLUMNS, log_row
+
+    _pg = {"VARCHAR": "text"}
+    engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            # Not while a publication swaps the schema (publish_postgres holds the same lock).
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('helhedsdata.publish'))"))
+            exists = conn.execute(text("SELECT count(*) FROM information_schema.tables "
+                                       "WHERE table_schema = :s AND table_name = :t"),
+                                  {"s": SCHEMA, "t": LOG_TABLE}).scalar_one()
+            if not exists:
+                return False
+            for col, ty in ADDED_LOG_COLUMNS.items():
+                conn.execute(text(f"ALTER TABLE {SCHEMA}.{LOG_TABLE} ADD COLUMN IF NOT EXISTS {_q(col)} {_pg[ty]}"))
+            row = log_row(log_entry)
+            conn.execute(text(f"INSERT INTO {SCHEMA}.{LOG_TABLE} ({', '.join(_q(c) for c in row)}) "
+                              f"VALUES ({', '.join(':' + c for c in row)})"), row)
+        return True
+    finally:
+        engine.dispose()

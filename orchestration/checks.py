@@ -68,3 +68,37 @@ def row_count_drop_check(source: str, table: str) -> dg.AssetChecksDefinition:
 
 
 row_count_checks = [row_count_drop_check(momentum.SOURCE, name) for name in momentum.CONTRACTS]
+
+
+FRESHNESS_CHECK = "extract_is_fresh"
+
+
+def freshness_check(source: str) -> dg.AssetChecksDefinition:
+    """WARN (never blocks): the source's newest delivery is older than its demand in
+    helhedsdata.inbox_state.SOURCES. On the source's first asset: one check per source."""
+    from helhedsdata import inbox_state
+
+    spec = inbox_state.SOURCES[source]
+
+    @dg.asset_check(asset=dg.AssetKey(list(spec.asset_keys[0])), name=FRESHNESS_CHECK, blocking=False,
+                    description=f"{source} is delivered {spec.cadence}: warns when its newest extract/file is "
+                                f"more than {spec.max_age.days} days old.")
+    def _check(helhedsdata: HelhedsdataResource) -> dg.AssetCheckResult:
+        s = helhedsdata.settings
+        r = inbox_state.freshness(s.inbox, s.plans)[source]
+        return dg.AssetCheckResult(
+            passed=r["fresh"], severity=dg.AssetCheckSeverity.WARN,
+            description=None if r["fresh"] else f"{source} is stale: newest delivery {r['as_of'] or 'none'}",
+            metadata={"as_of": r["as_of"] or "none", "age_days": r["age_days"] if r["age_days"] is not None else -1,
+                      "max_age_days": r["max_age_days"], "cadence": r["cadence"]})
+
+    return _check
+
+
+def _freshness_checks() -> list[dg.AssetChecksDefinition]:
+    from helhedsdata import inbox_state
+
+    return [freshness_check(name) for name, s in inbox_state.SOURCES.items() if s.max_age is not None]
+
+
+freshness_checks = _freshness_checks()

@@ -11,13 +11,17 @@ from orchestration.assets.ingest import (
     roster_deltagere,
 )
 from orchestration.assets.publish import publication
-from orchestration.checks import control_count_checks, row_count_checks
+from orchestration.checks import control_count_checks, freshness_checks, row_count_checks
 from orchestration.jobs import loggers, nightly_job
 from orchestration.resources import default_resources
+from orchestration.schedules import nightly_schedule
+from orchestration.sensors import inbox_sensor, not_published_sensor
 
 defs = dg.Definitions(
     assets=[momentum_extract, opera_extract, omraader_adresser, lbf_beboerdata, roster_deltagere, plans, dbt_models, publication],
-    asset_checks=control_count_checks + row_count_checks,
+    asset_checks=control_count_checks + row_count_checks + freshness_checks,
+    schedules=[nightly_schedule],
+    sensors=[inbox_sensor, not_published_sensor],
     jobs=[nightly_job],
     resources=default_resources(),
     executor=dg.in_process_executor,

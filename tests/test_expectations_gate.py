@@ -147,6 +147,8 @@ def test_failing_dbt_test_is_an_asset_check_and_blocks_publication(dbt_test_fail
     run = inst.get_runs(limit=1)[0]
     recs = inst.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     evs = [r.event_log_entry.dagster_event.event_specific_data for r in recs]
-    failed = {(ev.asset_key.to_user_string(), ev.check_name) for ev in evs if not ev.passed}
+    # extract_is_fresh (WARN) fails for an old synthetic extract; it never blocks.
+    failed = {(ev.asset_key.to_user_string(), ev.check_name) for ev in evs
+              if not ev.passed and ev.check_name != "extract_is_fresh"}
     assert failed == {("staging/stg_omraader__adresser", "unique_stg_omraader__adresser_address_key")}
     assert all(ev.passed for ev in evs if ev.check_name == "gx_suite")

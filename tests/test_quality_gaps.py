@@ -350,9 +350,13 @@ def test_a_move_warning_still_publishes_and_is_named_in_the_log_message(tmp_path
     entries = []
     monkeypatch.setattr(publish, "publish", lambda wh, target, entry, url: entries.append(entry) or {"t": 1})
     monkeypatch.setattr(publish, "code_version", lambda: "test")
+    # Freshness and step times are the inbox's and the run's; this test has neither.
+    monkeypatch.setattr(publish.inbox_state, "freshness", lambda inbox, plans: {})
+    monkeypatch.setattr(publish, "step_seconds", lambda instance, run_id: {})
 
     class _S:
         warehouse, published, logs, publish_url = tmp_path / "wh", tmp_path / "pub", tmp_path / "logs", None
+        inbox, plans = tmp_path / "inbox", tmp_path / "plans"
 
     class _Res:
         settings = _S
@@ -360,7 +364,8 @@ def test_a_move_warning_still_publishes_and_is_named_in_the_log_message(tmp_path
     from types import SimpleNamespace
 
     with dg.build_asset_context() as ctx:
-        run_ctx = SimpleNamespace(run=SimpleNamespace(run_id="r1"), log=ctx.log)  # a run's context, as in a run
+        run_ctx = SimpleNamespace(run=SimpleNamespace(run_id="r1", tags={}), log=ctx.log,  # a run's context, as in a run
+                                  instance=None)
         out = publish.publication.op.compute_fn.decorated_fn(run_ctx, _Res())
     assert len(entries) == 1  # published
     assert entries[0]["message"] == "1 checks passed; 1 warning(s): publication:indicator_moves_within_threshold"

@@ -6,25 +6,23 @@ import json
 
 import dagster as dg
 
-from helhedsdata import moves
+from helhedsdata import inbox_state, moves
 from helhedsdata.history import archive_publication
+from helhedsdata.notify import run_checks, step_seconds
 from helhedsdata.publish import code_version, publish
 from helhedsdata.publish_pg import PostgresPublicationError, safe_url
 from helhedsdata.warehouse import connect
 from orchestration.assets.ingest import check_selected
+from orchestration.checks import FRESHNESS_CHECK
 from orchestration.assets.dbt import published_model_keys
 from orchestration.resources import HelhedsdataResource
 
 
 def _check_results(context: dg.AssetExecutionContext) -> list[dict]:
-    records = context.instance.get_records_for_run(
-        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
-    out = []
-    for r in records:
-        ev = r.event_log_entry.dagster_event.event_specific_data
-        out.append({"asset": ev.asset_key.to_user_string(), "check": ev.check_name, "passed": bool(ev.passed),
-                    "severity": ev.severity.value})
-    return sorted(out, key=lambda c: (c["asset"], c["check"]))
+    # The checks evaluated in THIS run. A subset run (sensor, schedule, --only-changed)
+    # evaluates only the rebuilt assets' checks; the others' passed in the last successful
+    # run, which is the baseline the subset was chosen against.
+    return run_checks(context.instance, context.run.run_id)
 
 
 MOVES_SPEC = dg.AssetCheckSpec(
@@ -64,21 +62,35 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     if moved is not None:
         checks = sorted(checks + [{"asset": "publication", "check": moves.CHECK, "passed": bool(moved.passed),
                                    "severity": "WARN"}], key=lambda c: (c["asset"], c["check"]))
-    warned = [c for c in checks if not c["passed"]]  # WARN only here: an ERROR one raised above
+    not_passed = [c for c in checks if not c["passed"]]  # WARN only here: an ERROR one raised above
+    # Staleness has its own column and note; the warnings listed are about the data.
+    warned = [c for c in not_passed if c["check"] != FRESHNESS_CHECK]
     for c in warned:
         context.log.warning(f"Published with a warning: {c['asset']}:{c['check']} did not pass (non-blocking)")
-    message = f"{len(checks) - len(warned)} checks passed"
+    fresh = inbox_state.freshness(s.inbox, s.plans)
+    stale = inbox_state.stale(fresh)
+    for name in stale:
+        context.log.warning(f"Published with a stale source: {name} (newest delivery {fresh[name]['as_of']}, "
+                            f"allowed age {fresh[name]['max_age_days']} days)")
+    message = f"{len(checks) - len(not_passed)} checks passed"
+    rebuilt = context.run.tags.get(inbox_state.SOURCES_TAG)
+    if rebuilt is not None and set(rebuilt.split(",")) != set(inbox_state.SOURCES):
+        message += f"; rebuilt only what changed: {rebuilt or 'nothing'}"
+    if stale:
+        message += "; stale: " + ", ".join(stale)
     if warned:
         message += f"; {len(warned)} warning(s): " + ", ".join(f"{c['asset']}:{c['check']}" for c in warned)
     entry = {"publication_id": context.run.run_id, "status": "published", "extract_dates": extract_dates,
-             "checks": checks, "code_version": code_version(), "message": message}
+             "checks": checks, "code_version": code_version(), "message": message, "freshness": fresh}
     try:
         counts = publish(s.warehouse, s.published, entry, s.publish_url)
     except PostgresPublicationError as e:
         raise dg.Failure(f"{e} (the published file is unchanged too)") from e
+    seconds = step_seconds(context.instance, context.run.run_id)  # the steps before this one
     s.logs.mkdir(parents=True, exist_ok=True)
     with open(s.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
-        fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published)}) + "\n")
+        fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published),
+                             "seconds_per_step": seconds}) + "\n")
     try:  # the inputs of this publication, for `helhedsdata rebuild` (helhedsdata/history.py)
         archived = str(archive_publication(s, context.run.run_id, entry["code_version"]))
     except Exception as e:  # published already: say so loudly, do not fail the publication
@@ -91,5 +103,10 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
         "extract_dates": dg.MetadataValue.json(extract_dates),
         "checks_passed": len(checks),
         "code_version": entry["code_version"],
+        "freshness": dg.MetadataValue.json(fresh),
+        "stale_sources": ", ".join(stale) or "none",
+        "rebuilt_sources": rebuilt if rebuilt is not None else "all (launched without a selection)",
+        # Where the time went: seconds per step of this run, up to the publication.
+        "seconds_per_step": dg.MetadataValue.json(seconds),
         "archived_inputs": archived,
     })
