@@ -55,6 +55,13 @@ def check_selected(context, asset: list[str], check: str) -> bool:
     return dg.AssetCheckKey(dg.AssetKey(asset), check) in selected
 
 
+def _selected_assets(context) -> set:
+    try:
+        return set(context.selected_asset_keys)
+    except Exception:  # a context built outside a run (tests) selects everything
+        return {dg.AssetKey([src, n]) for m in (momentum, opera) for src in [m.SOURCE] for n in m.CONTRACTS}
+
+
 def _gx_results(context, s, source: str, tables: dict[str, pa.Table], extract_date=None,
                 control_counts: dict[str, int] | None = None) -> dict[str, gx_suites.SuiteResult]:
     """Validate each table against its suite, before it is loaded; render the Data Docs
@@ -159,10 +166,13 @@ def _materialize_extract(context, s, source_module, acc: Accepted):
         load_raw(s.warehouse, source_module.SOURCE, tables, ext.extract_date, str(ext.folder))
         extra = {"extract_date": str(ext.extract_date), "extract_folder": ext.folder.name, **extra}
     for name, table in tables.items():
-        yield dg.MaterializeResult(asset_key=[source_module.SOURCE, name], metadata=_metadata(table, **extra))
+        # all tables of an extract load together; a subset run reports the ones it selected
+        if dg.AssetKey([source_module.SOURCE, name]) in _selected_assets(context):
+            yield dg.MaterializeResult(asset_key=[source_module.SOURCE, name], metadata=_metadata(table, **extra))
 
 
-@dg.multi_asset(specs=_extract_specs(momentum, "Momentum"), check_specs=_gx_specs(momentum), name="momentum_extract")
+@dg.multi_asset(specs=_extract_specs(momentum, "Momentum"), check_specs=_gx_specs(momentum), name="momentum_extract",
+                can_subset=True)
 def momentum_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     """The newest accepted Momentum extract (nightly, full snapshot)."""
     s = helhedsdata.settings
@@ -175,7 +185,8 @@ def momentum_extract(context: dg.AssetExecutionContext, helhedsdata: Helhedsdata
     yield from _materialize_extract(context, s, momentum, acc)
 
 
-@dg.multi_asset(specs=_extract_specs(opera, "Opera (legacy)"), check_specs=_gx_specs(opera), name="opera_extract")
+@dg.multi_asset(specs=_extract_specs(opera, "Opera (legacy)"), check_specs=_gx_specs(opera), name="opera_extract",
+                can_subset=True)
 def opera_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     """The newest accepted Opera extract: history before Momentum. Optional: without one
     the tables are empty and the history starts with Momentum."""
@@ -183,20 +194,27 @@ def opera_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataRes
     yield from _materialize_extract(context, s, opera, _accept_newest(context, s, opera, s.pseudonymizer()))
 
 
-@dg.asset(key=["omraader", "adresser"], group_name=GROUP, kinds={"csv", "duckdb"},
-          check_specs=[_gx_spec("omraader", "adresser")],
-          description="The housing organisation's address register; streets replaced by address keys.")
+def _source_asset(key: list[str], kinds: set[str], description: str, check_specs: list[dg.AssetCheckSpec]):
+    """One source table with its checks. A multi-asset only so that a run may leave its
+    checks out (`can_subset`): a plain @asset with check specs cannot be run without them."""
+    return dg.multi_asset(specs=[dg.AssetSpec(key, group_name=GROUP, kinds=kinds, description=description)],
+                          check_specs=check_specs, can_subset=True, name="__".join(key))
+
+
+@_source_asset(["omraader", "adresser"], {"csv", "duckdb"},
+               "The housing organisation's address register; streets replaced by address keys.",
+               [_gx_spec("omraader", "adresser")])
 def omraader_adresser(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     s = helhedsdata.settings
     table, as_of = omraader.read_register(s.inbox, s.pseudonymizer())
     yield from _gate(context, _gx_validate(context, s, omraader.SOURCE, {"adresser": table}, as_of), omraader.SOURCE)
     load_raw(s.warehouse, omraader.SOURCE, {"adresser": table}, as_of, str(s.inbox / omraader.PATH))
-    yield dg.MaterializeResult(metadata=_metadata(table, file_date=str(as_of)))
+    yield dg.MaterializeResult(asset_key=["omraader", "adresser"], metadata=_metadata(table, file_date=str(as_of)))
 
 
-@dg.asset(key=["lbf", "beboerdata"], group_name=GROUP, kinds={"csv", "xlsx", "duckdb"},
-          check_specs=[_gx_spec("lbf", "beboerdata")],
-          description="LBF Beboerdata, every year delivered; LBF's own suppression kept as flags.")
+@_source_asset(["lbf", "beboerdata"], {"csv", "xlsx", "duckdb"},
+               "LBF Beboerdata, every year delivered; LBF's own suppression kept as flags.",
+               [_gx_spec("lbf", "beboerdata")])
 def lbf_beboerdata(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     s = helhedsdata.settings
     table, files = lbf.read_lbf(s.inbox)
@@ -206,15 +224,16 @@ def lbf_beboerdata(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataRe
     yield from _gate(context, _gx_validate(context, s, lbf.SOURCE, {"beboerdata": table}), lbf.SOURCE)
     load_raw(s.warehouse, lbf.SOURCE, {"beboerdata": table}, None, ", ".join(files) or "none delivered")
     years = sorted(set(table.column("aar").to_pylist()))
-    yield dg.MaterializeResult(metadata=_metadata(table, files=", ".join(files) or "none",
-                                                   years=", ".join(map(str, years)) or "none"))
+    yield dg.MaterializeResult(asset_key=["lbf", "beboerdata"],
+                               metadata=_metadata(table, files=", ".join(files) or "none",
+                                                  years=", ".join(map(str, years)) or "none"))
 
 
-@dg.asset(key=["roster", "deltagere"], group_name=GROUP, kinds={"csv", "xlsx", "duckdb"},
-          check_specs=[dg.AssetCheckSpec("rows_valid", asset=["roster", "deltagere"],
-                                         description="Every roster row keeps the contract (bad rows are left out and listed)."),
-                       _gx_spec("roster", "deltagere")],
-          description="Participants of every project activity (one roster per activity); names never loaded.")
+@_source_asset(["roster", "deltagere"], {"csv", "xlsx", "duckdb"},
+               "Participants of every project activity (one roster per activity); names never loaded.",
+               [dg.AssetCheckSpec("rows_valid", asset=["roster", "deltagere"],
+                                  description="Every roster row keeps the contract (bad rows are left out and listed)."),
+                _gx_spec("roster", "deltagere")])
 def roster_deltagere(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResource):
     s = helhedsdata.settings
     res = roster.read_rosters(s.inbox, s.pseudonymizer())
@@ -225,12 +244,13 @@ def roster_deltagere(context: dg.AssetExecutionContext, helhedsdata: Helhedsdata
         (context.log.warning if v.level == "error" else context.log.info)(str(v))
     faults = [{"file": v.file, "row": v.lines[0] if v.lines else None, "rule": v.rule, "detail": v.detail,
                "level": v.level} for v in res.file_faults + res.row_faults]
-    yield dg.MaterializeResult(metadata=_metadata(res.table, files=", ".join(res.files) or "none",
+    yield dg.MaterializeResult(asset_key=["roster", "deltagere"],
+                               metadata=_metadata(res.table, files=", ".join(res.files) or "none",
                                                   row_faults=dg.MetadataValue.json(faults)))
     if not check_selected(context, ["roster", "deltagere"], "rows_valid"):
         return
     yield dg.AssetCheckResult(
-        check_name="rows_valid", passed=not errors, severity=dg.AssetCheckSeverity.WARN,
+        asset_key=["roster", "deltagere"], check_name="rows_valid", passed=not errors, severity=dg.AssetCheckSeverity.WARN,
         metadata={"rows_left_out": len([v for v in res.row_faults if v.level == "error"]),
                   "rosters_rejected": len(res.file_faults),
                   "duplicates_collapsed": len([v for v in res.row_faults if v.level != "error"])})
