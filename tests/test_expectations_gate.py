@@ -14,6 +14,8 @@ import shutil
 import dagster as dg
 import pytest
 
+from tests.reader_helpers import drifted_suite_loader
+
 from helhedsdata import expectations as E
 from tests.conftest import SAMPLES, query, run_pipeline
 
@@ -48,15 +50,7 @@ def two_runs(tmp_path_factory, pseudonym_key, restore_env):
                        "SELECT max(loaded_at)::VARCHAR FROM meta.loads WHERE source = 'momentum'")[0][0],
         "values": query(home / "publication.duckdb", "SELECT count(*) FROM published.indicator_values")[0][0],
     }
-    original = E.load_suite
-
-    def drifted(name, directory=E.SUITES_DIR):
-        suite = original(name, directory)
-        if name == "momentum__maalgruppe":
-            for e in suite["expectations"]:
-                if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "maalgruppe_code":
-                    e["kwargs"]["value_set"] = []
-        return suite
+    drifted = drifted_suite_loader(E.load_suite, "momentum__maalgruppe", "maalgruppe_code", lambda v: False)
 
     mp = pytest.MonkeyPatch()
     mp.setattr(E, "load_suite", drifted)

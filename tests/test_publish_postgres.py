@@ -130,8 +130,12 @@ def test_the_publication_step_fails_with_a_clear_message(small_pg_run, monkeypat
     inbox, home, _ = small_pg_run
     before = (home / "publication.duckdb").read_bytes()
     monkeypatch.setenv("HELHEDSDATA_PUBLISH_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
-    result = dg.materialize([publication], raise_on_error=False,
-                            resources={"helhedsdata": HelhedsdataResource(home=str(home), inbox=str(inbox))})
+    # An instance of its own, open while the definitions load: Dagster keeps the newest
+    # instance's state storage in a context variable, and an instance an earlier test in
+    # this process closed out of order can be left there.
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([publication], raise_on_error=False, instance=instance,
+                                resources={"helhedsdata": HelhedsdataResource(home=str(home), inbox=str(inbox))})
     assert not result.success
     failure = next(ev for ev in result.all_events if ev.is_step_failure)
     assert "PostgreSQL publication to postgresql+psycopg://postgres@127.0.0.1:1/nowhere failed" in \

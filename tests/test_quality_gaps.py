@@ -17,6 +17,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from tests.reader_helpers import drifted_suite_loader
+
 from helhedsdata import expectations as E
 from helhedsdata.config import Settings
 from orchestration.assets import ingest
@@ -48,17 +50,9 @@ def inbox(tmp_path):
 @pytest.fixture
 def drifted(monkeypatch):
     """The samtale suite's status list has lost 'Aflyst' (reader and seed still accept it)."""
-    original = E.load_suite
-
-    def load(name, directory=E.SUITES_DIR):
-        suite = original(name, directory)
-        if name == "momentum__samtale":
-            for e in suite["expectations"]:
-                if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "status":
-                    assert "Aflyst" in e["kwargs"]["value_set"]
-                    e["kwargs"]["value_set"] = [v for v in e["kwargs"]["value_set"] if v != "Aflyst"]
-        return suite
-
+    assert "Aflyst" in next(e["kwargs"]["value_set"] for e in E.load_suite("momentum__samtale")["expectations"]
+                            if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "status")
+    load = drifted_suite_loader(E.load_suite, "momentum__samtale", "status", lambda v: v != "Aflyst")
     monkeypatch.setattr(E, "load_suite", load)
 
 
