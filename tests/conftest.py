@@ -64,16 +64,22 @@ def query(db: Path, sql: str, params=None) -> list[tuple]:
         con.close()
 
 
+def generated_home(tmp_path_factory, name: str, persons: int, seed: int = 7, *extra: str) -> tuple[Path, Path]:
+    """(inbox, home): a synthetic inbox from `helhedsdata generate` (extra: its flags), run
+    once through the whole pipeline, under a new folder `name`."""
+    from helhedsdata.cli import main
+
+    root = tmp_path_factory.mktemp(name)
+    inbox, home = root / "inbox", root / "home"
+    assert main(["generate", "--out", str(inbox), "--persons", str(persons), "--seed", str(seed), *extra]) == 0
+    assert run_pipeline(home, inbox)
+    return inbox, home
+
+
 @pytest.fixture(scope="session")
 def generated_run(tmp_path_factory):
     """A synthetic inbox from `helhedsdata generate`, run once through the whole pipeline."""
-    from helhedsdata.cli import main
-
-    root = tmp_path_factory.mktemp("generated")
-    inbox, home = root / "inbox", root / "home"
-    assert main(["generate", "--out", str(inbox), "--persons", "4000", "--seed", "7"]) == 0
-    assert run_pipeline(home, inbox)
-    return inbox, home
+    return generated_home(tmp_path_factory, "generated", 4000)
 
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"

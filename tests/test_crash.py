@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import query, run_pipeline
+from tests.conftest import generated_home, query, run_pipeline
 from tests.test_faults import checksums
 
 HELHEDSDATA = Path(sys.executable).parent / "helhedsdata"
@@ -25,13 +25,8 @@ HELHEDSDATA = Path(sys.executable).parent / "helhedsdata"
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    from helhedsdata.cli import main
-
-    root = tmp_path_factory.mktemp("crash")
-    inbox, home = root / "inbox", root / "home"
-    assert main(["generate", "--out", str(inbox), "--persons", "300", "--seed", "7"]) == 0
-    assert run_pipeline(home, inbox)
-    return root
+    _, home = generated_home(tmp_path_factory, "crash", 300)
+    return home.parent
 
 
 def _log_count(pub: Path) -> int:

@@ -10,21 +10,14 @@ import pytest
 
 from helhedsdata.config import PLANS_DIR
 from helhedsdata.plans import load_plans
-from tests.conftest import query, run_pipeline
+from tests.conftest import generated_home, query
 
 PLANS = {p.id: p for p in load_plans(PLANS_DIR)}
 
 
 @pytest.fixture(scope="module")
 def ishoej_run(tmp_path_factory):
-    from helhedsdata.cli import main
-
-    root = tmp_path_factory.mktemp("ishoej")
-    inbox, home = root / "inbox", root / "home"
-    assert main(["generate", "--out", str(inbox), "--persons", "3000", "--seed", "11",
-                 "--kommunekode", "183"]) == 0
-    assert run_pipeline(home, inbox)
-    return inbox, home
+    return generated_home(tmp_path_factory, "ishoej", 3000, 11, "--kommunekode", "183")
 
 
 def expected_periods(home, indicator_id: str, period_type: str, activity: str | None) -> set[date]:
