@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from collections import Counter, defaultdict
 from datetime import date, timedelta
@@ -80,7 +81,7 @@ def norm_street(s: str) -> str:
 
 
 def norm_number(s: str) -> str:
-    n = "".join(s.upper().split())
+    n = "".join(s.upper().split())  # every Unicode white space removed
     i = 0
     while i < len(n) - 1 and n[i] == "0" and n[i + 1].isdigit():
         i += 1
@@ -91,7 +92,11 @@ def norm_postcode(s: str) -> str:
     return "".join(s.split())
 
 
-def addr_key(street: str, number: str, post: str) -> tuple:
+def _addr_key(street: str, number: str, post: str, fold: str = "unicode") -> tuple:
+    if fold == "ascii":  # emulates `\s` in RE2 (ASCII white space only), for validation
+        street = " ".join(re.split(r"[\t\n\f\r ]+", street.lower())).strip()
+        number = re.sub(r"[\t\n\f\r ]+", "", number)
+        return (street, norm_number(number), post.strip())
     return (norm_street(street), norm_number(number), norm_postcode(post))
 
 
@@ -110,8 +115,11 @@ def _folder_date(p: Path) -> date:
 class Inbox:
     """The periods of an inbox, per person (CPR without hyphen, in memory only)."""
 
-    def __init__(self, inbox: Path):
+    def __init__(self, inbox: Path, fold: str = "unicode"):
         inbox = Path(inbox)
+
+        def addr_key(street, number, post):
+            return _addr_key(street, number, post, fold)
         m = _newest(inbox / "momentum", "_kontrol.csv")
         o = _newest(inbox / "opera", "_KONTROL.csv")
         if m is None:
@@ -321,9 +329,13 @@ class Days:
 
 
 # --- indicators ----------------------------------------------------------------------------------
-def compute(inbox: Path, precedence: str = "per-day") -> dict:
-    """{(indicator_id, variant, area_level, area_id, period_type, period_start iso): value}"""
-    ib = Inbox(inbox)
+def compute(inbox: Path, precedence: str = "per-day", fold: str = "unicode") -> dict:
+    """{(indicator_id, variant, area_level, area_id, period_type, period_start iso): value}
+
+    precedence="before-first" and fold="ascii" emulate the rules before issue 12 (Opera only
+    before the person's first Momentum period; white space folded as RE2's `\\s`): they exist
+    to validate this reference against the unfixed pipeline, not as readings of the spec."""
+    ib = Inbox(inbox, fold)
     D = Days(ib, precedence)
     E = ib.E
     G, R, A = D.G, D.R, D.A
@@ -451,9 +463,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("inbox", type=Path)
     ap.add_argument("--precedence", choices=["per-day", "before-first"], default="per-day")
+    ap.add_argument("--fold", choices=["unicode", "ascii"], default="unicode")
     ap.add_argument("--json", type=Path, help="write the cells here (no CPR numbers: aggregates only)")
     a = ap.parse_args(argv)
-    res = compute(a.inbox, a.precedence)
+    res = compute(a.inbox, a.precedence, a.fold)
     fam = Counter(k[0] for k in res)
     for f, n in sorted(fam.items()):
         print(f"{f}: {n} cells")
