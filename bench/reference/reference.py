@@ -274,6 +274,8 @@ class Days:
                         end_o[p, b - 1] = r
         mom = gm >= 0
         self.G = np.where(mom, gm, go)
+        # the first målgruppe day of anyone, after precedence (the reports start there)
+        self.first_start = self.L + timedelta(days=int(np.argmax((self.G >= 0).any(axis=0))))
         # Afslutningsårsag of the piece ending on a day (-1: none, or the piece was cut)
         self.reason = np.where(mom, end_m, end_o)
         # An Opera piece ending because Momentum takes over the next day was cut: no reason.
