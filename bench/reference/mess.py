@@ -9,7 +9,8 @@ Deterministic in the seed. What it does (issue 12; readings in README.md):
   reaches exactly 182 days (or 181 or 183) on a month end, one-day periods; activation
   (AKTIVERING) around a lone Momentum Mentorstøtte tilbud (added) and in days without a
   Momentum tilbud; addresses (ADRESSER) in an afdeling across a gap cut into the person's
-  Momentum address history, and after the Momentum address history was cut short;
+  Momentum address history, around a short Momentum address between two such gaps, and
+  after the Momentum address history was cut short;
 * planned end dates: Momentum `Slutdato` (målgruppe) and `Gyldig til` after the Momentum
   extract date, Opera `TIL_DATO` after the Opera extract date (never a start after the extract
   date, never a date more than 300 days after it);
@@ -377,6 +378,38 @@ def mess_inbox(inbox: Path, seed: int, fraction: float = 0.25, overlaps: bool = 
         o_adr[k].append((a, b))
         return True
 
+    def sc_adr_inside(k, P):
+        # a short Momentum address (elsewhere) between two gaps cut out of a long Momentum
+        # address period; one Opera afdeling address covers both gaps and the short period
+        rows = sorted(m_adr[k], key=lambda x: x[0])
+        cand = [x for x in rows if (min(x[1] or E, Eo) - max(x[0], LO)).days > 200]
+        if not cand:
+            return False
+        s0, e0, row = rng.choice(cand)
+        lo = max(s0, LO) + timedelta(days=10)
+        hi = min(e0 or E, Eo) - timedelta(days=150)
+        if hi <= lo:
+            return False
+        g1 = lo + timedelta(days=rng.randint(0, (hi - lo).days))
+        m0 = g1 + timedelta(days=rng.randint(1, 40))  # Momentum's short period m0..m1
+        m1 = m0 + timedelta(days=rng.choice([0, rng.randint(1, 60)]))
+        g2 = m1 + timedelta(days=rng.randint(1, 40))  # second gap m1+1..g2
+        if g2 >= min(e0 or FAR, Eo) - DAY:
+            return False
+        a, b = g1 - timedelta(days=rng.randint(0, 30)), g2 + timedelta(days=rng.randint(0, 30))
+        if not free(o_adr[k], a, b):
+            return False
+        mid, tail = list(row), list(row)
+        row[adr.col["Gyldig til"]] = fdmy(g1 - DAY)
+        mid[adr.col["Vejnavn"]], mid[adr.col["Husnummer"]] = "Perlegade", str(rng.randint(1, 60))
+        mid[adr.col["Postnummer"]], mid[adr.col["Gyldig fra"]], mid[adr.col["Gyldig til"]] = "6400", fdmy(m0), fdmy(m1)
+        tail[adr.col["Gyldig fra"]] = fdmy(g2 + DAY)
+        adr.rows += [mid, tail]
+        m_adr[k] = [t for t in m_adr[k] if t[2] is not row] + [(s0, g1 - DAY, row), (m0, m1, mid), (g2 + DAY, e0, tail)]
+        oadr.rows.append(opera_address_row(k, a, b))
+        o_adr[k].append((a, b))
+        return True
+
     def sc_adr_after(k, P):
         rows = sorted(m_adr[k], key=lambda x: x[0])
         if not rows or rows[-1][1] is not None:
@@ -400,7 +433,7 @@ def mess_inbox(inbox: Path, seed: int, fraction: float = 0.25, overlaps: bool = 
         return True
 
     scenarios = [sc_gap, sc_inside, sc_after, sc_61, sc_one_day, sc_mentor, sc_akt_gap,
-                 sc_adr_gap, sc_adr_after]
+                 sc_adr_gap, sc_adr_inside, sc_adr_after]
     for k in sorted(m_mg) if overlaps else []:
         if rng.random() >= fraction:
             continue
