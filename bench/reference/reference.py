@@ -95,8 +95,8 @@ def norm_postcode(s: str) -> str:
 def _addr_key(street: str, number: str, post: str, fold: str = "unicode") -> tuple:
     if fold == "ascii":  # emulates `\s` in RE2 (ASCII white space only), for validation
         street = " ".join(re.split(r"[\t\n\f\r ]+", street.lower())).strip()
-        number = re.sub(r"[\t\n\f\r ]+", "", number)
-        return (street, norm_number(number), post.strip())
+        number = re.sub(r"^0+([0-9])", r"\1", re.sub(r"[\t\n\f\r ]+", "", number.upper()))
+        return (street, number, post.strip())
     return (norm_street(street), norm_number(number), norm_postcode(post))
 
 
