@@ -78,10 +78,12 @@ def compare(pipe: dict, ref: dict, show: int = 8, years: set | None = None) -> i
             f[1] += 1
             f[2].append((k, pv, rv))
     total_diff = 0
-    print(f"{'family':<18} {'cells':>8} {'differ':>8} {'%':>6}")
+    print(f"{'family':<18} {'cells':>8} {'differ':>8} {'%':>6} {'max |diff|':>11}")
     for fam in FAMILIES:
-        n, d, _ = by_fam[fam]
-        print(f"{fam:<18} {n:>8} {d:>8} {100 * d / n if n else 0:>6.1f}")
+        n, d, ex = by_fam[fam]
+        gaps = [abs(p - r) for _, p, r in ex if isinstance(p, float) and isinstance(r, float)]
+        mx = f"{max(gaps):.4g}" if gaps else "-"
+        print(f"{fam:<18} {n:>8} {d:>8} {100 * d / n if n else 0:>6.1f} {mx:>11}")
         total_diff += d
     for fam in FAMILIES:
         n, d, ex = by_fam[fam]
