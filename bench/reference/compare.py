@@ -117,6 +117,9 @@ def main(argv=None):
     ap.add_argument("--no-planned", action="store_true", help="mess: no planned end dates")
     ap.add_argument("--no-whitespace", action="store_true", help="mess: no odd white space")
     ap.add_argument("--helhedsdata", default=_default_cli(), help="the pipeline CLI under test")
+    ap.add_argument("--generator", default=None,
+                    help="the CLI whose `generate` writes the inbox (default: --helhedsdata); fix it "
+                         "to compare two pipelines on the same inbox when their generators differ")
     ap.add_argument("--skip-run", action="store_true", help="reuse OUT/inbox and OUT/home")
     ap.add_argument("--show", type=int, default=8)
     ap.add_argument("--precedence", choices=["per-day", "before-first"], default="per-day",
@@ -137,7 +140,7 @@ def main(argv=None):
         if out.exists():
             shutil.rmtree(out)
         out.mkdir(parents=True)
-        subprocess.run([a.helhedsdata, "generate", "--out", str(inbox), "--persons", str(a.persons),
+        subprocess.run([a.generator or a.helhedsdata, "generate", "--out", str(inbox), "--persons", str(a.persons),
                         "--seed", str(a.seed)], check=True, env=env, stdout=subprocess.DEVNULL)
         if not a.tidy:
             import mess
