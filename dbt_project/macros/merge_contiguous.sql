@@ -43,7 +43,9 @@ select
     min(p_start) as island_start,
     nullif(max(p_end), date '9999-12-31') as island_end,
     count(*) as n_periods
-    {%- if last_value_col %}, arg_max(p_last_value, p_end) as last_value{% endif %}
+    {#- arg_max_null: the last period's value even when it is null (a period cut where Momentum
+        takes over has no Afslutningsårsag); arg_max would skip it and return an earlier one. #}
+    {%- if last_value_col %}, arg_max_null(p_last_value, p_end) as last_value{% endif %}
 from numbered
 group by all
 {% endmacro %}
