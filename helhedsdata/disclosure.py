@@ -32,7 +32,10 @@ def secondary(suppressed: dict[Hashable, bool], size: dict[Hashable, float],
     Returns the new flags; the input is not changed."""
     flags = dict(suppressed)
     eqs = [[m for m in eq if m in flags] for eq in equations]
-    eqs = [eq for eq in eqs if len(eq) >= 2]
+    # In a fixed order: the greedy choice depends on the order equations are visited, and the
+    # rows reach the model in no fixed order (DuckDB unions in parallel), so unsorted the same
+    # data could withhold other cells from one run to the next.
+    eqs = sorted(([eq[0], *sorted(eq[1:], key=repr)] for eq in eqs if len(eq) >= 2), key=repr)
     by_member = defaultdict(list)
     for i, eq in enumerate(eqs):
         for m in eq:
