@@ -73,3 +73,26 @@ def test_manifest_is_prepared_again_only_when_a_dbt_file_changed(tmp_path):
     model = next((project / "models").rglob("*.sql"))
     os.utime(model, (later + 5, later + 5))
     assert dbt_sources_newer_than(manifest, project)
+
+
+def test_dbt_resource_starts_no_version_subprocess_and_no_adapter(monkeypatch):
+    """dagster-dbt runs `dbt --version` before every command and opens a dbt adapter in the
+    Dagster process (docs/benchmarks.md, "Fixed cost of a night"): with this environment's own
+    dbt the version is the installed dbt-core's, and the adapter (only for dagster-dbt's
+    fetch_row_counts / fetch_column_metadata, not used) is not opened."""
+    import importlib.metadata
+
+    import dagster_dbt.core.resource as dbt_resource_module
+
+    from helhedsdata.config import ensure_dbt_on_path
+    from orchestration.assets.dbt import dbt_resource
+
+    ensure_dbt_on_path()
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"subprocess started: {args}")
+
+    monkeypatch.setattr(dbt_resource_module, "check_output", no_subprocess)
+    resource = dbt_resource()
+    assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
