@@ -310,3 +310,26 @@ def test_cli_refuses_to_start_beside_a_daemon_run(tmp_path):
         daemon = started(WAREHOUSE_TAG)
         with pytest.raises(WarehouseBusy, match=daemon.run_id[:8]):
             _refuse_while_daemon_runs(instance)
+
+
+def test_a_home_takes_up_the_new_dagster_yaml_unless_it_was_edited(tmp_path, monkeypatch):
+    import hashlib
+
+    from helhedsdata import cli
+    from helhedsdata.config import Settings
+
+    settings = Settings(tmp_path / "home", tmp_path / "inbox")
+    target = settings.dagster_home / "dagster.yaml"
+    cli.ensure_dagster_home(settings)  # a new home: the current one
+    assert target.read_bytes() == (REPO / "dagster.yaml").read_bytes()
+
+    old = b"telemetry:\n  enabled: false\n"  # stands for an earlier shipped version
+    monkeypatch.setattr(cli, "SHIPPED_DAGSTER_YAML", {hashlib.sha256(old).hexdigest()})
+    target.write_bytes(old)
+    cli.ensure_dagster_home(settings)
+    assert target.read_bytes() == (REPO / "dagster.yaml").read_bytes()
+
+    edited = old + b"# mine\n"
+    target.write_bytes(edited)
+    cli.ensure_dagster_home(settings)
+    assert target.read_bytes() == edited  # edited by hand (e.g. the PostgreSQL variant): kept
