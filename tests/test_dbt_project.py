@@ -105,3 +105,26 @@ def test_dbt_unit_tests_pass(generated_run, tmp_path):
     assert proc.returncode == 0 and not failed, (failed, proc.stdout[-3000:])
     expected = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text()).get("unit_tests", {})
     assert len(results) == len(expected) >= 6
+
+
+def test_dbt_resource_starts_no_version_subprocess_and_no_adapter(monkeypatch):
+    """dagster-dbt runs `dbt --version` before every command and opens a dbt adapter in the
+    Dagster process (docs/benchmarks.md, "Fixed cost of a night"): with this environment's own
+    dbt the version is the installed dbt-core's, and the adapter (only for dagster-dbt's
+    fetch_row_counts / fetch_column_metadata, not used) is not opened."""
+    import importlib.metadata
+
+    import dagster_dbt.core.resource as dbt_resource_module
+
+    from helhedsdata.config import ensure_dbt_on_path
+    from orchestration.assets.dbt import dbt_resource
+
+    ensure_dbt_on_path()
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"subprocess started: {args}")
+
+    monkeypatch.setattr(dbt_resource_module, "check_output", no_subprocess)
+    resource = dbt_resource()
+    assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None

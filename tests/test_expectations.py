@@ -181,3 +181,34 @@ def test_roster_duplicate_key_holds_per_activity_not_across_rosters():
     same = E.validate("roster__deltagere", rows("jobcafe", "jobcafe"))
     assert not same.success
     assert [f["expectation"] for f in same.failed] == ["expect_compound_columns_to_be_unique"]
+
+
+def test_data_docs_of_a_step_built_once_are_the_pages_built_per_validation(tmp_path):
+    """A source step validates its tables with defer_docs and builds the Data Docs once
+    (expectations.build_docs): the same files, and the same pages apart from time stamps
+    and GX's random element ids, as one build per validation (UpdateDataDocsAction)."""
+    import re
+
+    tables = {n: output_schema(c).empty_table() for n, c in momentum.CONTRACTS.items()}
+    each, once = tmp_path / "each" / "data_docs", tmp_path / "once" / "data_docs"
+    for run in ("run-1", "run-2"):
+        for n, t in tables.items():
+            assert E.validate(f"momentum__{n}", t, date(2021, 3, 1), 0, each, run_name=run).docs_ids == []
+        results = [E.validate(f"momentum__{n}", t, date(2021, 3, 1), 0, once, run_name=run, defer_docs=True)
+                   for n, t in tables.items()]
+        assert all(len(r.docs_ids) == 2 and r.success for r in results)
+        E.build_docs(once, results)
+
+    stamp = re.compile(r"\d{8}T\d{6}\.\d+Z")
+    noise = re.compile(r"\d{8}T\d{6}\.\d+Z|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                       r"|\d{4}-\d{2}-\d{2}[T ][0-9:.]+(\+00:00|Z)?|_run_time_sort.: [0-9.]+")
+
+    def pages(root):
+        return {stamp.sub("T", str(p.relative_to(root))): noise.sub("~", p.read_text(errors="ignore"))
+                for p in root.rglob("*") if p.is_file()}
+
+    a, b = pages(each), pages(once)
+    assert sorted(a) == sorted(b) and len(a) > 10
+    assert [k for k in a if a[k] != b[k]] == []
+    index = (once / "index.html").read_text()
+    assert all(f"momentum__{n}" in index for n in tables) and "run-1" in index and "run-2" in index

@@ -182,6 +182,51 @@ def test_default_instance_retries_crashes_only_and_limits_warehouse_runs(tmp_pat
     assert nightly_job.tags["helhedsdata/warehouse"] == "write"
 
 
+def test_default_instance_event_log_is_dagsters_files_written_faster(tmp_path, monkeypatch):
+    """dagster.yaml's event log (helhedsdata/dagster_storage.py) keeps Dagster's SQLite files in
+    the instance's own folder, whatever DAGSTER_HOME says; the stock class reads them back; a
+    second instance watching the run (the UI's live log view) sees every event, the last ones
+    of a burst too, while the run goes on."""
+    import time
+
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+
+    from helhedsdata.dagster_storage import FastSqliteEventLogStorage
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+
+    @dg.op
+    def nothing():
+        return None
+
+    @dg.job
+    def nightly():
+        nothing()
+
+    seen = []
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance, \
+            dg.DagsterInstance.from_config(str(tmp_path)) as ui:
+        assert isinstance(instance.event_log_storage, FastSqliteEventLogStorage)
+        assert instance.event_log_storage._base_dir == str(tmp_path / "history" / "runs")
+        run = instance.create_run_for_job(nightly)
+        ui.watch_event_logs(run.run_id, None, lambda event, cursor: seen.append(event))
+        for burst in range(2):
+            for i in range(10):
+                instance.report_engine_event(f"burst {burst} event {i}", run)
+            deadline = time.monotonic() + 10
+            while len(seen) < 10 * (burst + 1) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(seen) == 10 * (burst + 1)  # without a further event to wake the watcher
+        result = nightly.execute_in_process(instance=instance)
+        assert result.success
+        stored = len(instance.all_logs(result.run_id))
+    assert not (tmp_path / "elsewhere").exists()
+    stock = SqliteEventLogStorage(str(tmp_path / "history" / "runs"))
+    assert len(stock.get_logs_for_run(result.run_id)) == stored > 5
+    assert len(stock.get_logs_for_run(run.run_id)) == 20
+
+
 def test_postgres_instance_round_trip(tmp_path, monkeypatch):
     """dagster.postgres.yaml against the real PostgreSQL: a run stored and read back, event
     log, schedule storage."""
@@ -265,3 +310,26 @@ def test_cli_refuses_to_start_beside_a_daemon_run(tmp_path):
         daemon = started(WAREHOUSE_TAG)
         with pytest.raises(WarehouseBusy, match=daemon.run_id[:8]):
             _refuse_while_daemon_runs(instance)
+
+
+def test_a_home_takes_up_the_new_dagster_yaml_unless_it_was_edited(tmp_path, monkeypatch):
+    import hashlib
+
+    from helhedsdata import cli
+    from helhedsdata.config import Settings
+
+    settings = Settings(tmp_path / "home", tmp_path / "inbox")
+    target = settings.dagster_home / "dagster.yaml"
+    cli.ensure_dagster_home(settings)  # a new home: the current one
+    assert target.read_bytes() == (REPO / "dagster.yaml").read_bytes()
+
+    old = b"telemetry:\n  enabled: false\n"  # stands for an earlier shipped version
+    monkeypatch.setattr(cli, "SHIPPED_DAGSTER_YAML", {hashlib.sha256(old).hexdigest()})
+    target.write_bytes(old)
+    cli.ensure_dagster_home(settings)
+    assert target.read_bytes() == (REPO / "dagster.yaml").read_bytes()
+
+    edited = old + b"# mine\n"
+    target.write_bytes(edited)
+    cli.ensure_dagster_home(settings)
+    assert target.read_bytes() == edited  # edited by hand (e.g. the PostgreSQL variant): kept

@@ -4,6 +4,8 @@ The manifest is built once at install time (`helhedsdata prepare`), so loading t
 definitions does not parse dbt."""
 
 from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -38,8 +40,36 @@ translator = Translator()
 LINEAGE_CACHE = DBT_PROJECT_DIR / "target" / "column_lineage.json"
 
 
+class HelhedsdataDbtResource(DbtCliResource):
+    """dagster-dbt's resource without two start-up costs it pays before every `dbt build`
+    (docs/benchmarks.md, "Fixed cost of a night"):
+
+    - `dbt --version` in a subprocess (a Python start and dbt's imports, ~1.5 s) to learn which
+      dbt it runs: when `dbt` is this environment's own, the installed dbt-core's version is it;
+    - a dbt adapter opened in the Dagster process (dbt's config and macros loaded, ~1 s), which
+      dagster-dbt uses only for `.fetch_row_counts()` / `.fetch_column_metadata()`; those are not
+      used here (orchestration/metadata.py reads row counts and columns itself once dbt exits).
+    """
+
+    @cached_property
+    def _cli_version(self):
+        import importlib.metadata
+        import shutil
+        import sys
+
+        from packaging import version
+
+        found = shutil.which(self.dbt_executable)
+        if found and Path(found).resolve() == (Path(sys.executable).parent / "dbt").resolve():
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version  # a dbt from elsewhere: ask it
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
+    return HelhedsdataDbtResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)

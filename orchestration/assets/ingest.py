@@ -67,9 +67,16 @@ def _gx_results(context, s, source: str, tables: dict[str, pa.Table], extract_da
     """Validate each table against its suite, before it is loaded; render the Data Docs
     (which keep the newest gx_suites.DATA_DOCS_RUNS runs)."""
     docs = s.home / "gx" / "data_docs"
-    return {name: gx_suites.validate(f"{source}__{name}", table, extract_date, (control_counts or {}).get(name), docs,
-                                     run_name=_run_name(context))
-            for name, table in tables.items() if check_selected(context, [source, name], GX_CHECK)}
+    results: dict[str, gx_suites.SuiteResult] = {}
+    try:
+        for name, table in tables.items():
+            if check_selected(context, [source, name], GX_CHECK):
+                results[name] = gx_suites.validate(f"{source}__{name}", table, extract_date,
+                                                   (control_counts or {}).get(name), docs,
+                                                   run_name=_run_name(context), defer_docs=True)
+    finally:  # the pages of what was validated, also when a later table raised
+        gx_suites.build_docs(docs, list(results.values()))
+    return results
 
 
 def _gx_checks(context, s, source: str, results: dict[str, gx_suites.SuiteResult]) -> list[dg.AssetCheckResult]:
