@@ -15,7 +15,7 @@ a few hundred rows).
 which respects dependencies) run straight in one DuckDB connection on a copy of the home's
 warehouse (raw tables and seeds as the run left them): `CREATE OR REPLACE TABLE|VIEW` per
 model, then every test's compiled SQL as `SELECT count(*) FROM (...)`. No dbt, no Dagster.
-Same memory limit and threads as the dbt profile. A Python model cannot be run this way; its
+Same memory limit and threads as the dbt profile (read from it). A Python model cannot be run this way; its
 table is kept from the run and its dbt time is reported beside the bound.
 
 Both print one JSON object on stdout.
@@ -41,7 +41,17 @@ SOURCES = {
     "lbf__beboerdata": ("lbf/*.csv", "utf-8"),
     "roster__deltagere": ("roster/*.csv", "utf-8"),
 }
-PROFILE_SETTINGS = {"memory_limit": "4GB", "threads": 2}
+def _profile_settings() -> dict:
+    """The dbt profile's DuckDB settings and threads (dbt_project/profiles.yml), so the bound
+    runs under the same memory limit as dbt."""
+    import yaml
+
+    path = Path(__file__).resolve().parent.parent / "dbt_project" / "profiles.yml"
+    out = yaml.safe_load(path.read_text())["helhedsdata"]["outputs"]["duckdb"]
+    return {**out.get("settings", {}), "threads": out.get("threads", 2)}
+
+
+PROFILE_SETTINGS = _profile_settings()
 
 
 def _newest(root: Path) -> str | None:
