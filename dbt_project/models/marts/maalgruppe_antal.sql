@@ -1,11 +1,23 @@
 -- Indicator maalgruppe_antal (indicators.md), unsuppressed: persons living in the area
 -- on each month end with a målgruppe period covering it (6.1 only after 26 weeks).
 -- Every (month end, area, målgruppe) appears, zeros included.
-with counts as (
-    select as_of_date, area_level, area_id, maalgruppe_code, count(*) as persons
-    from {{ ref('int_assign_status_areas') }}
-    where counts_in_maalgruppe_antal
-    group by all
+-- Counted from the spells' intervals per area with running sums over the month ends
+-- (macro month_end_counts), not from rows per person and month end: at 1 000 000 persons
+-- a few million intervals instead of tens of millions of rows.
+with intervals as (
+    select
+        area_level,
+        area_id,
+        maalgruppe_code,
+        -- 6.1 counts from the spell's 182nd day (spell_days >= var('maalgruppe_6_1_min_days'))
+        case when maalgruppe_code = '6.1'
+             then greatest(from_date, spell_start + ({{ var('maalgruppe_6_1_min_days') }} - 1))
+             else from_date end as count_from,
+        to_date as count_to
+    from {{ ref('int_derive_status_intervals') }}
+),
+counts as (
+    {{ month_end_counts('intervals', ['maalgruppe_code']) }}
 ),
 areas as (
     select distinct area_level, area_id from {{ ref('int_derive_area_grid') }}

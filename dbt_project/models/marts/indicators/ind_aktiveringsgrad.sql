@@ -6,20 +6,38 @@
 --           ÷ fuldtidspersoner of the population, in percent. A day counts for a person when
 --           the person lives in the area (kommune: always) and is in the population that day;
 --           it counts as activated when a merged activation period also covers it.
-with population as (
-    select s.as_of_date, s.area_level, s.area_id, s.person_key
-    from {{ ref('int_assign_status_areas') }} as s
+-- The ultimo variant counts from intervals with running sums (macro month_end_counts), not
+-- from rows per person and month end: the population's intervals per area
+-- (int_derive_status_intervals), and their overlaps with merged activation periods (a day
+-- covered by a merged period is a day covered by some activation tilbud).
+with population_intervals as (
+    select i.area_level, i.area_id, i.person_key, i.from_date, i.to_date
+    from {{ ref('int_derive_status_intervals') }} as i
     join {{ ref('maalgruppe_koder') }} as k using (maalgruppe_code)
     where k.i_ledige_omfattet
+),
+population_counted as (
+    select area_level, area_id, from_date as count_from, to_date as count_to from population_intervals
+),
+activated_intervals as (
+    {{ intersect_pieces('population_intervals', ref('int_merge_activation_periods'), 'aktivering_start', 'aktivering_end') }}
+),
+activated_counted as (
+    select area_level, area_id, from_date as count_from, to_date as count_to from activated_intervals
+),
+population_counts as (
+    {{ month_end_counts('population_counted') }}
+),
+activated_counts as (
+    {{ month_end_counts('activated_counted') }}
 ),
 counts as (
     select
         p.as_of_date, p.area_level, p.area_id,
-        count(*) as persons_population,
-        count(a.person_key) as persons_activated
-    from population as p
-    left join {{ ref('int_assign_activation_status') }} as a using (as_of_date, person_key)
-    group by all
+        p.persons as persons_population,
+        coalesce(a.persons, 0) as persons_activated
+    from population_counts as p
+    left join activated_counts as a using (as_of_date, area_level, area_id)
 ),
 ledige_codes as (
     select maalgruppe_code from {{ ref('maalgruppe_koder') }} where i_ledige_omfattet

@@ -6,19 +6,24 @@
 --     year. Unit fuldtidspersoner (seed indicator_period_units); persons_numerator = the
 --     distinct persons with at least one such day. The same overlap arithmetic as
 --     fuldtidspersoner (macros pieces_at_area_levels, fuldtid_days).
-with ll as (
-    select person_key, langtidsledig_fra as fra, coalesce(langtidsledig_til, date '9999-12-31') as til
-    from {{ ref('int_derive_langtidsledig_periods') }}
+-- Month ends: the intervals of a langtidsledige målgruppe per area
+-- (int_derive_status_intervals) overlapped with the person's langtidsledig periods, counted
+-- with running sums (macro month_end_counts). A person's intervals per area do not overlap
+-- (non-overlapping spells and stays), nor do langtidsledig periods: the overlaps count persons.
+with status_intervals as (
+    select i.area_level, i.area_id, i.person_key, i.from_date, i.to_date
+    from {{ ref('int_derive_status_intervals') }} as i
+    join {{ ref('maalgruppe_koder') }} as k using (maalgruppe_code)
+    where k.i_langtidsledige
+),
+ll_intervals as (
+    {{ intersect_pieces('status_intervals', ref('int_derive_langtidsledig_periods'), 'langtidsledig_fra', 'langtidsledig_til') }}
+),
+ll_counted as (
+    select area_level, area_id, from_date as count_from, to_date as count_to from ll_intervals
 ),
 day_counts as (
-    -- A person has one status row per month end and area (non-overlapping spells and stays)
-    -- and langtidsledig periods do not overlap: count(*) counts distinct persons.
-    select s.as_of_date, s.area_level, s.area_id, count(*) as persons
-    from {{ ref('int_assign_status_areas') }} as s
-    join {{ ref('maalgruppe_koder') }} as k using (maalgruppe_code)
-    join ll on ll.person_key = s.person_key and s.as_of_date between ll.fra and ll.til
-    where k.i_langtidsledige
-    group by all
+    {{ month_end_counts('ll_counted') }}
 ),
 -- Langtidsledig days anywhere (everyone, for the kommune) and while living in an afdeling
 -- (resident). Neither langtidsledig periods nor stays of a person overlap, so neither do

@@ -22,21 +22,47 @@ with wanted as (
       and (p.filter_maalgrupper is not null or p.filter_max_alder is not null or p.filter_aldersgruppe is not null)
       and p.period_type = 'day'
 ),
+-- Counted per person's place of residence first (int_assign_maalgruppe_status: one row per
+-- person and month end), then summed to every area the place belongs to (the areas of
+-- int_assign_status_areas): rows per place, not per person, are expanded to areas.
 status as (
-    select s.*, {{ age_on('pe.foedselsdato', 's.as_of_date') }} as alder, k.i_ledige_omfattet
-    from {{ ref('int_assign_status_areas') }} as s
+    select s.as_of_date, s.maalgruppe_code, s.afdelingsnummer, s.boligomraade,
+           {{ age_on('pe.foedselsdato', 's.as_of_date') }} as alder, k.i_ledige_omfattet
+    from {{ ref('int_assign_maalgruppe_status') }} as s
     join {{ ref('maalgruppe_koder') }} as k using (maalgruppe_code)
     left join {{ ref('int_derive_persons') }} as pe using (person_key)
     where s.counts_in_maalgruppe_antal
 ),
-counts as (
-    select w.indicator_id, w.variant, s.as_of_date, s.area_level, s.area_id, count(*) as persons
+place_counts as (
+    select w.indicator_id, w.variant, s.as_of_date, s.afdelingsnummer, s.boligomraade, count(*) as persons
     from wanted as w
     join status as s
         on (w.indicator_id <> 'ledige_omfattet' or s.i_ledige_omfattet)
         and (w.filter_maalgrupper is null or list_contains(w.filter_maalgrupper, s.maalgruppe_code))
         and (w.filter_max_alder is null or s.alder < w.filter_max_alder)
         and (w.alder_fra is null or s.alder between w.alder_fra and w.alder_til)
+    group by all
+),
+area_grid as (
+    select area_level, area_id, boligomraade
+    from {{ ref('int_derive_area_grid') }}
+    where area_level in ('helhedsplan', 'kommune')
+),
+counts as (
+    select indicator_id, variant, as_of_date, area_level, area_id, cast(sum(persons) as bigint) as persons
+    from (
+        select indicator_id, variant, as_of_date, 'afdeling' as area_level, afdelingsnummer as area_id, persons
+        from place_counts where afdelingsnummer is not null
+        union all
+        select indicator_id, variant, as_of_date, 'boligomraade', boligomraade, persons
+        from place_counts where boligomraade is not null
+        union all
+        select c.indicator_id, c.variant, c.as_of_date, 'helhedsplan', g.area_id, c.persons
+        from place_counts as c join area_grid as g on g.area_level = 'helhedsplan' and g.boligomraade = c.boligomraade
+        union all
+        select c.indicator_id, c.variant, c.as_of_date, 'kommune', g.area_id, c.persons
+        from place_counts as c join area_grid as g on g.area_level = 'kommune'
+    )
     group by all
 ),
 wanted_flows as (
