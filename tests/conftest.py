@@ -1,3 +1,4 @@
+import contextlib
 import os
 from pathlib import Path
 
@@ -17,17 +18,82 @@ SAMPLES = Path(__file__).resolve().parent / "samples" / "inbox"
 SHARED_RUNS = ("generated_run", "small_pg_run")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Test folders (inboxes, homes, Dagster's SQLite storage) on tmpfs where there is one: a
+    pipeline run writes ~900 events to SQLite, each a commit; on disk they cost about half of a
+    small run's wall time (measured 91 s vs 44 s for one hand-made scenario). Only the folder
+    moves; what the tests run and assert does not. `--basetemp` or PYTEST_DEBUG_TEMPROOT win."""
+    shm = Path("/dev/shm")
+    if config.option.basetemp is None and shm.is_dir() and os.access(shm, os.W_OK):
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(shm))
+
+
 def pytest_collection_modifyitems(config, items):
-    """`--dist loadgroup`: a module's tests stay on one worker (its module-scoped pipeline
-    run is made once), and so do all tests of a shared session run."""
+    """`--dist loadgroup`: the tests of a module's own (module-scoped) runs stay on one worker,
+    so each run is made once, and so do all tests of a shared session run. A test that uses a
+    shared run and nothing module-scoped of its own module joins the shared run's group alone
+    (the rest of its module, with its own scenario run, is free to go to the other worker)."""
     group: dict[str, str] = {}
     for item in items:
         name = item.module.__name__
-        shared = [f for f in SHARED_RUNS if f in getattr(item, "fixturenames", ())]
-        if shared or name not in group:
-            group[name] = shared[0] if shared else group.get(name, name)
+        shared = _shared_runs(item)
+        if shared and _own_module_fixtures(item):
+            group[name] = shared[0]  # the whole module goes where the shared run is
+        else:
+            group.setdefault(name, name)
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(group[item.module.__name__]))
+        shared = _shared_runs(item)
+        alone = shared and not _own_module_fixtures(item)
+        item.add_marker(pytest.mark.xdist_group(shared[0] if alone else group[item.module.__name__]))
+
+
+def _shared_runs(item) -> list[str]:
+    """The shared session runs a test uses: as a fixture, or named by a parameter (a test that
+    picks its run with request.getfixturevalue)."""
+    params = getattr(getattr(item, "callspec", None), "params", {}).values()
+    return [f for f in SHARED_RUNS if f in getattr(item, "fixturenames", ()) or f in params]
+
+
+def _own_module_fixtures(item) -> list[str]:
+    """Module-scoped fixtures defined in the test's own module that it uses."""
+    info = getattr(item, "_fixtureinfo", None)
+    module_id = item.nodeid.split("::")[0]
+    return [name for name, defs in (info.name2fixturedefs.items() if info else ())
+            if defs and defs[-1].scope != "function" and defs[-1].baseid == module_id]
+
+
+# The test whose setup, call or teardown is running (fixtures of any scope run inside it).
+_current: dict = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _current["item"] = item
+    try:
+        yield
+    finally:
+        _current.pop("item", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pipeline_runs_are_marked_slow():
+    """`pytest -m "not slow"` is the fast loop: a test that runs the pipeline (itself or
+    through a fixture) without the `slow` mark fails here instead of slowing that loop down."""
+    from helhedsdata import cli
+
+    real = cli.run_pipeline
+
+    def guarded(*args, **kwargs):
+        item = _current.get("item")
+        if item is not None and item.get_closest_marker("slow") is None:
+            pytest.fail(f"{item.nodeid} runs the pipeline but is not marked slow", pytrace=False)
+        return real(*args, **kwargs)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(cli, "run_pipeline", guarded)
+    yield
+    mp.undo()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,10 +116,39 @@ def person_key(cpr: str) -> str:
     return Pseudonymizer(TEST_KEY.encode()).pseudonymize(normalise_cpr(pa.array([cpr])), "cpr")[0].as_py()
 
 
-def run_pipeline(home: Path, inbox: Path) -> bool:
+def run_pipeline(home: Path, inbox: Path, in_memory: bool = False) -> bool:
+    """The nightly run, as `helhedsdata run`. in_memory: Dagster's storage is an in-memory
+    (ephemeral) instance instead of SQLite under the home: for tests that never read Dagster's
+    storage afterwards (they read the warehouse and the publication only)."""
     from helhedsdata.cli import run_pipeline as run
 
-    return run(Settings(home.resolve(), inbox.resolve()), quiet=True)
+    settings = Settings(home.resolve(), inbox.resolve())
+    if not in_memory:
+        return run(settings, quiet=True)
+    with in_memory_dagster() as used:
+        ok = run(settings, quiet=True)
+    assert used, "the run did not take its instance from DagsterInstance.get(): in_memory had no effect"
+    return ok
+
+
+@contextlib.contextmanager
+def in_memory_dagster():
+    """While open, DagsterInstance.get() (where the CLI's run takes its instance) gives an
+    ephemeral in-memory instance; yields a list that records each instance handed out."""
+    import dagster as dg
+
+    used: list = []
+
+    def ephemeral():
+        used.append(dg.DagsterInstance.ephemeral())
+        return used[-1]
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(dg.DagsterInstance, "get", staticmethod(ephemeral))
+    try:
+        yield used
+    finally:
+        mp.undo()
 
 
 def query(db: Path, sql: str, params=None) -> list[tuple]:
@@ -64,15 +159,16 @@ def query(db: Path, sql: str, params=None) -> list[tuple]:
         con.close()
 
 
-def generated_home(tmp_path_factory, name: str, persons: int, seed: int = 7, *extra: str) -> tuple[Path, Path]:
+def generated_home(tmp_path_factory, name: str, persons: int, seed: int = 7, *extra: str,
+                   in_memory: bool = False) -> tuple[Path, Path]:
     """(inbox, home): a synthetic inbox from `helhedsdata generate` (extra: its flags), run
-    once through the whole pipeline, under a new folder `name`."""
+    once through the whole pipeline, under a new folder `name` (in_memory: see run_pipeline)."""
     from helhedsdata.cli import main
 
     root = tmp_path_factory.mktemp(name)
     inbox, home = root / "inbox", root / "home"
     assert main(["generate", "--out", str(inbox), "--persons", str(persons), "--seed", str(seed), *extra]) == 0
-    assert run_pipeline(home, inbox)
+    assert run_pipeline(home, inbox, in_memory)
     return inbox, home
 
 
@@ -109,8 +205,8 @@ def small_pg_run(tmp_path_factory, pg_url):
     assert main(["generate", "--out", str(inbox), "--persons", "500", "--seed", "7"]) == 0
     old = os.environ.get("HELHEDSDATA_PUBLISH_URL")
     os.environ["HELHEDSDATA_PUBLISH_URL"] = pg_url
-    try:
-        assert run_pipeline(home, inbox), (home / "logs" / "dbt-last-run.log").read_text()[-3000:]
+    try:  # no test reads this run's Dagster storage
+        assert run_pipeline(home, inbox, in_memory=True), (home / "logs" / "dbt-last-run.log").read_text()[-3000:]
     finally:
         if old is None:
             os.environ.pop("HELHEDSDATA_PUBLISH_URL", None)

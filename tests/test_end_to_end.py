@@ -5,7 +5,11 @@ import re
 from collections import Counter
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from tests.conftest import query
+
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
 
 SUPPRESS_MAX = 4
 
