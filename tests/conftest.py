@@ -27,8 +27,23 @@ def pytest_configure(config):
     shm = Path("/dev/shm")
     if config.option.basetemp is None and shm.is_dir() and os.access(shm, os.W_OK):
         os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(shm))
+    if _is_xdist_controller(config) and config.getoption("dist") == "loadgroup":
+        import tempfile
+
+        config._helhedsdata_groups_dir = tempfile.mkdtemp(prefix="helhedsdata-test-groups-")
+        os.environ[GROUPS_DIR_ENV] = config._helhedsdata_groups_dir
 
 
+def pytest_unconfigure(config):
+    folder = getattr(config, "_helhedsdata_groups_dir", None)
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(GROUPS_DIR_ENV, None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks (pytest 8)
 def pytest_collection_modifyitems(config, items):
     """`--dist loadgroup`: the tests of a module's own (module-scoped) runs stay on one worker,
     so each run is made once, and so do all tests of a shared session run. A test that uses a
@@ -42,10 +57,83 @@ def pytest_collection_modifyitems(config, items):
             group[name] = shared[0]  # the whole module goes where the shared run is
         else:
             group.setdefault(name, name)
+    groups = {}
     for item in items:
         shared = _shared_runs(item)
         alone = shared and not _own_module_fixtures(item)
-        item.add_marker(pytest.mark.xdist_group(shared[0] if alone else group[item.module.__name__]))
+        groups[item.nodeid] = shared[0] if alone else group[item.module.__name__]
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    _hand_groups_to_the_controller(config, groups)
+
+
+# --dist loadgroup on pytest 9: xdist 3.8 tells the controller a test's group by appending
+# "@group" to its node id on the worker, and pytest 9's structured node ids ignore that
+# (pytest-dev/pytest-xdist#1386, open). The groups were silently lost: every module's tests
+# were spread over both workers and each worker built the module's pipeline runs again (on
+# main, test_faults' six runs and the 4000-person run were made twice). So the workers write
+# their groups to a folder the controller made, and the controller schedules by them.
+GROUPS_DIR_ENV = "HELHEDSDATA_TEST_GROUPS_DIR"
+
+# Pipeline runs per group, about (a 4000- or 3000-person run counts 3): the scheduler hands
+# out the heaviest groups first, so no long group starts last while the other worker idles.
+# A group not named here counts 0 and keeps its collection order.
+RUNS_PER_GROUP = {
+    "generated_run": 4, "tests.test_faults": 6, "tests.test_crash": 4, "tests.test_operations_pipeline": 4,
+    "tests.test_expectations_gate": 3, "tests.test_seed_plan_rows": 3, "small_pg_run": 2, "tests.test_history": 2,
+    "tests.test_end_to_end": 1, "tests.test_flows": 1, "tests.test_fuldtidspersoner": 1,
+    "tests.test_langtidsledige": 1, "tests.test_maalgruppe_rules": 1, "tests.test_plan_variants": 1,
+    "tests.test_project_indicators": 1,
+}
+
+
+def _is_xdist_controller(config) -> bool:
+    return not hasattr(config, "workerinput") and bool(config.getoption("numprocesses", None))
+
+
+def _hand_groups_to_the_controller(config, groups: dict[str, str]) -> None:
+    folder = os.environ.get(GROUPS_DIR_ENV)
+    if not folder or not hasattr(config, "workerinput"):
+        return
+    import json
+
+    path = Path(folder) / f"{config.workerinput['workerid']}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(groups), encoding="utf-8")
+    tmp.replace(path)  # whole or not at all: the controller reads it once every worker collected
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """LoadGroupScheduling that takes each test's group from what the workers wrote."""
+    if config.getoption("dist") != "loadgroup" or not os.environ.get(GROUPS_DIR_ENV):
+        return None
+    import json
+
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Scheduling(LoadGroupScheduling):
+        _groups: dict[str, str] | None = None
+
+        def _group_of(self, nodeid: str) -> str | None:
+            if self._groups is None:
+                self._groups = {}
+                for path in sorted(Path(os.environ[GROUPS_DIR_ENV]).glob("*.json")):
+                    self._groups.update(json.loads(path.read_text(encoding="utf-8")))
+            return self._groups.get(nodeid)
+
+        def _split_scope(self, nodeid: str) -> str:
+            return self._group_of(nodeid) or super()._split_scope(nodeid)
+
+        def schedule(self) -> None:
+            if self.collection is None and self.collection_is_completed:
+                # heaviest groups first; loadscope's own reorder (by number of tests) is off
+                self.config.option.loadscopereorder = False
+                for node, ids in self.registered_collections.items():
+                    order = {nodeid: i for i, nodeid in enumerate(ids)}
+                    self.registered_collections[node] = sorted(
+                        ids, key=lambda n: (-RUNS_PER_GROUP.get(self._split_scope(n), 0), order[n]))
+            super().schedule()
+
+    return Scheduling(config, log)
 
 
 def _shared_runs(item) -> list[str]:
