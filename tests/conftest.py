@@ -123,15 +123,21 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return self._group_of(nodeid) or super()._split_scope(nodeid)
 
-        def schedule(self) -> None:
-            if self.collection is None and self.collection_is_completed:
-                # heaviest groups first; loadscope's own reorder (by number of tests) is off
-                self.config.option.loadscopereorder = False
-                for node, ids in self.registered_collections.items():
-                    order = {nodeid: i for i, nodeid in enumerate(ids)}
-                    self.registered_collections[node] = sorted(
-                        ids, key=lambda n: (-RUNS_PER_GROUP.get(self._split_scope(n), 0), order[n]))
-            super().schedule()
+        _sorted = False
+
+        def _assign_work_unit(self, node) -> None:
+            if not self._sorted:  # the first call: the queue is complete, nothing handed out yet
+                # Heaviest groups first (stable: equal weights keep the collection order). Only
+                # the queue of groups is reordered: the collections stay as the workers sent
+                # them, since tests are handed to a worker as indexes into its own collection.
+                units = sorted(self.workqueue.items(), key=lambda kv: -RUNS_PER_GROUP.get(kv[0], 0))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self._sorted = True
+                if os.environ.get("HELHEDSDATA_TEST_SCHEDULE_LOG"):  # what went where, to tune RUNS_PER_GROUP
+                    with open(os.environ["HELHEDSDATA_TEST_SCHEDULE_LOG"], "a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"queue": list(self.workqueue)}) + "\n")
+            super()._assign_work_unit(node)
 
     return Scheduling(config, log)
 
