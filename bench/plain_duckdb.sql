@@ -10,7 +10,7 @@
 --                  no cp1252 here), and {{opera_date}} its extract date
 --   {{history_years}}, {{min_days_6_1}}, {{suppress_max}}  the dbt vars
 -- It computes the same counts as the pipeline (indicators.md `maalgruppe_antal`, Opera
--- filling the history before Momentum) with primary disclosure control; bench/run.py
+-- filling the days Momentum does not cover) with primary disclosure control; bench/run.py
 -- checks the counts equal the pipeline's marts.maalgruppe_antal. (Secondary suppression
 -- is iterative and left to the pipeline.)
 
@@ -25,25 +25,52 @@ FROM read_csv('{{momentum}}/maalgruppe.csv', delim=';', header=true, quote='"',
     columns={'CPR-nummer': 'VARCHAR', 'Målgruppekode': 'VARCHAR', 'Målgruppe': 'VARCHAR',
              'Startdato': 'VARCHAR', 'Slutdato': 'VARCHAR', 'Afslutningsårsag': 'VARCHAR'});
 
--- Opera before Momentum: LAB § 2 -> § 6, and only the days before the person's first
--- Momentum period, none after Opera's extract date (sources.md: Momentum wins).
+-- Opera where Momentum is silent: LAB § 2 -> § 6, the days of each Opera period that no
+-- Momentum period of the person covers, none after Opera's extract date (sources.md:
+-- Momentum wins, day by day). Gaps = the complement of the person's Momentum periods.
+CREATE TEMP MACRO uncovered_gaps(tbl) AS TABLE
+WITH islands AS (
+    SELECT cpr, min(s) AS s, max(e) AS e
+    FROM (
+        SELECT *, sum(new_island) OVER (PARTITION BY cpr ORDER BY s, e) AS island
+        FROM (
+            SELECT cpr, s, e,
+                   CASE WHEN s <= max(e) OVER (PARTITION BY cpr ORDER BY s, e
+                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + 1
+                        THEN 0 ELSE 1 END AS new_island
+            FROM query_table(tbl)
+        )
+    )
+    GROUP BY cpr, island
+)
+SELECT cpr, coalesce(lag(e) OVER (PARTITION BY cpr ORDER BY s) + 1, DATE '0001-01-01') AS gap_start, s - 1 AS gap_end
+FROM islands
+UNION ALL
+SELECT cpr, max(e) + 1, DATE '9999-12-31' FROM islands GROUP BY cpr HAVING max(e) < DATE '9999-12-31';
+
+CREATE TEMP TABLE momentum_mg AS
+SELECT cpr, start_date AS s, coalesce(end_date, DATE '9999-12-31') AS e FROM periods;
+
 INSERT INTO periods
 WITH opera AS (
     SELECT regexp_replace(CPRNR, '[\s-]', '', 'g') AS cpr,
            CASE trim(LAB_GRP) WHEN '2.1' THEN '6.1' WHEN '2.2' THEN '6.2' WHEN '2.3' THEN '6.3'
                               WHEN '2.12' THEN '6.4' WHEN '2.13' THEN '6.5' END AS code,
            strptime(trim(FRA_DATO), '%Y-%m-%d')::DATE AS start_date,
-           coalesce(strptime(nullif(trim(TIL_DATO), ''), '%Y-%m-%d')::DATE, DATE '9999-12-31') AS end_date
+           least(coalesce(strptime(nullif(trim(TIL_DATO), ''), '%Y-%m-%d')::DATE, DATE '9999-12-31'),
+                 DATE '{{opera_date}}') AS end_date
     FROM read_csv('{{opera}}/MATCHPERIODER.csv', delim=';', header=true, all_varchar=true)
 ),
-first_day AS (SELECT cpr, min(start_date) AS first_day FROM periods GROUP BY cpr),
-clipped AS (
-    SELECT o.cpr, o.code, o.start_date,
-           least(o.end_date, coalesce(f.first_day - 1, DATE '9999-12-31'), DATE '{{opera_date}}') AS end_date
-    FROM opera AS o LEFT JOIN first_day AS f USING (cpr)
+gaps AS (SELECT * FROM uncovered_gaps('momentum_mg')),
+pieces AS (
+    SELECT o.cpr, o.code, o.start_date, o.end_date FROM opera AS o
+    WHERE o.code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM momentum_mg AS m WHERE m.cpr = o.cpr)
+    UNION ALL
+    SELECT o.cpr, o.code, greatest(o.start_date, g.gap_start), least(o.end_date, g.gap_end)
+    FROM opera AS o JOIN gaps AS g ON g.cpr = o.cpr AND g.gap_start <= o.end_date AND g.gap_end >= o.start_date
     WHERE o.code IS NOT NULL
 )
-SELECT cpr, code, start_date, end_date FROM clipped WHERE start_date <= end_date;
+SELECT cpr, code, start_date, end_date FROM pieces WHERE start_date <= end_date;
 
 -- Address periods with the normalised address (sources.md: case and white space folded,
 -- 12A = 12 A = 12a, leading zeros of the house number dropped).
@@ -61,6 +88,9 @@ FROM read_csv('{{momentum}}/borger_adresse.csv', delim=';', header=true, quote='
              'Side/dør': 'VARCHAR', 'Postnummer': 'VARCHAR', 'By': 'VARCHAR', 'Kommunekode': 'VARCHAR',
              'Gyldig fra': 'VARCHAR', 'Gyldig til': 'VARCHAR'});
 
+CREATE TEMP TABLE momentum_addr AS
+SELECT cpr, gyldig_fra AS s, coalesce(gyldig_til, DATE '9999-12-31') AS e FROM addr;
+
 INSERT INTO addr
 WITH opera AS (
     SELECT regexp_replace(CPRNR, '[\s-]', '', 'g') AS cpr,
@@ -68,16 +98,19 @@ WITH opera AS (
            regexp_replace(regexp_replace(upper(HUSNR), '\s+', '', 'g'), '^0+([0-9])', '\1') AS number,
            trim(POSTNR) AS postcode,
            strptime(trim(FRA_DATO), '%Y-%m-%d')::DATE AS gyldig_fra,
-           coalesce(strptime(nullif(trim(TIL_DATO), ''), '%Y-%m-%d')::DATE, DATE '9999-12-31') AS gyldig_til
+           least(coalesce(strptime(nullif(trim(TIL_DATO), ''), '%Y-%m-%d')::DATE, DATE '9999-12-31'),
+                 DATE '{{opera_date}}') AS gyldig_til
     FROM read_csv('{{opera}}/ADRESSER.csv', delim=';', header=true, all_varchar=true)
 ),
-first_day AS (SELECT cpr, min(gyldig_fra) AS first_day FROM addr GROUP BY cpr),
-clipped AS (
-    SELECT o.cpr, o.street, o.number, o.postcode, NULL AS kommunekode, o.gyldig_fra,
-           least(o.gyldig_til, coalesce(f.first_day - 1, DATE '9999-12-31'), DATE '{{opera_date}}') AS gyldig_til
-    FROM opera AS o LEFT JOIN first_day AS f USING (cpr)
+gaps AS (SELECT * FROM uncovered_gaps('momentum_addr')),
+pieces AS (
+    SELECT o.cpr, o.street, o.number, o.postcode, NULL AS kommunekode, o.gyldig_fra, o.gyldig_til FROM opera AS o
+    WHERE NOT EXISTS (SELECT 1 FROM momentum_addr AS m WHERE m.cpr = o.cpr)
+    UNION ALL
+    SELECT o.cpr, o.street, o.number, o.postcode, NULL, greatest(o.gyldig_fra, g.gap_start), least(o.gyldig_til, g.gap_end)
+    FROM opera AS o JOIN gaps AS g ON g.cpr = o.cpr AND g.gap_start <= o.gyldig_til AND g.gap_end >= o.gyldig_fra
 )
-SELECT * FROM clipped WHERE gyldig_fra <= gyldig_til;
+SELECT * FROM pieces WHERE gyldig_fra <= gyldig_til;
 
 -- The register, one row per distinct (address, afdeling).
 CREATE TEMP TABLE register AS

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from sources import lbf, momentum, omraader, opera, roster
 from sources.codes import seed_values
-from sources.contract import EARLIEST_DATE, FileContract, output_schema
+from sources.contract import EARLIEST_DATE, FileContract, latest_date, output_schema
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
 
@@ -113,8 +113,8 @@ def build_suite(spec: SuiteSpec) -> dict:
             exps.append(_exp("expect_column_values_to_match_regex", "pattern", column=n, regex=f"^(?:{col.pattern})$"))
         if col.kind == "date":
             kwargs = {"column": n, "min_value": {"$PARAMETER": "earliest_date"}}
-            if col.not_after_extract:
-                kwargs["max_value"] = {"$PARAMETER": "extract_date"}
+            # A start may not lie after the extract date; an end or deadline up to a year after it.
+            kwargs["max_value"] = {"$PARAMETER": "extract_date" if col.not_after_extract else "latest_date"}
             exps.append(_exp("expect_column_values_to_be_between", "date-range", **kwargs))
     if c.period:
         a, b = c.period
@@ -134,7 +134,7 @@ def build_suite(spec: SuiteSpec) -> dict:
             "generated_by": "helhedsdata.expectations (from the reader contract; do not edit by hand)",
             "file": c.file,
             "arrow_types": types,
-            "parameters": ["earliest_date", "extract_date"] + (["control_count"] if spec.control_count else []),
+            "parameters": ["earliest_date", "extract_date", "latest_date"] + (["control_count"] if spec.control_count else []),
         },
     }
 
@@ -270,7 +270,8 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
                       "unexpected_count": None, "element_count": rows, "error": False}
                      for n, t in data["meta"]["arrow_types"].items() if found.get(n, t) != t]
     params = {"earliest_date": EARLIEST_DATE.isoformat(),
-              "extract_date": (extract_date or date(9999, 12, 31)).isoformat()}
+              "extract_date": (extract_date or date(9999, 12, 31)).isoformat(),
+              "latest_date": (latest_date(extract_date) if extract_date else date(9999, 12, 31)).isoformat()}
     if control_count is not None:
         params["control_count"] = control_count
         if step > 1 and rows != control_count:  # a sample cannot count: compare the whole table here

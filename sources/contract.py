@@ -29,8 +29,18 @@ import pyarrow.csv as pacsv
 from sources.address import address_key
 from sources.codes import seed_values
 from sources.pseudonym import Pseudonymizer, cpr_birth_date, cpr_is_valid, normalise_cpr
+from sources.whitespace import sql_trim
 
 EARLIEST_DATE = date(1990, 1, 1)
+
+
+def latest_date(extract_date: date) -> date:
+    """The latest date an extract may hold: a year after its extract date (a planned end
+    further out is a typing error, e.g. 2099 for 2019)."""
+    try:
+        return extract_date.replace(year=extract_date.year + 1)
+    except ValueError:  # 29 February
+        return extract_date.replace(year=extract_date.year + 1, day=28)
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,10 @@ class Col:
     kind: str  # cpr | text | date | decimal | int | drop (personal: read, never handed over)
     required: bool = False
     codes: tuple[str, str] | None = None  # (dbt seed, column) holding the accepted values
-    not_after_extract: bool = True  # dates only: no date after the extract date
+    # Dates only. A date that records what has happened (a period's start) may not lie after
+    # the extract date; any other date (an end, a deadline) may be planned ahead, up to
+    # PLANNED_HORIZON after it. sources.md's list of what rejects an extract has no planned end.
+    not_after_extract: bool = False
     # Accepted values declared in the contract itself: for a file's own structural
     # vocabulary that no model needs as a list (a domain code list belongs in a seed: `codes`).
     values: tuple[str, ...] | None = None
@@ -597,32 +610,36 @@ def _typing_sql(contract: FileContract, extract_date: date | None) -> tuple[list
             if c.birth_date:
                 select.append(c.birth_date)
             continue
-        trimmed = f"nullif(trim({n}), '')"
+        trimmed = f"nullif({sql_trim(n)}, '')"
         if c.kind == "text":
             select.append(f"{trimmed} AS {n}")
         elif c.kind == "date":
             select.append(f"try_strptime({trimmed}, {fmt_sql})::DATE AS {n}")
             checks.append(("date", f"{c.header} is not a date in the form {' or '.join(fmts)}",
-                           f"r.{n} IS NOT NULL AND trim(r.{n}) <> '' AND t.{n} IS NULL"))
+                           f"r.{n} IS NOT NULL AND {sql_trim(f'r.{n}')} <> '' AND t.{n} IS NULL"))
             checks.append(("date-range", f"{c.header} is before {EARLIEST_DATE.isoformat()}",
                            f"t.{n} < DATE '{EARLIEST_DATE.isoformat()}'"))
             if c.not_after_extract and extract_date is not None:
                 checks.append(("date-range", f"{c.header} is after the extract date {extract_date.isoformat()}",
                                f"t.{n} > DATE '{extract_date.isoformat()}'"))
+            elif extract_date is not None:
+                last = latest_date(extract_date).isoformat()
+                checks.append(("date-range", f"{c.header} is more than a year after the extract date "
+                               f"{extract_date.isoformat()} (after {last})", f"t.{n} > DATE '{last}'"))
         elif c.kind in ("decimal", "int"):
             # '1.736' (thousands) and '18,5' (decimal comma) are both in the dialect.
             num = f"replace(regexp_replace({trimmed}, '\\.(\\d{{3}})', '\\1', 'g'), ',', '.')"
             typ = "DOUBLE" if c.kind == "decimal" else "BIGINT"
             select.append(f"try_cast({num} AS {typ}) AS {n}")
             checks.append(("number", f"{c.header} is not a number",
-                           f"r.{n} IS NOT NULL AND trim(r.{n}) <> '' AND t.{n} IS NULL"))
+                           f"r.{n} IS NOT NULL AND {sql_trim(f'r.{n}')} <> '' AND t.{n} IS NULL"))
         else:
             raise ValueError(f"unknown column kind {c.kind}")
         if c.source_suppression is not None:
             select.append(c.suppressed_name)
         if c.required:  # empty in the file; a value that does not type is the date/number rule's
             suppressed = f" AND NOT t.{c.suppressed_name}" if c.source_suppression is not None else ""
-            checks.append(("required", f"{c.header} is empty", f"nullif(trim(r.{n}), '') IS NULL{suppressed}"))
+            checks.append(("required", f"{c.header} is empty", f"nullif({sql_trim(f'r.{n}')}, '') IS NULL{suppressed}"))
         if c.codes:
             accepted = ", ".join(_q(v) for v in seed_values(*c.codes))
             checks.append(("code", f"{c.header} is not one of the codes in seed {c.codes[0]}",

@@ -29,7 +29,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("Postnummer", "postnummer", "text", required=True),
             Col("By", "bynavn", "text"),
             Col("Kommunekode", "kommunekode", "text", required=True),
-            Col("Gyldig fra", "gyldig_fra", "date", required=True),
+            Col("Gyldig fra", "gyldig_fra", "date", required=True, not_after_extract=True),
             Col("Gyldig til", "gyldig_til", "date"),
         ),
         period=("gyldig_fra", "gyldig_til"),
@@ -42,7 +42,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("CPR-nummer", "person_key", "cpr", birth_date="foedselsdato"),
             Col("Målgruppekode", "maalgruppe_code", "text", required=True, codes=("maalgruppe_koder", "maalgruppe_code")),
             Col("Målgruppe", "maalgruppe_name", "text"),
-            Col("Startdato", "start_date", "date", required=True),
+            Col("Startdato", "start_date", "date", required=True, not_after_extract=True),
             Col("Slutdato", "end_date", "date"),
             Col("Afslutningsårsag", "afslutningsaarsag", "text", codes=("afslutningsaarsager", "afslutningsaarsag")),
         ),
@@ -55,9 +55,8 @@ CONTRACTS: dict[str, FileContract] = {
             Col("CPR-nummer", "person_key", "cpr"),
             Col("Tilbudsid", "tilbud_id", "text", required=True),
             Col("Tilbudstype", "tilbudstype", "text", required=True, codes=("tilbudstyper", "tilbudstype")),
-            Col("Startdato", "start_date", "date", required=True),
-            # An offer is booked ahead: its planned end may lie after the extract date.
-            Col("Slutdato", "end_date", "date", not_after_extract=False),
+            Col("Startdato", "start_date", "date", required=True, not_after_extract=True),
+            Col("Slutdato", "end_date", "date"),  # planned ends lie after the extract date
             Col("Timer pr. uge", "timer_pr_uge", "decimal"),
             Col("CVR-nummer", "cvr_nummer", "text"),
             # Data minimisation: a workplace name can name a person (a sole trader);
@@ -73,8 +72,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("CPR-nummer", "person_key", "cpr"),
             Col("Samtaleid", "samtale_id", "text", required=True),
             Col("Samtaletype", "samtaletype", "text"),
-            # A deadline may lie after the extract date: the meeting is planned.
-            Col("Frist", "frist", "date", required=True, not_after_extract=False),
+            Col("Frist", "frist", "date", required=True),  # a deadline of a planned meeting
             Col("Afholdt dato", "afholdt_dato", "date"),
             Col("Status", "status", "text", codes=("samtale_status", "samtale_status")),
         ),

@@ -33,7 +33,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("CPRNR", "person_key", "cpr", birth_date="foedselsdato"),
             # LAB § 2 group as written: any 'n.m' is accepted (unmapped groups keep their value).
             Col("LAB_GRP", "lab_grp", "text", required=True, pattern=r"[0-9]+\.[0-9]+"),
-            Col("FRA_DATO", "start_date", "date", required=True),
+            Col("FRA_DATO", "start_date", "date", required=True, not_after_extract=True),
             Col("TIL_DATO", "end_date", "date"),
             Col("AFGANG_KODE", "afgang_kode", "text", codes=("afslutningsaarsager", "opera_afgang_kode")),
         ),
@@ -45,9 +45,8 @@ CONTRACTS: dict[str, FileContract] = {
         (
             Col("CPRNR", "person_key", "cpr"),
             Col("TILBUD_ART", "tilbud_art", "text", required=True, codes=("tilbudstyper", "opera_tilbud_art")),
-            Col("FRA_DATO", "start_date", "date", required=True),
-            # An offer is booked ahead: its planned end may lie after the extract date.
-            Col("TIL_DATO", "end_date", "date", not_after_extract=False),
+            Col("FRA_DATO", "start_date", "date", required=True, not_after_extract=True),
+            Col("TIL_DATO", "end_date", "date"),  # planned ends lie after the extract date
             Col("TIMER", "timer_pr_uge", "decimal"),
         ),
         period=("start_date", "end_date"),
@@ -61,7 +60,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("ETAGE", "etage", "drop"),
             Col("DOER", "side_doer", "drop"),
             Col("POSTNR", "postnummer", "text", required=True),
-            Col("FRA_DATO", "gyldig_fra", "date", required=True),
+            Col("FRA_DATO", "gyldig_fra", "date", required=True, not_after_extract=True),
             Col("TIL_DATO", "gyldig_til", "date"),
         ),
         period=("gyldig_fra", "gyldig_til"),

@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.whitespace import RE2_CLASS
+
 
 class Pseudonymizer:
     def __init__(self, key: bytes):
@@ -44,9 +46,12 @@ class Pseudonymizer:
         return pc.take(hashed, enc.indices)
 
 
+_CPR_NOISE = RE2_CLASS[:-1] + "-]"  # any white space, and the hyphen
+
+
 def normalise_cpr(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Strip white space and the hyphen: '120385-1234 ' -> '1203851234'."""
-    return pc.replace_substring_regex(values, r"[\s-]", "")
+    return pc.replace_substring_regex(values, _CPR_NOISE, "")
 
 
 def cpr_is_valid(normalised: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -32,8 +32,8 @@ CONTRACT = FileContract(
         Col("Navn", "navn", "drop"),
         # Text dates: 1-3-2021, 01-03-2021, 01.03.2021 (d-m-yyyy or d.m.yyyy); Excel dates too.
         # A roster is no extract: a planned end (or a booked start) may lie ahead.
-        Col("Startdato", "startdato", "date", required=True, not_after_extract=False),
-        Col("Slutdato", "slutdato", "date", not_after_extract=False),
+        Col("Startdato", "startdato", "date", required=True),
+        Col("Slutdato", "slutdato", "date"),
         Col("Status ved afslutning", "status_ved_afslutning", "text",
             codes=("afslutningsstatus", "status_ved_afslutning")),
         Col("Timer pr. uge", "timer_pr_uge", "decimal"),

@@ -73,3 +73,35 @@ def test_manifest_is_prepared_again_only_when_a_dbt_file_changed(tmp_path):
     model = next((project / "models").rglob("*.sql"))
     os.utime(model, (later + 5, later + 5))
     assert dbt_sources_newer_than(manifest, project)
+
+
+def test_unit_tests_pin_the_precedence_models(manifest):
+    # Issue 12's hand-computed cases live as dbt unit tests beside the models they pin.
+    pinned = {u["model"] for u in manifest.get("unit_tests", {}).values()}
+    assert {"int_combine_maalgruppe_periods", "int_combine_address_periods", "int_combine_tilbud_periods",
+            "int_merge_maalgruppe_spells"} <= pinned
+
+
+@pytest.mark.slow
+def test_dbt_unit_tests_pass(generated_run, tmp_path):
+    """dbt's unit tests run here, not in the nightly build (they test the SQL, not the night's
+    data). dbt needs their models' parents in a warehouse: a copy of the shared run's."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _, home = generated_run
+    shutil.copy(home / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    env = {**os.environ, "HELHEDSDATA_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = Path(sys.executable).parent / "dbt"
+    proc = subprocess.run([str(dbt), "test", "--select", "test_type:unit", "--project-dir", str(DBT_PROJECT_DIR),
+                           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+                           "--log-path", str(tmp_path / "logs")], env=env, capture_output=True, text=True)
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    failed = [r["unique_id"] for r in results if r["status"] != "pass"]
+    assert proc.returncode == 0 and not failed, (failed, proc.stdout[-3000:])
+    expected = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text()).get("unit_tests", {})
+    assert len(results) == len(expected) >= 6

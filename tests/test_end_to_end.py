@@ -44,11 +44,23 @@ def iso(s):
     return date.fromisoformat(s.strip()) if s and s.strip() else None
 
 
-def before_momentum(start, end, first_momentum, opera_date):
-    """sources.md: Momentum wins. Opera keeps the days before the person's first Momentum
-    day, and knows nothing after its own extract date."""
-    end = min(end or FAR, (first_momentum - timedelta(days=1)) if first_momentum else FAR, opera_date)
-    return (start, end) if start <= end else None
+def not_covered(start, end, momentum, opera_date):
+    """sources.md: where both cover the same days, Momentum wins. The pieces of an Opera
+    period (to its extract date at the latest) that none of the person's Momentum periods
+    `momentum` [(start, end)] of the same kind covers: each Momentum period cut out in turn."""
+    pieces = [(start, min(end or FAR, opera_date))]
+    for a, b in momentum:
+        left = []
+        for s, e in pieces:
+            if b < s or a > e:
+                left.append((s, e))
+                continue
+            if s < a:
+                left.append((s, a - timedelta(days=1)))
+            if b < e:
+                left.append((b + timedelta(days=1), e))
+        pieces = left
+    return [(s, e) for s, e in pieces if s <= e]
 
 
 def expected_counts(inbox, as_of):
@@ -63,12 +75,11 @@ def expected_counts(inbox, as_of):
     for r in rows(extract / "borger_adresse.csv"):
         addresses.setdefault(cpr(r["CPR-nummer"]), []).append(
             (day(r["Gyldig fra"]), day(r["Gyldig til"]) or FAR, address(r["Vejnavn"], r["Husnummer"], r["Postnummer"])))
-    first_address = {p: min(a for a, _, _ in v) for p, v in addresses.items()}
+    momentum_addresses = {p: [(a, b) for a, b, _ in v] for p, v in addresses.items()}
     for r in opera_rows(opera / "ADRESSER.csv"):
         p = cpr(r["CPRNR"])
-        kept = before_momentum(iso(r["FRA_DATO"]), iso(r["TIL_DATO"]), first_address.get(p), opera_date)
-        if kept:
-            addresses.setdefault(p, []).append((*kept, address(r["VEJNAVN"], r["HUSNR"], r["POSTNR"])))
+        for piece in not_covered(iso(r["FRA_DATO"]), iso(r["TIL_DATO"]), momentum_addresses.get(p, []), opera_date):
+            addresses.setdefault(p, []).append((*piece, address(r["VEJNAVN"], r["HUSNR"], r["POSTNR"])))
     where = {}
     for person, periods in addresses.items():
         for a, b, adr in periods:
@@ -78,12 +89,12 @@ def expected_counts(inbox, as_of):
     periods = {}
     for r in rows(extract / "maalgruppe.csv"):
         periods.setdefault(cpr(r["CPR-nummer"]), []).append((day(r["Startdato"]), day(r["Slutdato"]) or FAR, r["Målgruppekode"]))
-    first_mg = {p: min(a for a, _, _ in v) for p, v in periods.items()}
+    momentum_periods = {p: [(a, b) for a, b, _ in v] for p, v in periods.items()}
     for r in opera_rows(opera / "MATCHPERIODER.csv"):
         p, code = cpr(r["CPRNR"]), LAB2_TO_LAB6.get(r["LAB_GRP"].strip())
-        kept = before_momentum(iso(r["FRA_DATO"]), iso(r["TIL_DATO"]), first_mg.get(p), opera_date) if code else None
-        if kept:
-            periods.setdefault(p, []).append((*kept, code))
+        if code:
+            for piece in not_covered(iso(r["FRA_DATO"]), iso(r["TIL_DATO"]), momentum_periods.get(p, []), opera_date):
+                periods.setdefault(p, []).append((*piece, code))
 
     counts = Counter()
     for person, ps in periods.items():

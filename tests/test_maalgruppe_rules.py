@@ -12,6 +12,7 @@ pytestmark = pytest.mark.slow  # every test here needs a pipeline run
 JAN, FEB = "2021-01-31", "2021-02-28"
 SOES = ("Søstjernevej", "12A", "6400")  # afdeling 22
 ELSEWHERE = ("Perlegade", "50", "6400")
+HVEDE = ("Hvedemarken", "41", "6400")  # afdeling 30
 
 # name -> (cpr, address periods [(street, number, postcode, from, to)], målgruppe periods [(code, from, to, årsag)])
 PERSONS = {
@@ -48,6 +49,24 @@ PERSONS = {
     # Hyphen-less CPR in one file, hyphenated in the other: one person.
     "cpr_without_hyphen": ("1401801014", [(*SOES, "2015-01-01", None)], [("INT-SHP", "2020-01-01", None, None)]),
     "opera_then_momentum": ("150180-1015", [(*SOES, "2019-06-01", None)], [("6.3", "2019-06-01", None, None)]),
+    # Issue 12, Momentum wins day by day (their Opera rows below). Afdeling 30 and history
+    # before 2021, so the February 2021 counts above stay as they are.
+    "opera_in_momentum_gaps": ("180180-1018", [(*HVEDE, "2015-01-01", None)],
+                               [("6.2", "2019-01-01", "2019-03-31", "Andet"),
+                                ("6.2", "2019-07-01", "2019-10-31", "Ordinær beskæftigelse")]),
+    "momentum_inside_opera": ("190180-1019", [(*HVEDE, "2015-01-01", None)],
+                              [("6.3", "2018-05-01", "2018-06-30", "Målgruppeskift")]),
+    "opera_6_1_then_momentum_6_1": ("200180-1020", [(*HVEDE, "2015-01-01", None)],
+                                    [("6.1", "2019-06-01", "2019-12-31", "Ordinær beskæftigelse")]),
+    # Lives outside the afdelinger by Momentum, except in a gap that Opera's address fills.
+    "opera_address_in_momentum_gap": ("210180-1021", [(*ELSEWHERE, "2015-01-01", "2018-12-31"),
+                                                      (*ELSEWHERE, "2019-07-01", "2019-12-31")],
+                                      [("6.4", "2019-01-01", "2019-12-31", "Andet")]),
+    "opera_activation_under_mentorstoette": ("220180-1022", [(*HVEDE, "2015-01-01", "2019-12-31")],
+                                            [("6.2", "2019-01-01", "2019-12-31", "Andet")]),
+    # Planned ends after the extract date (2021-03-01): a målgruppe period to 2021-06-30 and a
+    # move planned for 2021-12-31; both read, neither rejects the extract. In the kommune only.
+    "planned_ends": ("230180-1023", [(*ELSEWHERE, "2015-01-01", "2021-12-31")], [("6.4", "2020-06-01", "2021-06-30", None)]),
 }
 
 
@@ -65,7 +84,9 @@ def scenario(tmp_path_factory):
     write_momentum(inbox, "20210301", {
         "borger_adresse.csv": addr,
         "maalgruppe.csv": mg,
-        "tilbud.csv": [("010180-1001", "T-1", "Virksomhedspraktik", d("2021-01-04"), "", "15,0", "", "")],
+        "tilbud.csv": [("010180-1001", "T-1", "Virksomhedspraktik", d("2021-01-04"), "", "15,0", "", ""),
+                       # Momentum's Mentorstøtte (no activation) covers March-April 2019.
+                       ("220180-1022", "T-2", "Mentorstøtte", d("2019-03-01"), d("2019-04-30"), "5,0", "", "")],
         "samtale.csv": [("010180-1001", "S-1", "Jobsamtale", d("2021-01-15"), d("2021-01-12"), "Afholdt")],
     })
     write_register(inbox)
@@ -78,12 +99,24 @@ def scenario(tmp_path_factory):
             ("1601801016", "2.1", "2018-01-01", "2018-12-31", "01"),
             # 2.10 maps to no current group (and is not 2.1).
             ("1701801017", "2.10", "2018-01-01", "2018-12-31", "99"),
+            # 2.3 -> 6.3 around and between Momentum's two 6.2 periods of 2019.
+            ("1801801018", "2.3", "2018-10-01", "2019-12-31", "01"),
+            # 2.2 -> 6.2 for 2018, Momentum's 6.3 in May-June inside it.
+            ("1901801019", "2.2", "2018-01-01", "2018-12-31", "02"),
+            # 2.1 -> 6.1 to the day before Momentum's 6.1 starts: one spell.
+            ("2001801020", "2.1", "2019-01-01", "2019-05-31", "03"),
+            # A planned end (2020-03-31) after Opera's extract date: cut there, not rejected.
+            ("2301801023", "2.12", "2019-06-01", "2020-03-31", ""),
         ],
-        "AKTIVERING.csv": [("1501801015", "VP", "2019-02-01", "2019-03-31", "20")],
+        "AKTIVERING.csv": [("1501801015", "VP", "2019-02-01", "2019-03-31", "20"),
+                           # Under Momentum's Mentorstøtte in March-April: those days are Momentum's.
+                           ("2201801022", "VP", "2019-02-15", "2019-05-31", "20")],
         "ADRESSER.csv": [
             ("1501801015", "SØSTJERNEVEJ", "12A", "", "", "6400", "2015-01-01", ""),
             ("1601801016", "NØRAGER", "7", "", "", "6400", "2015-01-01", ""),
             ("1701801017", "NØRAGER", "7", "", "", "6400", "2015-01-01", ""),
+            # HVEDEMARKEN 41 is afdeling 30; a no-break space from a pasted cell before the number.
+            ("2101801021", "HVEDEMARKEN", "\u00a041", "", "", "6400", "2017-01-01", ""),
         ],
     })
     # Momentum side of the Opera cases (their addresses start with Momentum's history).
@@ -205,3 +238,57 @@ def test_opera_activation_counts_before_momentum(scenario):
                  "SELECT as_of_date FROM intermediate.int_assign_activation_status WHERE person_key = ? ORDER BY 1",
                  [person_key("150180-1015")])
     assert [str(r[0]) for r in rows] == ["2019-02-28", "2019-03-31"]
+
+
+# ---------------------------------------------------------------- issue 12: Momentum wins day by day
+
+
+def test_opera_fills_the_days_around_and_between_momentum_periods(scenario):
+    # Opera 6.3 2018-10-01..2019-12-31; Momentum 6.2 in Q1 and July-October 2019.
+    assert status(scenario, "opera_in_momentum_gaps", "2018-12-31")[:2] == ("6.3", "30")
+    assert status(scenario, "opera_in_momentum_gaps", "2019-03-31")[:2] == ("6.2", "30")
+    # In the gap: a new 6.3 spell from 2019-04-01 (the earlier 6.3 piece ended 2018-12-31).
+    assert status(scenario, "opera_in_momentum_gaps", "2019-05-31") == ("6.3", "30", True, 61)
+    assert status(scenario, "opera_in_momentum_gaps", "2019-08-31")[:2] == ("6.2", "30")
+    # After Momentum's period ended: Opera again, to its extract date.
+    assert status(scenario, "opera_in_momentum_gaps", "2019-11-30") == ("6.3", "30", True, 30)
+
+
+def test_a_momentum_period_inside_a_longer_opera_one(scenario):
+    assert status(scenario, "momentum_inside_opera", "2018-04-30") == ("6.2", "30", True, 120)
+    assert status(scenario, "momentum_inside_opera", "2018-05-31")[:2] == ("6.3", "30")
+    # The second Opera piece is a new spell from 2018-07-01.
+    assert status(scenario, "momentum_inside_opera", "2018-07-31") == ("6.2", "30", True, 31)
+    assert status(scenario, "momentum_inside_opera", "2018-12-31")[:2] == ("6.2", "30")
+
+
+def test_an_opera_6_1_period_and_a_touching_momentum_one_are_one_spell(scenario):
+    # 2019-01-01 .. 2019-06-30 is 181 days: not yet 26 weeks; on 2019-07-31 it is 212.
+    assert status(scenario, "opera_6_1_then_momentum_6_1", "2019-06-30") == ("6.1", "30", False, 181)
+    assert status(scenario, "opera_6_1_then_momentum_6_1", "2019-07-31") == ("6.1", "30", True, 212)
+
+
+def test_an_opera_address_fills_a_momentum_gap(scenario):
+    assert status(scenario, "opera_address_in_momentum_gap", "2018-12-31") is None  # no målgruppe yet
+    assert status(scenario, "opera_address_in_momentum_gap", "2019-03-31")[:2] == ("6.4", "30")
+    assert status(scenario, "opera_address_in_momentum_gap", "2019-06-30")[:2] == ("6.4", "30")
+    assert status(scenario, "opera_address_in_momentum_gap", "2019-07-31")[:2] == ("6.4", None)
+
+
+def test_an_opera_activation_day_under_momentum_mentorstoette_is_not_activation(scenario):
+    rows = query(scenario / "warehouse.duckdb",
+                 "SELECT as_of_date FROM intermediate.int_assign_activation_status WHERE person_key = ? ORDER BY 1",
+                 [person_key("220180-1022")])
+    assert [str(r[0]) for r in rows] == ["2019-02-28", "2019-05-31"]
+
+
+def test_planned_end_dates_are_read_not_rejected(scenario):
+    # The run published (the fixture asserts it); the periods are there as delivered.
+    assert status(scenario, "planned_ends", FEB) == ("6.4", None, True, 273)
+    assert status(scenario, "planned_ends", "2019-12-31")[0] == "6.4"  # Opera, to its extract date
+    assert status(scenario, "planned_ends", "2020-01-31") is None  # Opera knows nothing after it
+    rows = query(scenario / "warehouse.duckdb",
+                 "SELECT source, start_date, end_date, afslutningsaarsag FROM intermediate.int_combine_maalgruppe_periods "
+                 "WHERE person_key = ? ORDER BY start_date", [person_key("230180-1023")])
+    assert [(r[0], str(r[1]), str(r[2]), r[3]) for r in rows] == [
+        ("opera", "2019-06-01", "2019-12-31", None), ("momentum", "2020-06-01", "2021-06-30", None)]

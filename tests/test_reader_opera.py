@@ -269,11 +269,28 @@ def test_overlapping_addresses(inbox):
     assert "perlegade" not in str(err).lower()
 
 
-def test_date_after_the_extract(inbox):
+def test_a_planned_end_after_the_extract_is_read(inbox):
+    # Issue 12: a planned end is not on sources.md's list of what rejects an extract; the
+    # period continues past the extract date (the models cut Opera there).
     replace_in_line(folder(inbox) / "MATCHPERIODER.csv", 3, "2018-06-30", "2020-01-01")
+    ext = opera.read_extract(folder(inbox), PSEUDO, inbox, contracts={"matchperioder": opera.CONTRACTS["matchperioder"]})
+    assert date(2020, 1, 1) in ext.tables["matchperioder"].column("end_date").to_pylist()
+
+
+def test_a_start_after_the_extract_is_rejected(inbox):
+    replace_in_line(folder(inbox) / "MATCHPERIODER.csv", 3, "2017-09-01", "2020-01-01")
     err = rejected(inbox, "matchperioder")
-    assert found(err) == [(MATCH, "date-range", [3])]
-    assert "2019-12-31" in str(err)
+    assert ("FRA_DATO", "date-range", [3]) in [(v.detail.split()[0], v.rule, v.lines) for v in err.violations]
+    assert "after the extract date 2019-12-31" in str(err)
+
+
+def test_a_date_more_than_a_year_after_the_extract_is_rejected(inbox):
+    # A year after 2019-12-31 is 2020-12-31: accepted; the day after is a typing error.
+    replace_in_line(folder(inbox) / "MATCHPERIODER.csv", 3, "2018-06-30", "2020-12-31")
+    replace_in_line(folder(inbox) / "MATCHPERIODER.csv", 2, "2019-02-02", "2021-01-01")
+    err = rejected(inbox, "matchperioder")
+    assert found(err) == [(MATCH, "date-range", [2])]
+    assert "more than a year after the extract date 2019-12-31" in str(err)
 
 
 def test_date_before_1990(inbox):

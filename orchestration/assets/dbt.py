@@ -47,7 +47,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     s = helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
-    invocation = dbt.cli(["build"], context=context, target_path=s.dbt_target)
+    # dbt's unit tests test the SQL, not the night's data: the test suite runs them
+    # (tests/test_dbt_project.py), the nightly build leaves them out.
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, target_path=s.dbt_target)
 
     def events():
         for i, event in enumerate(invocation.stream()):

@@ -1,8 +1,8 @@
--- Målgruppe periods from Momentum, and from Opera before the person's first Momentum
--- period and not after Opera's extract date (macro keep_before_successor; sources.md:
--- where both cover the same days, Momentum wins). Opera groups that map to no current
--- målgruppe are left out. A cut Opera period loses its Afslutningsårsag: it did not
--- end there for that reason.
+-- Målgruppe periods from Momentum, and the pieces of Opera's that no Momentum målgruppe
+-- period of the same person covers (macro keep_uncovered; sources.md: where both cover
+-- the same days, Momentum wins, day by day), none after Opera's extract date. Opera groups
+-- that map to no current målgruppe are left out. A piece that ends before its Opera period
+-- did loses its Afslutningsårsag: it did not end there for that reason.
 with opera as (
     select person_key, maalgruppe_code, start_date, end_date, afslutningsaarsag, extract_date
     from {{ ref('stg_opera__matchperioder') }}
@@ -12,7 +12,7 @@ momentum as (
     select person_key, start_date, end_date from {{ ref('stg_momentum__maalgruppe') }}
 ),
 opera_left as (
-    {{ keep_before_successor('opera', 'momentum', 'start_date', 'end_date', 'start_date') }}
+    {{ keep_uncovered('opera', 'momentum', 'start_date', 'end_date', 'start_date', 'end_date') }}
 )
 select person_key, maalgruppe_code, start_date, end_date, afslutningsaarsag, 'momentum' as source, extract_date
 from {{ ref('stg_momentum__maalgruppe') }}

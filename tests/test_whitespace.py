@@ -1,0 +1,76 @@
+"""Issue 12: white space is white space. Text pasted from Excel or a web form carries
+no-break spaces and tabs; every reader folds every Unicode white-space character as it
+folds a space (sources.md: the address normalisation folds case and white space)."""
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from sources import momentum
+from sources.contract import read_file
+from sources.pseudonym import normalise_cpr
+from sources.whitespace import CHARACTERS
+from tests.inbox_builder import MOMENTUM_HEADERS, write_csv
+from tests.reader_helpers import PSEUDO, addr_key, key
+
+# One test per kind the issue names, and the ASCII tab.
+KINDS = {
+    "no-break space": "\u00a0",
+    "narrow no-break space": "\u202f",
+    "tab": "\t",
+    "em space": "\u2003",
+    "ideographic space": "\u3000",
+}
+
+
+@pytest.mark.parametrize("ws", KINDS.values(), ids=KINDS.keys())
+def test_street_words_fold(ws):
+    assert addr_key(f"Nørre{ws}Allé", "3", "6400") == addr_key("nørre allé", "3", "6400")
+    assert addr_key(f"Nørre {ws} Allé{ws}", "3", "6400") == addr_key("Nørre Allé", "3", "6400")
+
+
+@pytest.mark.parametrize("ws", KINDS.values(), ids=KINDS.keys())
+def test_house_number_folds(ws):
+    # before the letter, before the number, after it: one number, 12A
+    for number in (f"12{ws}A", f"{ws}12A", f"12a{ws}", f"12{ws}{ws}a"):
+        assert addr_key("Søstjernevej", number, "6400") == addr_key("Søstjernevej", "12A", "6400"), number
+
+
+@pytest.mark.parametrize("ws", KINDS.values(), ids=KINDS.keys())
+def test_postcode_folds(ws):
+    for postcode in (f"6400{ws}", f"{ws}6400", f"64{ws}00"):
+        assert addr_key("Søstjernevej", "12A", postcode) == addr_key("Søstjernevej", "12A", "6400"), postcode
+
+
+@pytest.mark.parametrize("ws", KINDS.values(), ids=KINDS.keys())
+def test_cpr_folds(ws):
+    assert normalise_cpr(pa.array([f"120385{ws}-1234{ws}", f"{ws}1203851234"])).to_pylist() == ["1203851234"] * 2
+
+
+def test_the_class_is_unicode_white_space():
+    # str.isspace() is Unicode's White_Space plus four ASCII information separators (0x1C-0x1F).
+    every = {chr(c) for c in range(0x110000) if chr(c).isspace()} - {"\x1c", "\x1d", "\x1e", "\x1f"}
+    assert set(CHARACTERS) == every
+
+
+@pytest.mark.parametrize("ws", KINDS.values(), ids=KINDS.keys())
+def test_a_momentum_file_with_pasted_white_space_reads_like_a_clean_one(tmp_path: Path, ws):
+    """Through the reader: fields padded with `ws` type as the clean values do (dates, codes,
+    CPR), and the address gets the register's key."""
+    header = MOMENTUM_HEADERS["borger_adresse.csv"]
+    clean = ("120385-1234", "Søstjernevej", "12A", "", "", "6400", "Sønderborg", "540", "01-03-2019", "")
+    pasted = (f"120385-1234{ws}", f"Søstjernevej{ws}", f"12{ws}A", "", "", f"{ws}6400", "Sønderborg",
+              f"540{ws}", f"{ws}01-03-2019{ws}", ws)
+    contract = momentum.CONTRACTS["borger_adresse"]
+    tables = []
+    for name, row in (("clean", clean), ("pasted", pasted)):
+        path = tmp_path / name / "borger_adresse.csv"
+        write_csv(path, header, [row])
+        res = read_file(path, contract, PSEUDO, date(2021, 3, 1))
+        assert not res.violations, [str(v) for v in res.violations]
+        tables.append(res.table.drop_columns(["source_row"]) if "source_row" in res.table.column_names else res.table)
+    assert tables[0].to_pylist() == tables[1].to_pylist()
+    assert tables[1].column("person_key").to_pylist() == [key("1203851234")]
+    assert tables[1].column("address_key").to_pylist() == [addr_key("Søstjernevej", "12A", "6400")]
+    assert tables[1].column("gyldig_til").to_pylist() == [None]  # white space alone is empty
