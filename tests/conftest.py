@@ -22,7 +22,7 @@ SHARED_RUNS = ("generated_run", "small_pg_run")
 def pytest_configure(config):
     """Test folders (inboxes, homes, Dagster's SQLite storage) on tmpfs where there is one: a
     pipeline run writes ~900 events to SQLite, each a commit; on disk they cost about half of a
-    small run's wall time (measured 91 s vs 44 s for one hand-made scenario). Only the folder
+    small run's wall time (one hand-made scenario, 2 busy cores: 91 s on disk, 44 s here). Only the folder
     moves; what the tests run and assert does not. `--basetemp` or PYTEST_DEBUG_TEMPROOT win."""
     shm = Path("/dev/shm")
     if config.option.basetemp is None and shm.is_dir() and os.access(shm, os.W_OK):
@@ -69,9 +69,9 @@ def pytest_collection_modifyitems(config, items):
 # --dist loadgroup on pytest 9: xdist 3.8 tells the controller a test's group by appending
 # "@group" to its node id on the worker, and pytest 9's structured node ids ignore that
 # (pytest-dev/pytest-xdist#1386, open). The groups were silently lost: every module's tests
-# were spread over both workers and each worker built the module's pipeline runs again (on
-# main, test_faults' six runs and the 4000-person run were made twice). So the workers write
-# their groups to a folder the controller made, and the controller schedules by them.
+# were spread over both workers and each worker built the module's pipeline runs again (seen:
+# both workers building test_faults' six-run sequence). So the workers write their groups to
+# a folder the controller made, and the controller schedules by them.
 GROUPS_DIR_ENV = "HELHEDSDATA_TEST_GROUPS_DIR"
 
 # Pipeline runs per group, about (a 4000- or 3000-person run counts 3): the scheduler hands
