@@ -21,9 +21,10 @@ SHARED_RUNS = ("generated_run", "small_pg_run")
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """Test folders (inboxes, homes, Dagster's SQLite storage) on tmpfs where there is one: a
-    pipeline run writes ~900 events to SQLite, each a commit; on disk they cost about half of a
-    small run's wall time (one hand-made scenario, 2 busy cores: 91 s on disk, 44 s here). Only the folder
-    moves; what the tests run and assert does not. `--basetemp` or PYTEST_DEBUG_TEMPROOT win."""
+    pipeline run writes ~900 events to SQLite, each a commit; on disk they cost about half of
+    a small run's wall time (one hand-made scenario, 2 busy cores: 91 s on disk, 44 s here).
+    Only the folder moves; what the tests run and assert does not. `--basetemp` or
+    PYTEST_DEBUG_TEMPROOT win."""
     shm = Path("/dev/shm")
     if config.option.basetemp is None and shm.is_dir() and os.access(shm, os.W_OK):
         os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(shm))
