@@ -49,7 +49,9 @@ def pytest_collection_modifyitems(config, items):
     """`--dist loadgroup`: the tests of a module's own (module-scoped) runs stay on one worker,
     so each run is made once, and so do all tests of a shared session run. A test that uses a
     shared run and nothing module-scoped of its own module joins the shared run's group alone
-    (the rest of its module, with its own scenario run, is free to go to the other worker)."""
+    (the rest of its module, with its own scenario run, is free to go to the other worker). A
+    test that shares no run and no module-scoped fixture is a group of its own: the fast
+    loop's cheap tests spread over both workers (test_quality_gaps alone is ~35 s of CPU)."""
     group: dict[str, str] = {}
     for item in items:
         name = item.module.__name__
@@ -60,9 +62,13 @@ def pytest_collection_modifyitems(config, items):
             group.setdefault(name, name)
     groups = {}
     for item in items:
-        shared = _shared_runs(item)
-        alone = shared and not _own_module_fixtures(item)
-        groups[item.nodeid] = shared[0] if alone else group[item.module.__name__]
+        shared, own = _shared_runs(item), _own_module_fixtures(item)
+        if shared and not own:
+            groups[item.nodeid] = shared[0]
+        elif own or group[item.module.__name__] != item.module.__name__:
+            groups[item.nodeid] = group[item.module.__name__]
+        else:  # shares nothing with its neighbours: free to go to whichever worker is idle
+            groups[item.nodeid] = item.nodeid
         item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
     _hand_groups_to_the_controller(config, groups)
 
