@@ -1,3 +1,4 @@
+import contextlib
 import os
 from pathlib import Path
 
@@ -17,17 +18,183 @@ SAMPLES = Path(__file__).resolve().parent / "samples" / "inbox"
 SHARED_RUNS = ("generated_run", "small_pg_run")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Test folders (inboxes, homes, Dagster's SQLite storage) on tmpfs where there is one: a
+    pipeline run writes ~900 events to SQLite, each a commit; on disk they cost about half of
+    a small run's wall time (one hand-made scenario, 2 busy cores: 91 s on disk, 44 s here).
+    Only the folder moves; what the tests run and assert does not. `--basetemp` or
+    PYTEST_DEBUG_TEMPROOT win."""
+    shm = Path("/dev/shm")
+    if config.option.basetemp is None and shm.is_dir() and os.access(shm, os.W_OK):
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(shm))
+    if _is_xdist_controller(config) and config.getoption("dist") == "loadgroup":
+        import tempfile
+
+        config._helhedsdata_groups_dir = tempfile.mkdtemp(prefix="helhedsdata-test-groups-")
+        os.environ[GROUPS_DIR_ENV] = config._helhedsdata_groups_dir
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_helhedsdata_groups_dir", None)
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(GROUPS_DIR_ENV, None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks (pytest 8)
 def pytest_collection_modifyitems(config, items):
-    """`--dist loadgroup`: a module's tests stay on one worker (its module-scoped pipeline
-    run is made once), and so do all tests of a shared session run."""
+    """`--dist loadgroup`: the tests of a module's own (module-scoped) runs stay on one worker,
+    so each run is made once, and so do all tests of a shared session run. A test that uses a
+    shared run and nothing module-scoped of its own module joins the shared run's group alone
+    (the rest of its module, with its own scenario run, is free to go to the other worker). A
+    test that shares no run and no module-scoped fixture is a group of its own: the fast
+    loop's cheap tests spread over both workers (test_quality_gaps alone is ~35 s of CPU)."""
     group: dict[str, str] = {}
     for item in items:
         name = item.module.__name__
-        shared = [f for f in SHARED_RUNS if f in getattr(item, "fixturenames", ())]
-        if shared or name not in group:
-            group[name] = shared[0] if shared else group.get(name, name)
+        shared = _shared_runs(item)
+        if shared and _own_module_fixtures(item):
+            group[name] = shared[0]  # the whole module goes where the shared run is
+        else:
+            group.setdefault(name, name)
+    groups = {}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(group[item.module.__name__]))
+        shared, own = _shared_runs(item), _own_module_fixtures(item)
+        if shared and not own:
+            groups[item.nodeid] = shared[0]
+        elif own or group[item.module.__name__] != item.module.__name__:
+            groups[item.nodeid] = group[item.module.__name__]
+        else:  # shares nothing with its neighbours: free to go to whichever worker is idle
+            groups[item.nodeid] = item.nodeid
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    _hand_groups_to_the_controller(config, groups)
+
+
+# --dist loadgroup on pytest 9: xdist 3.8 tells the controller a test's group by appending
+# "@group" to its node id on the worker, and pytest 9's structured node ids ignore that
+# (pytest-dev/pytest-xdist#1386, open). The groups were silently lost: every module's tests
+# were spread over both workers and each worker built the module's pipeline runs again (seen:
+# both workers building test_faults' six-run sequence). So the workers write their groups to
+# a folder the controller made, and the controller schedules by them.
+GROUPS_DIR_ENV = "HELHEDSDATA_TEST_GROUPS_DIR"
+
+# Pipeline runs per group, about (a 4000- or 3000-person run counts 3): the scheduler hands
+# out the heaviest groups first, so no long group starts last while the other worker idles.
+# A group not named here counts 0 and keeps its collection order.
+RUNS_PER_GROUP = {
+    "generated_run": 4, "tests.test_faults": 6, "tests.test_crash": 4, "tests.test_operations_pipeline": 4,
+    "tests.test_expectations_gate": 3, "tests.test_seed_plan_rows": 3, "small_pg_run": 2, "tests.test_history": 2,
+    "tests.test_end_to_end": 1, "tests.test_flows": 1, "tests.test_fuldtidspersoner": 1,
+    "tests.test_langtidsledige": 1, "tests.test_maalgruppe_rules": 1, "tests.test_plan_variants": 1,
+    "tests.test_project_indicators": 1,
+}
+
+
+def _is_xdist_controller(config) -> bool:
+    return not hasattr(config, "workerinput") and bool(config.getoption("numprocesses", None))
+
+
+def _hand_groups_to_the_controller(config, groups: dict[str, str]) -> None:
+    folder = os.environ.get(GROUPS_DIR_ENV)
+    if not folder or not hasattr(config, "workerinput"):
+        return
+    import json
+
+    path = Path(folder) / f"{config.workerinput['workerid']}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(groups), encoding="utf-8")
+    tmp.replace(path)  # whole or not at all: the controller reads it once every worker collected
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """LoadGroupScheduling that takes each test's group from what the workers wrote."""
+    if config.getoption("dist") != "loadgroup" or not os.environ.get(GROUPS_DIR_ENV):
+        return None
+    import json
+
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Scheduling(LoadGroupScheduling):
+        _groups: dict[str, str] | None = None
+
+        def _group_of(self, nodeid: str) -> str | None:
+            if self._groups is None:
+                self._groups = {}
+                for path in sorted(Path(os.environ[GROUPS_DIR_ENV]).glob("*.json")):
+                    self._groups.update(json.loads(path.read_text(encoding="utf-8")))
+            return self._groups.get(nodeid)
+
+        def _split_scope(self, nodeid: str) -> str:
+            return self._group_of(nodeid) or super()._split_scope(nodeid)
+
+        _sorted = False
+
+        def _assign_work_unit(self, node) -> None:
+            if not self._sorted:  # the first call: the queue is complete, nothing handed out yet
+                # Heaviest groups first (stable: equal weights keep the collection order). Only
+                # the queue of groups is reordered: the collections stay as the workers sent
+                # them, since tests are handed to a worker as indexes into its own collection.
+                units = sorted(self.workqueue.items(), key=lambda kv: -RUNS_PER_GROUP.get(kv[0], 0))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self._sorted = True
+                if os.environ.get("HELHEDSDATA_TEST_SCHEDULE_LOG"):  # what went where, to tune RUNS_PER_GROUP
+                    with open(os.environ["HELHEDSDATA_TEST_SCHEDULE_LOG"], "a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"queue": list(self.workqueue)}) + "\n")
+            super()._assign_work_unit(node)
+
+    return Scheduling(config, log)
+
+
+def _shared_runs(item) -> list[str]:
+    """The shared session runs a test uses: as a fixture, or named by a parameter (a test that
+    picks its run with request.getfixturevalue)."""
+    params = getattr(getattr(item, "callspec", None), "params", {}).values()
+    return [f for f in SHARED_RUNS if f in getattr(item, "fixturenames", ()) or f in params]
+
+
+def _own_module_fixtures(item) -> list[str]:
+    """Module-scoped fixtures defined in the test's own module that it uses."""
+    info = getattr(item, "_fixtureinfo", None)
+    module_id = item.nodeid.split("::")[0]
+    return [name for name, defs in (info.name2fixturedefs.items() if info else ())
+            if defs and defs[-1].scope != "function" and defs[-1].baseid == module_id]
+
+
+# The test whose setup, call or teardown is running (fixtures of any scope run inside it).
+_current: dict = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _current["item"] = item
+    try:
+        yield
+    finally:
+        _current.pop("item", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pipeline_runs_are_marked_slow():
+    """`pytest -m "not slow"` is the fast loop: a test that runs the pipeline (itself or
+    through a fixture) without the `slow` mark fails here instead of slowing that loop down."""
+    from helhedsdata import cli
+
+    real = cli.run_pipeline
+
+    def guarded(*args, **kwargs):
+        item = _current.get("item")
+        if item is not None and item.get_closest_marker("slow") is None:
+            pytest.fail(f"{item.nodeid} runs the pipeline but is not marked slow", pytrace=False)
+        return real(*args, **kwargs)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(cli, "run_pipeline", guarded)
+    yield
+    mp.undo()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,10 +217,39 @@ def person_key(cpr: str) -> str:
     return Pseudonymizer(TEST_KEY.encode()).pseudonymize(normalise_cpr(pa.array([cpr])), "cpr")[0].as_py()
 
 
-def run_pipeline(home: Path, inbox: Path) -> bool:
+def run_pipeline(home: Path, inbox: Path, in_memory: bool = False) -> bool:
+    """The nightly run, as `helhedsdata run`. in_memory: Dagster's storage is an in-memory
+    (ephemeral) instance instead of SQLite under the home: for tests that never read Dagster's
+    storage afterwards (they read the warehouse and the publication only)."""
     from helhedsdata.cli import run_pipeline as run
 
-    return run(Settings(home.resolve(), inbox.resolve()), quiet=True)
+    settings = Settings(home.resolve(), inbox.resolve())
+    if not in_memory:
+        return run(settings, quiet=True)
+    with in_memory_dagster() as used:
+        ok = run(settings, quiet=True)
+    assert used, "the run did not take its instance from DagsterInstance.get(): in_memory had no effect"
+    return ok
+
+
+@contextlib.contextmanager
+def in_memory_dagster():
+    """While open, DagsterInstance.get() (where the CLI's run takes its instance) gives an
+    ephemeral in-memory instance; yields a list that records each instance handed out."""
+    import dagster as dg
+
+    used: list = []
+
+    def ephemeral():
+        used.append(dg.DagsterInstance.ephemeral())
+        return used[-1]
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(dg.DagsterInstance, "get", staticmethod(ephemeral))
+    try:
+        yield used
+    finally:
+        mp.undo()
 
 
 def query(db: Path, sql: str, params=None) -> list[tuple]:
@@ -64,15 +260,16 @@ def query(db: Path, sql: str, params=None) -> list[tuple]:
         con.close()
 
 
-def generated_home(tmp_path_factory, name: str, persons: int, seed: int = 7, *extra: str) -> tuple[Path, Path]:
+def generated_home(tmp_path_factory, name: str, persons: int, seed: int = 7, *extra: str,
+                   in_memory: bool = False) -> tuple[Path, Path]:
     """(inbox, home): a synthetic inbox from `helhedsdata generate` (extra: its flags), run
-    once through the whole pipeline, under a new folder `name`."""
+    once through the whole pipeline, under a new folder `name` (in_memory: see run_pipeline)."""
     from helhedsdata.cli import main
 
     root = tmp_path_factory.mktemp(name)
     inbox, home = root / "inbox", root / "home"
     assert main(["generate", "--out", str(inbox), "--persons", str(persons), "--seed", str(seed), *extra]) == 0
-    assert run_pipeline(home, inbox)
+    assert run_pipeline(home, inbox, in_memory)
     return inbox, home
 
 
@@ -109,8 +306,8 @@ def small_pg_run(tmp_path_factory, pg_url):
     assert main(["generate", "--out", str(inbox), "--persons", "500", "--seed", "7"]) == 0
     old = os.environ.get("HELHEDSDATA_PUBLISH_URL")
     os.environ["HELHEDSDATA_PUBLISH_URL"] = pg_url
-    try:
-        assert run_pipeline(home, inbox), (home / "logs" / "dbt-last-run.log").read_text()[-3000:]
+    try:  # no test reads this run's Dagster storage
+        assert run_pipeline(home, inbox, in_memory=True), (home / "logs" / "dbt-last-run.log").read_text()[-3000:]
     finally:
         if old is None:
             os.environ.pop("HELHEDSDATA_PUBLISH_URL", None)

@@ -20,6 +20,8 @@ import pytest
 from tests.conftest import generated_home, query, run_pipeline
 from tests.test_faults import checksums
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 HELHEDSDATA = Path(sys.executable).parent / "helhedsdata"
 
 

@@ -5,7 +5,11 @@ import re
 from collections import Counter
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from tests.conftest import query
+
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
 
 SUPPRESS_MAX = 4
 
@@ -251,9 +255,15 @@ def test_demo_prints_the_delaftale_indicator_table(generated_run, capsys):
     assert all("(None)" not in line and line.split()[-2:] == ["–", "–"] for line in body[4:]), body[4:]
 
 
-def test_demo_command_from_an_empty_home(tmp_path, capsys):
+def test_demo_command_from_an_empty_home(tmp_path, capsys, monkeypatch):
     """`helhedsdata demo` itself (generate → run → both tables), as `make demo` calls it."""
     from helhedsdata.cli import main
+
+    # As from a fresh shell: an earlier run in this worker exported its settings (inbox, plans,
+    # warehouse, Dagster home), and `demo` would take that inbox for its own.
+    for var in ("HELHEDSDATA_HOME", "HELHEDSDATA_INBOX", "HELHEDSDATA_PLANS", "HELHEDSDATA_WAREHOUSE",
+                "HELHEDSDATA_PUBLISH_URL", "DAGSTER_HOME"):
+        monkeypatch.delenv(var, raising=False)
 
     assert main(["demo", "--home", str(tmp_path / "home"), "--persons", "300", "--seed", "2"]) == 0
     out = capsys.readouterr().out

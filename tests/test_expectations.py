@@ -123,6 +123,7 @@ def test_asset_checks_appear_in_the_definitions():
     assert any("not_null" in k for k in dbt_checks) and any("unique" in k for k in dbt_checks)
 
 
+@pytest.mark.slow
 def test_pipeline_records_a_passing_gx_check_per_suite_and_renders_docs(generated_run, monkeypatch):
     _, home = generated_run
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))

@@ -19,6 +19,8 @@ from tests.reader_helpers import drifted_suite_loader
 from helhedsdata import expectations as E
 from tests.conftest import SAMPLES, query, run_pipeline
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 
 _ENV = ("HELHEDSDATA_HOME", "HELHEDSDATA_INBOX", "HELHEDSDATA_PLANS", "HELHEDSDATA_WAREHOUSE", "DAGSTER_HOME")
 

@@ -362,17 +362,20 @@ def blocked(first, redelivered):
 
 # ------------------------------------------------------------------ item 6: idempotence
 
+@pytest.mark.slow
 def test_first_run_publishes(first):
     assert [r[1] for r in first["log"]] == ["published"]
     assert first["sums"]["indicator_values"][0] > 0 and first["sums"]["maalgruppe_status"][0] > 0
 
 
+@pytest.mark.slow
 def test_same_inbox_twice_publishes_identical_tables(first, second):
     assert second["sums"] == first["sums"]
     assert [r[1] for r in second["log"]] == ["published", "published"]
     assert second["log"][0][0] != second["log"][1][0]  # two publications, two run ids
 
 
+@pytest.mark.slow
 def test_redelivered_old_extract_changes_nothing(first, redelivered):
     assert redelivered["sums"] == first["sums"]
     assert redelivered["loaded"].endswith(GOOD)  # the newest extract stays the one loaded
@@ -381,6 +384,7 @@ def test_redelivered_old_extract_changes_nothing(first, redelivered):
 
 # ------------------------------------------------------------------ item 7: the fault suite
 
+@pytest.mark.slow
 def test_faulty_run_still_publishes_from_the_last_good_extract(first, faulty):
     assert faulty["ok"]
     assert faulty["loaded_extract"] == "2021-03-01"
@@ -394,6 +398,7 @@ def test_faulty_run_still_publishes_from_the_last_good_extract(first, faulty):
     assert faulty["log"][-1][4].endswith("1 warning(s): roster/deltagere:rows_valid")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source,folder", sorted(ALL_CASES), ids=[ALL_CASES[k][0] for k in sorted(ALL_CASES)])
 def test_each_fault_is_quarantined_whole_with_a_clear_report(first, faulty, source, folder):
     case, _, file, rule, line, detail = ALL_CASES[source, folder]
@@ -419,11 +424,13 @@ def test_each_fault_is_quarantined_whole_with_a_clear_report(first, faulty, sour
         assert detail in hits[0]["detail"]
 
 
+@pytest.mark.slow
 def test_incomplete_extract_is_waited_for_not_quarantined(first, faulty):
     assert faulty["incomplete_stayed"]
     assert not (first["home"] / "quarantine" / "momentum" / INCOMPLETE).exists()
 
 
+@pytest.mark.slow
 def test_bad_roster_rows_are_reported_per_row_and_good_rows_load(first, faulty):
     from dagster import AssetKey, DagsterInstance
 
@@ -438,6 +445,7 @@ def test_bad_roster_rows_are_reported_per_row_and_good_rows_load(first, faulty):
     assert errors == [(lines[0], "cpr"), (lines[1], "period"), (lines[2], "code")]
 
 
+@pytest.mark.slow
 def test_no_cpr_in_any_report_or_log(first, faulty, blocked):
     cprs = good_cprs(first["inbox"]) | {INVALID_CPR, INVALID_CPR.replace("-", ""), ROSTER_BAD_CPR,
                                         ROSTER_BAD_CPR.replace("-", "")}
@@ -451,6 +459,7 @@ def test_no_cpr_in_any_report_or_log(first, faulty, blocked):
         assert not [c for c in cprs if c in " ".join(map(str, row))]
 
 
+@pytest.mark.slow
 def test_no_good_extract_fails_cleanly(root):
     """Only a corrupt Momentum extract: it is quarantined, nothing is published, the run fails."""
     inbox, home = root / "inbox-nogood", root / "home-nogood"
@@ -467,6 +476,7 @@ def test_no_good_extract_fails_cleanly(root):
 
 # ------------------------------------------------------------------ item 3: a blocking check fails
 
+@pytest.mark.slow
 def test_blocked_publication_stays_and_the_log_says_which_check(first, blocked):
     assert not blocked["ok"]
     assert blocked["sums"] == first["sums"]  # the previous publication stays, whole
@@ -480,6 +490,7 @@ def test_blocked_publication_stays_and_the_log_says_which_check(first, blocked):
     assert blocked["jsonl"]["status"] == "blocked" and blocked["jsonl"]["logged_in_publication"]
 
 
+@pytest.mark.slow
 def test_row_count_drop_is_a_warning_with_figures(first, blocked):
     """The WARN check ran in every run; with the same extract each time it passed (0 % change)."""
     from dagster import AssetCheckKey, AssetKey, DagsterInstance
@@ -521,6 +532,7 @@ def test_row_count_drop_over_20_percent_warns(tmp_path):
     assert kept.passed
 
 
+@pytest.mark.slow
 def test_indicator_move_check_ran_on_every_publication(first, blocked):
     """The WARN check on the publication asset: nothing to compare on the first run; later
     runs of the same data compare every figure and find no move."""

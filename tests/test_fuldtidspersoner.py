@@ -9,6 +9,8 @@ import pytest
 from tests.conftest import query, run_pipeline
 from tests.inbox_builder import d, write_momentum, write_opera, write_register
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 KOMMUNE = "540"
 PLAN = "soenderborg-beskaeftigelse-2021"
 NOERAGER = "Nørager og Søstjernevej m.fl."  # afdelinger 22 and 35
@@ -84,7 +86,7 @@ def home(tmp_path_factory):
         "AKTIVERING.csv": [(opera_cpr, "VP", "2020-10-05", "2020-10-20", "20")],
         "ADRESSER.csv": [(opera_cpr, "STENBJERGPARKEN", "3", "", "", "6400", "2015-01-01", "")],
     })
-    assert run_pipeline(home, inbox)
+    assert run_pipeline(home, inbox, in_memory=True)  # no test reads Dagster's storage
     return home
 
 

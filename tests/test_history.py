@@ -77,6 +77,7 @@ def rebuilt(live):
     return {**live, "out": out, "code": code, "before": before}
 
 
+@pytest.mark.slow
 def test_publication_archives_its_inputs(live):
     entry = live["home"] / "archive" / A
     info = json.loads((entry / ARCHIVE_INFO).read_text())
@@ -90,6 +91,7 @@ def test_publication_archives_its_inputs(live):
         p.name for p in Settings.from_env(live["home"]).plans.glob("*.yaml"))
 
 
+@pytest.mark.slow
 def test_every_fact_carries_its_extract_date(live):
     wh = live["home"] / "warehouse.duckdb"
     for t in ("borger_adresse", "maalgruppe", "tilbud", "samtale"):
@@ -97,6 +99,7 @@ def test_every_fact_carries_its_extract_date(live):
     assert query(live["pub"], "SELECT DISTINCT extract_date FROM published.indicator_values") == [(date(2021, 2, 1),)]
 
 
+@pytest.mark.slow
 def test_rebuild_reproduces_the_publication_of_the_earlier_extract(rebuilt):
     assert rebuilt["code"] == 0
     out_pub = rebuilt["out"] / "publication.duckdb"
@@ -107,12 +110,14 @@ def test_rebuild_reproduces_the_publication_of_the_earlier_extract(rebuilt):
     assert sorted(p.name for p in (rebuilt["out"] / "inbox" / "momentum").iterdir()) == [A]
 
 
+@pytest.mark.slow
 def test_rebuild_leaves_the_live_publication_alone(rebuilt):
     assert (digest(rebuilt["pub"]), rebuilt["pub"].stat().st_mtime_ns) == rebuilt["before"]
     assert query(rebuilt["pub"], "SELECT count(*) FROM published.publication_log") == [(1,)]
     assert os.environ["HELHEDSDATA_HOME"] == str(rebuilt["home"].resolve())  # the live home again
 
 
+@pytest.mark.slow
 def test_rebuild_refuses_a_date_before_the_archive_and_the_live_home(rebuilt):
     from helhedsdata.cli import main
 

@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import person_key, query, run_pipeline
 from tests.inbox_builder import d, write_momentum, write_register
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 SOES = ("Søstjernevej", "12A", "6400")  # afdeling 22, boligområde Nørager og Søstjernevej m.fl.
 NOERAGER = ("Nørager", "7", "6400")  # afdeling 35, same boligområde
 STENBJERG = ("Stenbjergparken", "3", "6400")  # afdeling 24
@@ -81,7 +83,7 @@ def scenario(tmp_path_factory):
         "samtale.csv": [("010170-2001", "S-1", "Jobsamtale", d("2021-06-15"), d("2021-06-14"), "Afholdt")],
     })
     write_register(inbox)
-    assert run_pipeline(home, inbox)
+    assert run_pipeline(home, inbox, in_memory=True)  # no test reads Dagster's storage
     return home
 
 

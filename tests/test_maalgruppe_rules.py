@@ -7,6 +7,8 @@ import pytest
 from tests.conftest import person_key, query, run_pipeline
 from tests.inbox_builder import d, write_momentum, write_opera, write_register
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 JAN, FEB = "2021-01-31", "2021-02-28"
 SOES = ("Søstjernevej", "12A", "6400")  # afdeling 22
 ELSEWHERE = ("Perlegade", "50", "6400")
@@ -118,7 +120,7 @@ def scenario(tmp_path_factory):
         ],
     })
     # Momentum side of the Opera cases (their addresses start with Momentum's history).
-    assert run_pipeline(home, inbox)
+    assert run_pipeline(home, inbox, in_memory=True)  # no test reads Dagster's storage
     return home
 
 

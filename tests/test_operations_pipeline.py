@@ -18,6 +18,8 @@ from helhedsdata import inbox_state
 from helhedsdata.config import REPO, Settings
 from tests.conftest import PG_SERVER, query
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 CPR = re.compile(r"\b\d{6}-?\d{4}\b")
 
 

@@ -7,8 +7,10 @@ import shutil
 import pytest
 
 from helhedsdata.config import PLANS_DIR, Settings
-from tests.conftest import query
+from tests.conftest import in_memory_dagster, query
 from tests.inbox_builder import d, write_momentum, write_register
+
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
 
 PLAN = "ishoej-aktiveringsstrategi-2015"
 DEC = "2015-12-31"
@@ -56,7 +58,9 @@ def home(tmp_path_factory):
     (plans / "typo.yaml").write_text(TYPO_PLAN, encoding="utf-8")
     from helhedsdata.cli import run_pipeline
 
-    assert run_pipeline(Settings(home.resolve(), inbox.resolve(), plans=plans), quiet=True)
+    with in_memory_dagster() as used:  # no test reads Dagster's storage
+        assert run_pipeline(Settings(home.resolve(), inbox.resolve(), plans=plans), quiet=True)
+    assert used
     return home
 
 

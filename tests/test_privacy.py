@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import duckdb
+import pytest
 
 CPR_SHAPE = re.compile(r"(?<![0-9A-Za-z])(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}-?[0-9]{4}(?![0-9A-Za-z])")
 
@@ -55,6 +56,7 @@ def duckdb_texts(path: Path):
         con.close()
 
 
+@pytest.mark.slow
 def test_no_personal_data_anywhere(generated_run):
     inbox, home = generated_run
     secrets = inbox_secrets(inbox)

@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import person_key, query, run_pipeline
 from tests.inbox_builder import d, write_momentum, write_opera, write_register, write_roster
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 PLAN = "soenderborg-beskaeftigelse-2021"
 A = "praktikpladser-til-udsatte-ledige"  # roster .csv
 B = "beskaeftigelsesfremmende-forloeb"  # roster .xlsx
@@ -102,7 +104,7 @@ def home(tmp_path_factory):
     for activity, kind in ((A, "csv"), (B, "xlsx")):
         write_roster(inbox, activity, [(PERSONS[name][0], a, b, status)
                                        for act, name, a, b, status in ENROLMENTS if act == activity], kind)
-    assert run_pipeline(home, inbox)
+    assert run_pipeline(home, inbox, in_memory=True)  # no test reads Dagster's storage
     return home
 
 

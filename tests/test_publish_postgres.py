@@ -12,6 +12,8 @@ import pytest
 from helhedsdata.publish import publish
 from helhedsdata.publish_pg import READER_ROLE, PostgresPublicationError, publish_postgres
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 TABLES = ["indicator_values", "maalgruppe_status", "publication_log"]
 
 

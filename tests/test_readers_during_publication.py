@@ -58,6 +58,7 @@ def warehouses(small_pg_run, tmp_path_factory):
     return out, expected, root
 
 
+@pytest.mark.slow
 def test_a_second_process_never_sees_a_missing_partial_or_mixed_table(warehouses, readers_pg_url, tmp_path):
     paths, expected, _ = warehouses
     target = tmp_path / "publication.duckdb"

@@ -12,12 +12,14 @@ from helhedsdata.config import PLANS_DIR
 from helhedsdata.plans import load_plans
 from tests.conftest import generated_home, query
 
+pytestmark = pytest.mark.slow  # every test here needs a pipeline run
+
 PLANS = {p.id: p for p in load_plans(PLANS_DIR)}
 
 
 @pytest.fixture(scope="module")
 def ishoej_run(tmp_path_factory):
-    return generated_home(tmp_path_factory, "ishoej", 3000, 11, "--kommunekode", "183")
+    return generated_home(tmp_path_factory, "ishoej", 3000, 11, "--kommunekode", "183", in_memory=True)
 
 
 def expected_periods(home, indicator_id: str, period_type: str, activity: str | None) -> set[date]:
