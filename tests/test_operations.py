@@ -18,6 +18,17 @@ from tests.conftest import SAMPLES
 SOURCE_ROOTS = ("lbf", "roster", "omraader", "plans", "opera")
 
 
+@dg.op
+def nothing():
+    return None
+
+
+@dg.job
+def nightly():
+    """A stand-in job named like the real one: these tests are about storage and run queues."""
+    nothing()
+
+
 @pytest.fixture()
 def home_inbox(tmp_path, monkeypatch):
     inbox, home, plans = tmp_path / "inbox", tmp_path / "home", tmp_path / "plans"
@@ -32,10 +43,6 @@ def home_inbox(tmp_path, monkeypatch):
 
 def _succeeded_run(instance, inbox, plans):
     """A successful run tagged with the inbox's present state: the baseline of 'changed'."""
-    @dg.op
-    def nothing():
-        return None
-
     @dg.job
     def baseline():
         nothing()
@@ -196,14 +203,6 @@ def test_default_instance_event_log_is_dagsters_files_written_faster(tmp_path, m
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
     shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
 
-    @dg.op
-    def nothing():
-        return None
-
-    @dg.job
-    def nightly():
-        nothing()
-
     seen = []
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance, \
             dg.DagsterInstance.from_config(str(tmp_path)) as ui:
@@ -286,14 +285,6 @@ def test_cli_refuses_to_start_beside_a_daemon_run(tmp_path):
     launched is queued or running on the warehouse; a killed CLI run does not block it."""
     from helhedsdata.cli import _refuse_while_daemon_runs
     from orchestration.jobs import LAUNCHED_BY_TAG, WAREHOUSE_TAG
-
-    @dg.op
-    def nothing():
-        return None
-
-    @dg.job
-    def nightly():
-        nothing()
 
     shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
