@@ -1,7 +1,7 @@
 {#
   Persons counted at each month end, from intervals of counted days instead of rows per
   person and month end (issue 13: running sums over period boundaries). `intervals` has
-  area_level, area_id, the `keys`, count_from and count_to (null: open). An interval adds 1
+  area_level, area_id, the `keys`, `from_col` and `to_col` (default count_from and count_to; null: open). An interval adds 1
   at the first month end on or after count_from (at the first month end of
   int_generate_month_ends if it starts earlier) and takes it away at the first month end
   after count_to; the running sum over the month ends is, at each month end D, the number of
@@ -10,7 +10,7 @@
   stays). Returns as_of_date, area_level, area_id, the keys and persons (BIGINT) for every
   month end and every (area, keys) that has an interval, zeros included.
 #}
-{% macro month_end_counts(intervals, keys=[]) %}
+{% macro month_end_counts(intervals, keys=[], from_col='count_from', to_col='count_to') %}
 {%- set part = ['area_level', 'area_id'] + keys -%}
 {%- set cols = part | join(', ') -%}
 with _bounds as (
@@ -18,7 +18,7 @@ with _bounds as (
 ),
 _iv as (
     -- _first: the first month end covered; _after: the first month end after the interval
-    select {{ cols }}, last_day(count_from) as _first, last_day(count_to + 1) as _after
+    select {{ cols }}, last_day({{ from_col }}) as _first, last_day({{ to_col }} + 1) as _after
     from {{ intervals }}
 ),
 _live as (

@@ -16,20 +16,14 @@ with population_intervals as (
     join {{ ref('maalgruppe_koder') }} as k using (maalgruppe_code)
     where k.i_ledige_omfattet
 ),
-population_counted as (
-    select area_level, area_id, from_date as count_from, to_date as count_to from population_intervals
-),
 activated_intervals as (
     {{ intersect_pieces('population_intervals', ref('int_merge_activation_periods'), 'aktivering_start', 'aktivering_end') }}
 ),
-activated_counted as (
-    select area_level, area_id, from_date as count_from, to_date as count_to from activated_intervals
-),
 population_counts as (
-    {{ month_end_counts('population_counted') }}
+    {{ month_end_counts('population_intervals', from_col='from_date', to_col='to_date') }}
 ),
 activated_counts as (
-    {{ month_end_counts('activated_counted') }}
+    {{ month_end_counts('activated_intervals', from_col='from_date', to_col='to_date') }}
 ),
 counts as (
     select

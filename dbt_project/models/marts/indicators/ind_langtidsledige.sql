@@ -19,11 +19,8 @@ with status_intervals as (
 ll_intervals as (
     {{ intersect_pieces('status_intervals', ref('int_derive_langtidsledig_periods'), 'langtidsledig_fra', 'langtidsledig_til') }}
 ),
-ll_counted as (
-    select area_level, area_id, from_date as count_from, to_date as count_to from ll_intervals
-),
 day_counts as (
-    {{ month_end_counts('ll_counted') }}
+    {{ month_end_counts('ll_intervals', from_col='from_date', to_col='to_date') }}
 ),
 -- Langtidsledig days anywhere (everyone, for the kommune) and while living in an afdeling
 -- (resident). Neither langtidsledig periods nor stays of a person overlap, so neither do
