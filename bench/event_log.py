@@ -1,6 +1,6 @@
 """What Dagster's event log costs per event: replays the events of one stored run into a fresh
 event-log storage, Dagster's stock `SqliteEventLogStorage` or helhedsdata's
-`FastSqliteEventLogStorage` (helhedsdata/dagster_storage.py), and prints wall and CPU time.
+`FastSqliteEventLogStorage` (orchestration/dagster_storage.py), and prints wall and CPU time.
 
     python bench/event_log.py <home>/dagster/history/runs/<run_id>.db stock|fast [--out DIR]
 """
@@ -29,7 +29,7 @@ def main() -> None:
     if a.variant == "stock":
         from dagster._core.storage.event_log import SqliteEventLogStorage as Storage
     else:
-        from helhedsdata.dagster_storage import FastSqliteEventLogStorage as Storage
+        from orchestration.dagster_storage import FastSqliteEventLogStorage as Storage
     storage = Storage(out)
     run_id = str(uuid.uuid4())
     t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)

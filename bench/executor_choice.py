@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from helhedsdata.config import Settings
+from warehouse.config import Settings
 
 
 def multiprocess_job():
@@ -38,7 +38,7 @@ def main() -> int:
             home = Path(tempfile.mkdtemp(prefix=f"exec-{kind}-"))
             s = Settings(home, args.inbox.resolve())
             s.export_env()
-            from helhedsdata.cli import ensure_dagster_home, prepare_dbt
+            from cli.main import ensure_dagster_home, prepare_dbt
 
             ensure_dagster_home(s)
             prepare_dbt(s)

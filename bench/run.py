@@ -167,7 +167,7 @@ def generator_hash() -> str:
     """An inbox is reused only when made by the same generator source."""
     import hashlib
 
-    return hashlib.sha256((REPO / "helhedsdata" / "synth.py").read_bytes()).hexdigest()[:16]
+    return hashlib.sha256((REPO / "synth" / "generator.py").read_bytes()).hexdigest()[:16]
 
 
 def generate(size: int, seed: int, folder: Path, regenerate: bool) -> dict:

@@ -6,8 +6,8 @@ cost. Never for real data: what it publishes was not audited.
 """
 import sys
 
-from helhedsdata.cli import run_pipeline
-from helhedsdata.config import Settings
+from cli.main import run_pipeline
+from warehouse.config import Settings
 
 if __name__ == "__main__":
     home, inbox = sys.argv[1:3]

@@ -3,7 +3,7 @@ check per Momentum table."""
 
 import dagster as dg
 
-from helhedsdata.warehouse import connect
+from warehouse.database import connect
 from orchestration.resources import HelhedsdataResource
 from sources import momentum
 from sources.contract import read_control_file
@@ -75,8 +75,8 @@ FRESHNESS_CHECK = "extract_is_fresh"
 
 def freshness_check(source: str) -> dg.AssetChecksDefinition:
     """WARN (never blocks): the source's newest delivery is older than its demand in
-    helhedsdata.inbox_state.SOURCES. On the source's first asset: one check per source."""
-    from helhedsdata import inbox_state
+    warehouse.inbox_state.SOURCES. On the source's first asset: one check per source."""
+    from warehouse import inbox_state
 
     spec = inbox_state.SOURCES[source]
 
@@ -96,7 +96,7 @@ def freshness_check(source: str) -> dg.AssetChecksDefinition:
 
 
 def _freshness_checks() -> list[dg.AssetChecksDefinition]:
-    from helhedsdata import inbox_state
+    from warehouse import inbox_state
 
     return [freshness_check(name) for name, s in inbox_state.SOURCES.items() if s.max_age is not None]
 

@@ -1,7 +1,7 @@
 """The one Definitions object: `dagster dev -m orchestration.definitions`."""
 import dagster as dg
 
-from orchestration.assets.dbt import dbt_models
+from orchestration.assets.dbt import dbt_models, dbt_resource
 from orchestration.assets.ingest import (
     lbf_beboerdata,
     momentum_extract,
@@ -13,7 +13,7 @@ from orchestration.assets.ingest import (
 from orchestration.assets.publish import publication
 from orchestration.checks import control_count_checks, freshness_checks, row_count_checks
 from orchestration.jobs import loggers, nightly_job
-from orchestration.resources import default_resources
+from orchestration.resources import HelhedsdataResource
 from orchestration.schedules import nightly_schedule
 from orchestration.sensors import inbox_sensor, not_published_sensor
 
@@ -23,7 +23,7 @@ defs = dg.Definitions(
     schedules=[nightly_schedule],
     sensors=[inbox_sensor, not_published_sensor],
     jobs=[nightly_job],
-    resources=default_resources(),
+    resources={"helhedsdata": HelhedsdataResource(), "dbt": dbt_resource()},
     executor=dg.in_process_executor,
     loggers=loggers,
 )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from helhedsdata import inbox_state
+from warehouse import inbox_state
 from orchestration.progress import progress_logger
 
 # Every run that writes the warehouse carries this tag; dagster.yaml lets one such run

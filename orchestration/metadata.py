@@ -2,7 +2,7 @@
 
 - Source assets: a small aggregated preview (rows per code, or per year of a date), with
   counts of 1–4 shown as "<5", the same threshold as the published figures
-  (helhedsdata.disclosure). Never a row, never a key or a free-text value.
+  (warehouse.disclosure). Never a row, never a key or a free-text value.
 - dbt models: row count, column schema (from the warehouse's information_schema) and column
   lineage (sqlglot over dbt's compiled SQL), computed once `dbt build` has exited and
   recorded as an observation of each model (its materialization was recorded as dbt built it).
@@ -24,7 +24,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helhedsdata.disclosure import is_small
+from warehouse.disclosure import is_small
 
 log = logging.getLogger("helhedsdata")
 

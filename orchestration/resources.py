@@ -2,7 +2,7 @@ from typing import Optional
 
 import dagster as dg
 
-from helhedsdata.config import Settings
+from warehouse.config import Settings
 
 
 class HelhedsdataResource(dg.ConfigurableResource):
@@ -18,9 +18,3 @@ class HelhedsdataResource(dg.ConfigurableResource):
         s = Settings.from_env(self.home, self.inbox)
         s.export_env()  # dbt's profile reads the warehouse path from the environment
         return s
-
-
-def default_resources() -> dict:
-    from orchestration.assets.dbt import dbt_resource  # late: dbt.py imports this module
-
-    return {"helhedsdata": HelhedsdataResource(), "dbt": dbt_resource()}

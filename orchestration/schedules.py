@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from helhedsdata import inbox_state
-from helhedsdata.config import Settings
-from helhedsdata.runlock import is_locked
+from warehouse import inbox_state
+from warehouse.config import Settings
+from warehouse.runlock import is_locked
 from orchestration.jobs import nightly_job, run_request_for
 
 

@@ -1,7 +1,7 @@
 """Sensors: start a run when the inbox changes; tell someone when a run did not publish.
 
 The inbox sensor never opens the DuckDB warehouse (one writer: a read connection fails
-while a run writes). It compares file fingerprints (helhedsdata.inbox_state) with what it
+while a run writes). It compares file fingerprints (warehouse.inbox_state) with what it
 last requested, kept in its cursor, so one inbox state is requested once. WHAT a run
 rebuilds is measured against the last successful run instead: a failed run's sources are
 rebuilt again by the next one."""
@@ -11,9 +11,9 @@ import json
 
 import dagster as dg
 
-from helhedsdata import inbox_state
-from helhedsdata.config import Settings
-from helhedsdata.runlock import is_locked
+from warehouse import inbox_state
+from warehouse.config import Settings
+from warehouse.runlock import is_locked
 from orchestration.jobs import LAUNCHED_BY_TAG, nightly_job, run_request_for
 
 
@@ -39,7 +39,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
                        description="A failed or blocked run: its row in published.publication_log (file and "
                                    "PostgreSQL) and a notice by e-mail or webhook (docs/runbook.md).")
 def not_published_sensor(context: dg.RunFailureSensorContext):
-    from helhedsdata.notify import handle_not_published
+    from warehouse.notify import handle_not_published
 
     run = context.dagster_run
     if run.tags.get(LAUNCHED_BY_TAG) == "cli":

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helhedsdata.config import Settings
+from warehouse.config import Settings
 from sources.pseudonym import Pseudonymizer
 
 TEST_KEY = "helhedsdata-test-key-not-secret-0123456789"
@@ -181,7 +181,7 @@ def pytest_runtest_protocol(item, nextitem):
 def pipeline_runs_are_marked_slow():
     """`pytest -m "not slow"` is the fast loop: a test that runs the pipeline (itself or
     through a fixture) without the `slow` mark fails here instead of slowing that loop down."""
-    from helhedsdata import cli
+    import cli.main as cli
 
     real = cli.run_pipeline
 
@@ -221,7 +221,7 @@ def run_pipeline(home: Path, inbox: Path, in_memory: bool = False) -> bool:
     """The nightly run, as `helhedsdata run`. in_memory: Dagster's storage is an in-memory
     (ephemeral) instance instead of SQLite under the home: for tests that never read Dagster's
     storage afterwards (they read the warehouse and the publication only)."""
-    from helhedsdata.cli import run_pipeline as run
+    from cli.main import run_pipeline as run
 
     settings = Settings(home.resolve(), inbox.resolve())
     if not in_memory:
@@ -264,7 +264,7 @@ def generated_home(tmp_path_factory, name: str, persons: int, seed: int = 7, *ex
                    in_memory: bool = False) -> tuple[Path, Path]:
     """(inbox, home): a synthetic inbox from `helhedsdata generate` (extra: its flags), run
     once through the whole pipeline, under a new folder `name` (in_memory: see run_pipeline)."""
-    from helhedsdata.cli import main
+    from cli.main import main
 
     root = tmp_path_factory.mktemp(name)
     inbox, home = root / "inbox", root / "home"
@@ -299,7 +299,7 @@ def pg_url():
 @pytest.fixture(scope="session")
 def small_pg_run(tmp_path_factory, pg_url):
     """A 500-person synthetic inbox run once through the pipeline with PostgreSQL publication."""
-    from helhedsdata.cli import main
+    from cli.main import main
 
     root = tmp_path_factory.mktemp("small_pg")
     inbox, home = root / "inbox", root / "home"

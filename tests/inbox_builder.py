@@ -1,6 +1,6 @@
 """Write small inboxes in the exact dialect of sources.md, for hand-computed cases.
 
-Deliberately independent of helhedsdata.synth: the tests must not share code with
+Deliberately independent of synth.generator: the tests must not share code with
 what they test."""
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ def col(table: pa.Table, name: str) -> list:
 
 
 def drifted_suite_loader(load_suite, suite_name: str, column: str, keep):
-    """A stand-in for helhedsdata.expectations.load_suite whose `suite_name` accepts only the
+    """A stand-in for warehouse.expectations.load_suite whose `suite_name` accepts only the
     codes of `column` that `keep(code)` keeps: a suite that drifted from its reader."""
     def load(name, *args, **kwargs):
         suite = load_suite(name, *args, **kwargs)

@@ -3,7 +3,7 @@ during the dbt build and during publication. Readers must still see the whole pr
 publication, and the next run must complete and publish.
 
 The moments are hit deterministically through a test-only hook
-(`helhedsdata.publish.pause_for_crash_test`): with HELHEDSDATA_TEST_PAUSE_AT set, the run
+(`warehouse.publish.pause_for_crash_test`): with HELHEDSDATA_TEST_PAUSE_AT set, the run
 writes a marker file at that moment and sleeps until it is killed.
 """
 from __future__ import annotations

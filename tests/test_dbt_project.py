@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from helhedsdata.cli import prepare_dbt
-from helhedsdata.config import DBT_PROJECT_DIR
+from cli.main import prepare_dbt
+from warehouse.config import DBT_PROJECT_DIR
 
 LAYERS = {
     "staging": re.compile(r"^stg_[a-z]+__[a-z_]+$"),
@@ -57,7 +57,7 @@ def test_manifest_is_prepared_again_only_when_a_dbt_file_changed(tmp_path):
     import os
     import shutil
 
-    from helhedsdata.cli import dbt_sources_newer_than
+    from cli.main import dbt_sources_newer_than
 
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
@@ -116,7 +116,7 @@ def test_dbt_resource_starts_no_version_subprocess_and_no_adapter(monkeypatch):
 
     import dagster_dbt.core.resource as dbt_resource_module
 
-    from helhedsdata.config import ensure_dbt_on_path
+    from warehouse.config import ensure_dbt_on_path
     from orchestration.assets.dbt import dbt_resource
 
     ensure_dbt_on_path()

@@ -3,7 +3,7 @@ the published cells and the totals that tie them (checked by linear algebra)."""
 import numpy as np
 import pytest
 
-from helhedsdata.disclosure import primary, secondary
+from warehouse.disclosure import primary, secondary
 
 
 def test_primary_rules():
@@ -93,7 +93,7 @@ def test_cross_table_equation_ledige_omfattet():
 def test_parts_of_a_total_variant():
     """afgang '6.2' is the sum of its 'afgang 6.2|<årsag>' parts: one withheld part is
     joined by a second, and nothing can be recovered from the total."""
-    from helhedsdata.disclosure import decide, equations
+    from warehouse.disclosure import decide, equations
 
     t = ("year", "2020-01-01", "2020-12-31", "kommune", "540")
     parts = {"6.2|Ordinær beskæftigelse": 40, "6.2|Målgruppeskift": 3, "6.2|Andet": 11, "6.2|Fleksjob": 0}
@@ -111,7 +111,7 @@ def test_parts_of_a_total_variant():
 def test_shares_of_one_distribution_without_a_total_row():
     """afslutningsstatus: the shares' numerators sum to the published denominator (an
     implicit total), so one withheld share would follow from the others."""
-    from helhedsdata.disclosure import decide, equations
+    from warehouse.disclosure import decide, equations
 
     t = ("year", "2020-01-01", "2020-12-31", "helhedsplan", "p")
     numerators = {"a|Uddannelse": 20, "a|Fortsat ledig": 2, "a|Andet": 9}
@@ -121,7 +121,7 @@ def test_shares_of_one_distribution_without_a_total_row():
 
 
 def test_an_implicit_total_that_must_go_takes_its_distribution():
-    from helhedsdata.disclosure import decide, equations
+    from warehouse.disclosure import decide, equations
 
     t = ("year", "2020-01-01", "2020-12-31", "helhedsplan", "p")
     keys = [("afslutningsstatus", v) + t for v in ("a|x", "a|y")]
@@ -138,7 +138,7 @@ def test_andel_i_aktivering_ved_start_total_of_its_maalgrupper():
     """andel_i_aktivering_ved_start '' (6.2–6.5 together) publishes the sums of the
     per-målgruppe numerators and denominators: one withheld målgruppe share would follow
     from the total and the other three, so a second is withheld."""
-    from helhedsdata.disclosure import decide, equations
+    from warehouse.disclosure import decide, equations
 
     t = ("year", "2020-01-01", "2020-12-31", "kommune", "540")
     # (persons_numerator, persons_denominator) per variant; 6.5 has 3 persons behind it.
@@ -159,7 +159,7 @@ def test_aktiveringsgrad_fuldtid_denominator_is_a_sum_of_fuldtidspersoner():
     """aktiveringsgrad fuldtid publishes its denominator, the population's fuldtidspersoner:
     the sum of the ledige_omfattet målgrupper of fuldtidspersoner in the same area and
     period. One withheld målgruppe would follow from it and the other five."""
-    from helhedsdata.disclosure import decide, equations
+    from warehouse.disclosure import decide, equations
 
     t = ("month", "2021-05-01", "2021-05-31", "afdeling", "22")
     codes = ["6.2", "6.3", "6.4", "6.5", "6.8", "INT-SHP"]
@@ -175,7 +175,7 @@ def test_aktiveringsgrad_fuldtid_denominator_is_a_sum_of_fuldtidspersoner():
 def test_a_figure_published_twice_is_withheld_twice():
     """aktiveringsgrad 'ultimo' publishes ledige_omfattet as its denominator: when
     ledige_omfattet is withheld, the rate goes too, or its denominator gives it away."""
-    from helhedsdata.disclosure import decide, equations
+    from warehouse.disclosure import decide, equations
 
     t = ("day", "2021-02-28", "2021-02-28", "afdeling", "22")
     keys = [("ledige_omfattet", "") + t, ("aktiveringsgrad", "ultimo") + t]

@@ -167,8 +167,8 @@ def test_publication_log_records_the_run(generated_run):
         "SELECT status, momentum_extract_date, checks_passed, checks_failed, row_counts FROM published.publication_log")
     # The only checks that may not pass: a source's freshness (WARN), e.g. the synthetic
     # Momentum extract of 1 March 2021 is years old now.
-    from helhedsdata import inbox_state
-    from helhedsdata.config import PLANS_DIR
+    from warehouse import inbox_state
+    from warehouse.config import PLANS_DIR
 
     stale = inbox_state.stale(inbox_state.freshness(generated_run[0], PLANS_DIR))
     assert (status, extract, failed) == ("published", date(2021, 3, 1), len(stale))
@@ -177,8 +177,8 @@ def test_publication_log_records_the_run(generated_run):
 
 
 def test_demo_table_has_the_shape_of_the_004_table(generated_run, capsys):
-    from helhedsdata.cli import print_maalgruppe_table
-    from helhedsdata.config import Settings
+    from cli.main import print_maalgruppe_table
+    from warehouse.config import Settings
 
     inbox, home = generated_run
     print_maalgruppe_table(Settings(home, inbox))
@@ -240,8 +240,8 @@ def test_lbf_baselines_reproduce_the_delaftale(generated_run):
 
 
 def test_demo_prints_the_delaftale_indicator_table(generated_run, capsys):
-    from helhedsdata.cli import print_plan_table
-    from helhedsdata.config import Settings
+    from cli.main import print_plan_table
+    from warehouse.config import Settings
 
     inbox, home = generated_run
     print_plan_table(Settings(home, inbox))
@@ -257,7 +257,7 @@ def test_demo_prints_the_delaftale_indicator_table(generated_run, capsys):
 
 def test_demo_command_from_an_empty_home(tmp_path, capsys, monkeypatch):
     """`helhedsdata demo` itself (generate → run → both tables), as `make demo` calls it."""
-    from helhedsdata.cli import main
+    from cli.main import main
 
     # As from a fresh shell: an earlier run in this worker exported its settings (inbox, plans,
     # warehouse, Dagster home), and `demo` would take that inbox for its own.

@@ -7,7 +7,7 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
-from helhedsdata import expectations as E
+from warehouse import expectations as E
 from sources import momentum
 from sources.contract import output_schema
 from tests.conftest import SAMPLES, person_key
@@ -19,7 +19,7 @@ def test_suite_files_equal_what_the_generator_produces():
     assert on_disk == set(built), "a suite file without a contract, or a contract without a suite file"
     for name, suite in built.items():
         assert (E.SUITES_DIR / f"{name}.json").read_text(encoding="utf-8") == E.render(suite), (
-            f"expectations/{name}.json is stale: run `python -m helhedsdata.expectations`")
+            f"expectations/{name}.json is stale: run `python -m warehouse.expectations`")
 
 
 def test_one_suite_per_source_entity():

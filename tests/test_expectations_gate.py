@@ -16,7 +16,7 @@ import pytest
 
 from tests.reader_helpers import drifted_suite_loader
 
-from helhedsdata import expectations as E
+from warehouse import expectations as E
 from tests.conftest import SAMPLES, query, run_pipeline
 
 pytestmark = pytest.mark.slow  # every test here needs a pipeline run

@@ -262,7 +262,7 @@ def texts_outside_data(home: Path):
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
-    from helhedsdata.cli import main
+    from cli.main import main
 
     root = tmp_path_factory.mktemp("faults")
     assert main(["generate", "--out", str(root / "inbox"), "--persons", "300", "--seed", "7"]) == 0

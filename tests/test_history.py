@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helhedsdata.config import Settings
-from helhedsdata.history import ARCHIVE_INFO, HistoryError, archive_publication, entries, entry_as_of
+from warehouse.config import Settings
+from warehouse.history import ARCHIVE_INFO, HistoryError, archive_publication, entries, entry_as_of
 from tests.conftest import query, run_pipeline
 from tests.inbox_builder import REGISTER, d, write_momentum, write_register
 
@@ -67,7 +67,7 @@ def live(tmp_path_factory):
 @pytest.fixture(scope="module")
 def rebuilt(live):
     """Extract B and a smaller address register arrive; then A is rebuilt from the archive."""
-    from helhedsdata.cli import main
+    from cli.main import main
 
     write_momentum(live["inbox"], B, _files(60, B))
     write_register(live["inbox"], REGISTER[:2])
@@ -119,7 +119,7 @@ def test_rebuild_leaves_the_live_publication_alone(rebuilt):
 
 @pytest.mark.slow
 def test_rebuild_refuses_a_date_before_the_archive_and_the_live_home(rebuilt):
-    from helhedsdata.cli import main
+    from cli.main import main
 
     assert main(["rebuild", "--as-of", "2021-01-31", "--out", str(rebuilt["root"] / "x"),
                  "--home", str(rebuilt["home"])]) == 2

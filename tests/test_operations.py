@@ -10,9 +10,9 @@ import dagster as dg
 import pytest
 import yaml
 
-from helhedsdata import inbox_state
-from helhedsdata.config import REPO
-from helhedsdata.runlock import WarehouseBusy, is_locked, warehouse_lock
+from warehouse import inbox_state
+from warehouse.config import REPO
+from warehouse.runlock import WarehouseBusy, is_locked, warehouse_lock
 from tests.conftest import SAMPLES
 
 SOURCE_ROOTS = ("lbf", "roster", "omraader", "plans", "opera")
@@ -190,7 +190,7 @@ def test_default_instance_retries_crashes_only_and_limits_warehouse_runs(tmp_pat
 
 
 def test_default_instance_event_log_is_dagsters_files_written_faster(tmp_path, monkeypatch):
-    """dagster.yaml's event log (helhedsdata/dagster_storage.py) keeps Dagster's SQLite files in
+    """dagster.yaml's event log (orchestration/dagster_storage.py) keeps Dagster's SQLite files in
     the instance's own folder, whatever DAGSTER_HOME says; the stock class reads them back; a
     second instance watching the run (the UI's live log view) sees every event, the last ones
     of a burst too, while the run goes on."""
@@ -198,7 +198,7 @@ def test_default_instance_event_log_is_dagsters_files_written_faster(tmp_path, m
 
     from dagster._core.storage.event_log import SqliteEventLogStorage
 
-    from helhedsdata.dagster_storage import FastSqliteEventLogStorage
+    from orchestration.dagster_storage import FastSqliteEventLogStorage
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
     shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
@@ -283,7 +283,7 @@ def test_postgres_instance_round_trip(tmp_path, monkeypatch):
 def test_cli_refuses_to_start_beside_a_daemon_run(tmp_path):
     """`helhedsdata run` bypasses the queue: it must not start while a run the daemon
     launched is queued or running on the warehouse; a killed CLI run does not block it."""
-    from helhedsdata.cli import _refuse_while_daemon_runs
+    from cli.main import _refuse_while_daemon_runs
     from orchestration.jobs import LAUNCHED_BY_TAG, WAREHOUSE_TAG
 
     shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
@@ -306,8 +306,8 @@ def test_cli_refuses_to_start_beside_a_daemon_run(tmp_path):
 def test_a_home_takes_up_the_new_dagster_yaml_unless_it_was_edited(tmp_path, monkeypatch):
     import hashlib
 
-    from helhedsdata import cli
-    from helhedsdata.config import Settings
+    import cli.main as cli
+    from warehouse.config import Settings
 
     settings = Settings(tmp_path / "home", tmp_path / "inbox")
     target = settings.dagster_home / "dagster.yaml"

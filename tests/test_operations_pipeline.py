@@ -14,8 +14,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from helhedsdata import inbox_state
-from helhedsdata.config import REPO, Settings
+from warehouse import inbox_state
+from warehouse.config import REPO, Settings
 from tests.conftest import PG_SERVER, query
 
 pytestmark = pytest.mark.slow  # every test here needs a pipeline run
@@ -95,7 +95,7 @@ def ops(tmp_path_factory):
     after a plan broke (fails: a notice goes out)."""
     import psycopg
 
-    from helhedsdata.cli import main, run_pipeline
+    from cli.main import main, run_pipeline
 
     root = tmp_path_factory.mktemp("ops")
     inbox, home, plans = root / "inbox", root / "home", root / "plans"
@@ -252,7 +252,7 @@ def test_run_failure_sensor_records_and_notices_a_daemon_run(ops):
 def test_only_changed_with_nothing_changed_starts_no_run(ops, capsys):
     """Against the last successful run (run 2): the failed run 3's broken plan still counts
     as changed; the repo's plans (the copy's originals, same names, sizes and times) do not."""
-    from helhedsdata.cli import run_pipeline
+    from cli.main import run_pipeline
     from orchestration.definitions import defs
     from orchestration.jobs import changed_selection
 

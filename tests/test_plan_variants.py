@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from helhedsdata.config import PLANS_DIR, Settings
+from warehouse.config import PLANS_DIR, Settings
 from tests.conftest import in_memory_dagster, query
 from tests.inbox_builder import d, write_momentum, write_register
 
@@ -56,7 +56,7 @@ def home(tmp_path_factory):
     plans.mkdir()
     shutil.copy(PLANS_DIR / f"{PLAN}.yaml", plans)
     (plans / "typo.yaml").write_text(TYPO_PLAN, encoding="utf-8")
-    from helhedsdata.cli import run_pipeline
+    from cli.main import run_pipeline
 
     with in_memory_dagster() as used:  # no test reads Dagster's storage
         assert run_pipeline(Settings(home.resolve(), inbox.resolve(), plans=plans), quiet=True)

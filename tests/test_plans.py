@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helhedsdata.config import PLANS_DIR
-from helhedsdata.plans import (PlanError, load_plan, load_plans, plan_activities_table, plan_areas_table,
+from warehouse.config import PLANS_DIR
+from warehouse.plans import (PlanError, load_plan, load_plans, plan_activities_table, plan_areas_table,
                                plan_indicators_table)
 
 SOENDERBORG = PLANS_DIR / "soenderborg-beskaeftigelse-2021.yaml"

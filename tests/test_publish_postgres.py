@@ -9,8 +9,8 @@ import duckdb
 import psycopg
 import pytest
 
-from helhedsdata.publish import publish
-from helhedsdata.publish_pg import READER_ROLE, PostgresPublicationError, publish_postgres
+from warehouse.publish import publish
+from warehouse.publish_pg import READER_ROLE, PostgresPublicationError, publish_postgres
 
 pytestmark = pytest.mark.slow  # every test here needs a pipeline run
 

@@ -6,7 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from helhedsdata.publish import publish_duckdb
+from warehouse.publish import publish_duckdb
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ import pytest
 
 from tests.reader_helpers import drifted_suite_loader
 
-from helhedsdata import expectations as E
-from helhedsdata.config import Settings
+from warehouse import expectations as E
+from warehouse.config import Settings
 from orchestration.assets import ingest
 from sources import momentum
 from sources.contract import ContractError
@@ -170,7 +170,7 @@ def _plan_yaml(tmp_path, plan_level: str, override: str = "") -> Path:
 
 
 def test_advarsel_ved_aendring_is_validated_and_resolved_per_indicator(tmp_path):
-    from helhedsdata.plans import PlanError, load_plans, plan_indicators_table
+    from warehouse.plans import PlanError, load_plans, plan_indicators_table
 
     d = _plan_yaml(tmp_path, "advarsel_ved_aendring: {procent: 30}\n",
                    "        advarsel_ved_aendring: {procentpoint: 2}\n")
@@ -215,7 +215,7 @@ def _homes(tmp_path, old: list[tuple], new: list[tuple], thresholds: dict[str, t
 
 
 def test_moves_beyond_the_threshold_are_counted_and_the_largest_listed(tmp_path):
-    from helhedsdata.moves import indicator_moves
+    from warehouse.moves import indicator_moves
 
     old = [("share", "2020-01-01", 20.0, "percent"), ("share", "2021-01-01", 20.0, "percent"),
            ("count", "2020-01-01", 100.0, "persons"), ("count", "2021-01-01", 100.0, "persons"),
@@ -239,7 +239,7 @@ def test_moves_beyond_the_threshold_are_counted_and_the_largest_listed(tmp_path)
 
 
 def test_no_previous_publication_or_no_move_passes(tmp_path):
-    from helhedsdata.moves import indicator_moves
+    from warehouse.moves import indicator_moves
 
     rows = [("count", "2020-01-01", 100.0, "persons")]
     wh, pub = _homes(tmp_path, rows, rows, {"count": (1.0, None)})
@@ -262,7 +262,7 @@ _DOCS_SCRIPT = """
 import sys
 from datetime import date
 from pathlib import Path
-from helhedsdata import expectations as E
+from warehouse import expectations as E
 from sources import momentum
 from sources.contract import output_schema
 E.DATA_DOCS_RUNS = int(sys.argv[3])
@@ -324,7 +324,7 @@ def test_a_move_warning_still_publishes_and_is_named_in_the_log_message(tmp_path
     names the check like any other warning."""
     import contextlib
 
-    from helhedsdata.moves import Moves
+    from warehouse.moves import Moves
     from orchestration.assets import publish
 
     monkeypatch.setattr(publish, "_check_results", lambda ctx: [

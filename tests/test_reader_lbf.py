@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import SAMPLES
 
-from helhedsdata.synth import generate_inbox
+from synth.generator import generate_inbox
 from sources import lbf
 from sources.contract import ContractError
 from tests.reader_helpers import col

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import SAMPLES
 
-from helhedsdata.synth import generate_inbox
+from synth.generator import generate_inbox
 from sources import momentum, opera
 from sources.contract import ContractError, read_file
 from sources.omraader import read_register

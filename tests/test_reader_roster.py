@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import SAMPLES
 
-from helhedsdata.synth import generate_inbox
+from synth.generator import generate_inbox
 from sources import momentum, opera, roster
 from tests.reader_helpers import PSEUDO, col, key
 

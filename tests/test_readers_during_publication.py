@@ -13,7 +13,7 @@ import duckdb
 import psycopg
 import pytest
 
-from helhedsdata.publish import publish
+from warehouse.publish import publish
 
 PUBLICATIONS = 10  # alternating A, B, A, …
 # Two stand-in warehouses made from the pipeline's publish_stage: A is the 500-person

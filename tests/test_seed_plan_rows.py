@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from helhedsdata.config import PLANS_DIR
-from helhedsdata.plans import load_plans
+from warehouse.config import PLANS_DIR
+from warehouse.plans import load_plans
 from tests.conftest import generated_home, query
 
 pytestmark = pytest.mark.slow  # every test here needs a pipeline run

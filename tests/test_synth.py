@@ -1,4 +1,4 @@
-"""Tests of the synthetic inbox generator (helhedsdata.synth) against sources.md."""
+"""Tests of the synthetic inbox generator (synth.generator) against sources.md."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from helhedsdata.synth import generate_inbox
+from synth.generator import generate_inbox
 
 EXTRACT = date(2021, 3, 1)
 PERSONS = 3000

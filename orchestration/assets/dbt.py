@@ -11,8 +11,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from helhedsdata.publish import pause_for_crash_test
-from helhedsdata.config import DBT_PROJECT_DIR, ensure_dbt_on_path
+from warehouse.publish import pause_for_crash_test
+from warehouse.config import DBT_PROJECT_DIR, ensure_dbt_on_path
 from orchestration.metadata import with_model_metadata
 from orchestration.resources import HelhedsdataResource
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import dagster as dg
 import pyarrow as pa
 
-from helhedsdata import expectations as gx_suites
-from helhedsdata.plans import load_plans, plan_activities_table, plan_areas_table, plan_indicators_table
-from helhedsdata.quarantine import CONTRACT, GX_SUITE, quarantine
-from helhedsdata.warehouse import load_raw
+from warehouse import expectations as gx_suites
+from warehouse.plans import load_plans, plan_activities_table, plan_areas_table, plan_indicators_table
+from warehouse.quarantine import CONTRACT, GX_SUITE, quarantine
+from warehouse.database import load_raw
 from orchestration.metadata import source_preview
 from orchestration.resources import HelhedsdataResource
 from sources import lbf, momentum, omraader, opera, roster

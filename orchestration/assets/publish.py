@@ -6,12 +6,13 @@ import json
 
 import dagster as dg
 
-from helhedsdata import inbox_state, moves
-from helhedsdata.history import archive_publication
-from helhedsdata.notify import run_checks, step_seconds
-from helhedsdata.publish import code_version, publish
-from helhedsdata.publish_pg import PostgresPublicationError, safe_url
-from helhedsdata.warehouse import connect
+from warehouse import inbox_state, moves
+from warehouse.history import archive_publication
+from warehouse.notify import run_checks, step_seconds
+from warehouse.publication_log import code_version
+from warehouse.publish import publish
+from warehouse.publish_pg import PostgresPublicationError, safe_url
+from warehouse.database import connect
 from orchestration.assets.ingest import check_selected
 from orchestration.checks import FRESHNESS_CHECK
 from orchestration.assets.dbt import published_model_keys
@@ -91,7 +92,7 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
     with open(s.logs / "publications.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published),
                              "seconds_per_step": seconds}) + "\n")
-    try:  # the inputs of this publication, for `helhedsdata rebuild` (helhedsdata/history.py)
+    try:  # the inputs of this publication, for `helhedsdata rebuild` (warehouse/history.py)
         archived = str(archive_publication(s, context.run.run_id, entry["code_version"]))
     except Exception as e:  # published already: say so loudly, do not fail the publication
         archived = f"FAILED: {type(e).__name__}: {e}"

@@ -1,11 +1,11 @@
-"""indicator_results with disclosure control decided (helhedsdata/disclosure.py):
+"""indicator_results with disclosure control decided (warehouse/disclosure.py):
 `suppressed` and `suppression` ('primary' or 'secondary'). Internal: the published
 models read the flags from here, so every published table withholds the same cells."""
 from collections import defaultdict
 
 import pyarrow as pa
 
-from helhedsdata.disclosure import decide, equations
+from warehouse.disclosure import decide, equations
 
 
 def _arrow(relation) -> pa.Table:

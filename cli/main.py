@@ -4,18 +4,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import shutil
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
-from helhedsdata.config import DBT_PROJECT_DIR, REPO, ensure_dbt_on_path, SYNTHETIC_MARKER, ConfigError, Settings
+from warehouse.config import DBT_PROJECT_DIR, REPO, ensure_dbt_on_path, SYNTHETIC_MARKER, ConfigError, Settings
 
 log = logging.getLogger("helhedsdata")
 
 
 def cmd_generate(args) -> int:
-    from helhedsdata.synth import generate_inbox
+    from synth.generator import generate_inbox
 
     out = Path(args.out)
     t0 = time.perf_counter()
@@ -76,6 +78,7 @@ SHIPPED_DAGSTER_YAML = {
     "64f8b02df194e315d36c36f6bb330eb340b9b4b5e84037c3ba890e9024e4d17d",  # 380c1fe
     "fd02b163d0a98e668be4f3cfccf1b58cbaa9133817b6e5ccf2d23887aa1f464a",  # 2ad1101
     "bbc50d34a236f53e30f0fabe31fb828b2d6ae9055d9310a4974c0471f3501fd7",  # ad4f25c
+    "8104397bd08c747682443d2415559dafdd3bb5afc774a3e86ed03e9fd6dc3a5f",  # 5eb08e5 (module helhedsdata.dagster_storage)
 }
 
 
@@ -99,7 +102,7 @@ def run_pipeline(settings: Settings, quiet: bool = False, only_changed: bool = F
     ensure_dagster_home(settings)
     prepare_dbt(settings)
     settings.pseudonymizer()  # fail fast, before Dagster starts, when no key may be used
-    from helhedsdata.runlock import warehouse_lock
+    from warehouse.runlock import warehouse_lock
 
     # execute_in_process bypasses the daemon's run queue: this lock is the one-writer guard.
     with warehouse_lock(settings.home):
@@ -112,7 +115,7 @@ def _refuse_while_daemon_runs(instance) -> None:
     while its lock, the real guard, died with it."""
     from dagster import DagsterRunStatus, RunsFilter
 
-    from helhedsdata.runlock import WarehouseBusy
+    from warehouse.runlock import WarehouseBusy
     from orchestration.jobs import LAUNCHED_BY_TAG, WAREHOUSE_TAG
 
     active = [r for r in instance.get_runs(filters=RunsFilter(
@@ -127,8 +130,8 @@ def _refuse_while_daemon_runs(instance) -> None:
 def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks: bool = True) -> bool:
     from dagster import AssetKey, DagsterInstance
 
-    from helhedsdata import inbox_state
-    from helhedsdata.notify import handle_not_published, step_seconds
+    from warehouse import inbox_state
+    from warehouse.notify import handle_not_published, step_seconds
     from orchestration.definitions import defs
     from orchestration.jobs import LAUNCHED_BY_TAG, changed_selection, run_tags
     from orchestration.progress import progress_run_config
@@ -152,7 +155,7 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
             # step (0.1 s), and that step cannot run without it.
             from dagster import AssetCheckKey
 
-            from helhedsdata import moves
+            from warehouse import moves
 
             job = job.get_subset(asset_selection=set(keys or defs.resolve_asset_graph().materializable_asset_keys),
                                  asset_check_selection={AssetCheckKey(AssetKey("publication"), moves.CHECK)})
@@ -181,7 +184,7 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
 
 
 def cmd_run(args) -> int:
-    from helhedsdata.runlock import WarehouseBusy
+    from warehouse.runlock import WarehouseBusy
 
     settings = Settings.from_env(args.home, args.inbox)
     try:
@@ -227,7 +230,7 @@ def print_plan_table(settings: Settings, plan_id: str = "soenderborg-beskaeftige
     comparison (kommune), target, on track (published.indicator_values)."""
     import duckdb
 
-    from helhedsdata.plans import load_plan
+    from warehouse.plans import load_plan
     plan = load_plan(settings.plans / f"{plan_id}.yaml")
     con = duckdb.connect(str(settings.published), read_only=True)
     print(f"\n{plan.name} ({plan.valid_from:%d.%m.%Y}–{plan.valid_to:%d.%m.%Y}), published.indicator_values")
@@ -283,11 +286,27 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def cmd_rebuild(args) -> int:
-    """Rebuild the publication of a past extract from the archive (helhedsdata/history.py)."""
-    from datetime import date
+def rebuild(settings: Settings, as_of: date, out: Path, quiet: bool = True) -> tuple[bool, Path]:
+    """Run the pipeline over the archived inputs of the newest extract on or before `as_of`,
+    into the separate home folder `out` (warehouse/history.py lays it out). Returns
+    (published, archive entry). Never the live publication, never PostgreSQL."""
+    from warehouse.history import prepare_rebuild
 
-    from helhedsdata.history import HistoryError, rebuild
+    target, entry = prepare_rebuild(settings, as_of, out)
+    saved = {k: os.environ.pop(k, None) for k in ("HELHEDSDATA_PUBLISH_URL",)}  # never the live PostgreSQL
+    try:
+        ok = run_pipeline(target, quiet=quiet)
+    finally:
+        for k, v in saved.items():
+            if v is not None:
+                os.environ[k] = v
+        settings.export_env()  # the caller's home again, for anything that runs after
+    return ok, entry
+
+
+def cmd_rebuild(args) -> int:
+    """Rebuild the publication of a past extract from the archive (warehouse/history.py)."""
+    from warehouse.history import HistoryError
 
     settings = Settings.from_env(args.home, None)
     try:

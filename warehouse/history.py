@@ -31,7 +31,7 @@ import shutil
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from helhedsdata.config import SYNTHETIC_MARKER, Settings
+from warehouse.config import SYNTHETIC_MARKER, Settings
 
 ARCHIVE_INFO = "ARCHIVED.json"
 UNDATED = ("omraader", "lbf", "roster")  # read whole from the inbox on every run
@@ -150,9 +150,11 @@ def archive_publication(settings: Settings, publication_id: str, code_version: s
     return final
 
 
-def rebuild(settings: Settings, as_of: date, out: Path, quiet: bool = True) -> tuple[bool, Path]:
-    """Run the pipeline over the archived inputs of the newest extract on or before
-    `as_of`, into the separate home folder `out`. Returns (published, archive entry)."""
+def prepare_rebuild(settings: Settings, as_of: date, out: Path) -> tuple[Settings, Path]:
+    """Lay out the separate home folder `out` for a rebuild from the archived inputs of the
+    newest extract on or before `as_of`: its inbox links the archive entry. Returns (the
+    rebuild's settings, the archive entry). Running the pipeline over it is the command
+    line's (`helhedsdata rebuild`, cli/main.py): this library never starts a run."""
     out = out.resolve()
     if out == settings.home.resolve() or settings.home.resolve() in out.parents and out.name in (
             "inbox", "archive", "dagster", "quarantine"):
@@ -168,17 +170,7 @@ def rebuild(settings: Settings, as_of: date, out: Path, quiet: bool = True) -> t
     if settings.throwaway_key_file.exists() and not os.environ.get("HELHEDSDATA_PSEUDONYM_KEY"):
         out.mkdir(parents=True, exist_ok=True)  # a synthetic home: the same throw-away key
         shutil.copy2(settings.throwaway_key_file, target.throwaway_key_file)
-    from helhedsdata.cli import run_pipeline
-
-    saved = {k: os.environ.pop(k, None) for k in ("HELHEDSDATA_PUBLISH_URL",)}  # never the live PostgreSQL
-    try:
-        ok = run_pipeline(target, quiet=quiet)
-    finally:
-        for k, v in saved.items():
-            if v is not None:
-                os.environ[k] = v
-        settings.export_env()  # the caller's home again, for anything that runs after
-    return ok, entry
+    return target, entry
 
 
 def _link_or_copy(src, dst):

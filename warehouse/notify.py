@@ -25,7 +25,7 @@ import os
 import socket
 import sys
 
-from helhedsdata.config import Settings
+from warehouse.config import Settings
 
 log = logging.getLogger("helhedsdata")
 
@@ -62,8 +62,8 @@ def step_seconds(instance, run_id: str) -> dict[str, float]:
 def not_published_entry(settings: Settings, instance, run_id: str) -> dict:
     """The log row of a run that did not publish: the failed blocking checks (status
     `blocked`) or, when no check failed, the failed steps (status `failed`)."""
-    from helhedsdata import inbox_state
-    from helhedsdata.publish import code_version
+    from warehouse import inbox_state
+    from warehouse.publication_log import code_version
 
     checks = run_checks(instance, run_id)
     steps = failed_steps(instance, run_id)
@@ -84,13 +84,13 @@ def not_published_entry(settings: Settings, instance, run_id: str) -> dict:
 
 def handle_not_published(settings: Settings, instance, run_id: str) -> dict:
     """Record and announce a run that did not publish. The previous publication stays whole."""
-    from helhedsdata.publish import record_not_published
+    from warehouse.publish import record_not_published
 
     entry = not_published_entry(settings, instance, run_id)
     written = record_not_published(settings.published, entry)
     pg = None
     if settings.publish_url:
-        from helhedsdata.publish_pg import record_not_published_pg
+        from warehouse.publish_pg import record_not_published_pg
 
         try:
             pg = record_not_published_pg(settings.publish_url, entry)
@@ -112,7 +112,7 @@ def handle_not_published(settings: Settings, instance, run_id: str) -> dict:
 
 
 def compose_notice(settings: Settings, entry: dict, seconds: dict[str, float] | None = None) -> dict:
-    from helhedsdata import inbox_state
+    from warehouse import inbox_state
 
     stale = inbox_state.stale(entry.get("freshness") or {})
     lines = [

@@ -55,7 +55,7 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
     them, <instance directory>/history/runs, known once the instance registers itself)::
 
         event_log_storage:
-          module: helhedsdata.dagster_storage
+          module: orchestration.dagster_storage
           class: FastSqliteEventLogStorage
     """
 

@@ -6,32 +6,21 @@ opens the path gets either the whole old or the whole new publication.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import duckdb
 
-from helhedsdata import __version__
+from warehouse.publication_log import LOG_COLUMNS, insert_log_row
+from warehouse.publish_pg import publish_postgres
 
 STAGE_SCHEMA = "publish_stage"
 SCHEMA = "published"
 # Storage format v1.0.0 is read by DuckDB 0.10 and every later release, so BI tools
 # with an older bundled DuckDB driver can open the file (docs/published.md).
 STORAGE_VERSION = "v1.0.0"
-
-LOG_COLUMNS = """
-    publication_id VARCHAR, published_at TIMESTAMP, status VARCHAR,
-    momentum_extract_date DATE, extract_dates VARCHAR, row_counts VARCHAR,
-    checks_passed INTEGER, checks_failed INTEGER, checks VARCHAR,
-    code_version VARCHAR, message VARCHAR, freshness VARCHAR
-"""
-# Columns added after the first release: a log carried forward from an older file gets them.
-ADDED_LOG_COLUMNS = {"freshness": "VARCHAR"}
 
 
 def pause_for_crash_test(moment: str) -> None:
@@ -46,15 +35,6 @@ def pause_for_crash_test(moment: str) -> None:
     if marker:
         Path(marker).write_text(moment)
     time.sleep(float(os.environ.get("HELHEDSDATA_TEST_PAUSE_SECONDS", "600")))
-
-
-def code_version() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
-                             capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return f"{__version__}+{sha}" if sha else __version__
 
 
 def _sql_path(p: Path) -> str:
@@ -110,35 +90,7 @@ def _write_log(con: duckdb.DuckDBPyConnection, previous: Path, entry: dict) -> N
             con.execute(f"INSERT INTO pub.{SCHEMA}.publication_log BY NAME "
                         f"SELECT * FROM old.{SCHEMA}.publication_log")
         con.execute("DETACH old")
-    _insert_log_row(con, f"pub.{SCHEMA}.publication_log", entry)
-
-
-def _insert_log_row(con: duckdb.DuckDBPyConnection, table: str, entry: dict) -> None:
-    for col, ty in ADDED_LOG_COLUMNS.items():
-        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {col} {ty}")
-    checks = entry.get("checks", [])
-    row = log_row(entry, checks)
-    con.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
-
-
-def log_row(entry: dict, checks: list[dict] | None = None) -> dict:
-    """One publication_log row by column name (docs/published.md); the PostgreSQL log too."""
-    checks = entry.get("checks", []) if checks is None else checks
-    return {
-        "publication_id": entry["publication_id"],
-        "published_at": entry.get("published_at") or datetime.now(timezone.utc).replace(tzinfo=None),
-        "status": entry.get("status", "published"),
-        "momentum_extract_date": entry.get("extract_dates", {}).get("momentum"),
-        "extract_dates": json.dumps(entry.get("extract_dates", {}), sort_keys=True, default=str),
-        "row_counts": json.dumps(entry.get("row_counts", {}), sort_keys=True),
-        "checks_passed": sum(1 for c in checks if c["passed"]),
-        "checks_failed": sum(1 for c in checks if not c["passed"]),
-        "checks": json.dumps(checks, sort_keys=True, ensure_ascii=False),
-        "code_version": entry.get("code_version") or code_version(),
-        "message": entry.get("message", ""),
-        # Per source with a freshness demand: date, age, allowed age, fresh (inbox_state).
-        "freshness": json.dumps(entry["freshness"], sort_keys=True) if entry.get("freshness") is not None else None,
-    }
+    insert_log_row(con, f"pub.{SCHEMA}.publication_log", entry)
 
 
 def record_not_published(target: Path, log_entry: dict) -> bool:
@@ -156,7 +108,7 @@ def record_not_published(target: Path, log_entry: dict) -> bool:
         con = duckdb.connect(str(tmp))
         try:
             con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.publication_log ({LOG_COLUMNS})")
-            _insert_log_row(con, f"{SCHEMA}.publication_log", log_entry)
+            insert_log_row(con, f"{SCHEMA}.publication_log", log_entry)
         finally:
             con.close()
     except BaseException:
@@ -189,7 +141,5 @@ def publish(warehouse: Path, target: Path, log_entry: dict, publish_url: str | N
     milliseconds, leaves PostgreSQL one publication ahead of the file)."""
     if not publish_url:
         return publish_duckdb(warehouse, target, log_entry)
-    from helhedsdata.publish_pg import publish_postgres
-
     return publish_duckdb(warehouse, target, log_entry,
                           before_replace=lambda new: publish_postgres(publish_url, new, log_entry["publication_id"]))

@@ -100,7 +100,7 @@ def _publish(url, source, publication_id, before_swap):
         with tempfile.TemporaryDirectory(prefix="helhedsdata-pg-") as tmp, engine.begin() as conn:
             conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
             # One publisher at a time per database (the staging schema has one name).
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('helhedsdata.publish'))"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('warehouse.publish'))"))
             _ensure_reader_role(conn, text)
             conn.execute(text(f"DROP SCHEMA IF EXISTS {NEXT_SCHEMA} CASCADE"))
             conn.execute(text(f"CREATE SCHEMA {NEXT_SCHEMA}"))
@@ -174,7 +174,7 @@ def record_not_published_pg(url: str, log_entry: dict) -> bool:
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    from helhedsdata.publish import ADDED_LOG_COLUMNS, log_row
+    from warehouse.publication_log import ADDED_LOG_COLUMNS, log_row
 
     _pg = {"VARCHAR": "text"}
     engine = create_engine(sqlalchemy_url(url), poolclass=NullPool)
@@ -182,7 +182,7 @@ def record_not_published_pg(url: str, log_entry: dict) -> bool:
         with engine.begin() as conn:
             conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
             # Not while a publication swaps the schema (publish_postgres holds the same lock).
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('helhedsdata.publish'))"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('warehouse.publish'))"))
             exists = conn.execute(text("SELECT count(*) FROM information_schema.tables "
                                        "WHERE table_schema = :s AND table_name = :t"),
                                   {"s": SCHEMA, "t": LOG_TABLE}).scalar_one()

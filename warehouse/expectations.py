@@ -1,6 +1,6 @@
 """Great Expectations suites, generated from the reader contracts (issue 5, item 1).
 
-`python -m helhedsdata.expectations` writes one JSON suite per source entity into
+`python -m warehouse.expectations` writes one JSON suite per source entity into
 `expectations/`; a test checks that the files in the repo equal what `build_suites()`
 produces, so a suite cannot drift from its contract (or from the seeds' code lists).
 
@@ -131,7 +131,7 @@ def build_suite(spec: SuiteSpec) -> dict:
         "name": spec.name,
         "expectations": exps,
         "meta": {
-            "generated_by": "helhedsdata.expectations (from the reader contract; do not edit by hand)",
+            "generated_by": "warehouse.expectations (from the reader contract; do not edit by hand)",
             "file": c.file,
             "arrow_types": types,
             "parameters": ["earliest_date", "extract_date", "latest_date"] + (["control_count"] if spec.control_count else []),
