@@ -304,6 +304,24 @@ def rebuild(settings: Settings, as_of: date, out: Path, quiet: bool = True) -> t
     return ok, entry
 
 
+def key_note(settings: Settings, entry: Path) -> str:
+    """Whether the rebuild's person keys can be joined with the live warehouse's: the archive
+    holds pseudonyms, so a rebuild keeps the key of its entry (docs/runbook.md, "Rotating the key")."""
+    from warehouse.history import entry_fingerprint, key_fingerprint
+
+    archived = entry_fingerprint(entry)
+    try:
+        current = key_fingerprint(settings.pseudonymizer())
+    except ConfigError:
+        current = None
+    if archived is None:
+        return "The entry does not name its pseudonym key: do not join its person keys with the live warehouse's."
+    if archived == current:
+        return f"Person keys under the current pseudonym key (fingerprint {archived}): joinable with the live warehouse."
+    return (f"Person keys under pseudonym key {archived}, not the current key ({current or 'not set'}): the "
+            "published figures are comparable, the person keys cannot be joined with the live warehouse's.")
+
+
 def cmd_rebuild(args) -> int:
     """Rebuild the publication of a past extract from the archive (warehouse/history.py)."""
     from warehouse.history import HistoryError
@@ -316,7 +334,48 @@ def cmd_rebuild(args) -> int:
         return 2
     print(f"Rebuilt from {entry} into {Path(args.out).resolve()}; the live publication "
           f"{settings.published} was not touched")
+    print(key_note(settings, entry))
     return 0 if ok else 1
+
+
+def cmd_prune(args) -> int:
+    """Apply the retention (warehouse/retention.py) to the home folder, or say what it would do."""
+    from dagster import DagsterInstance
+
+    from warehouse import retention
+    from warehouse.runlock import WarehouseBusy, warehouse_lock
+
+    settings = Settings.from_env(args.home, None)
+    settings.export_env()
+    try:
+        r = retention.Retention.from_env()
+        try:
+            pseudo = settings.pseudonymizer()
+        except ConfigError:
+            pseudo = None  # needed only to convert an old archive entry; that action then says so
+        ensure_dagster_home(settings)
+        with warehouse_lock(settings.home), DagsterInstance.get() as instance:
+            actions = retention.plan(settings, r, instance=instance, pseudo=pseudo)
+            print(f"Retention for {settings.home}: daily archive entries {r.daily_days} days, month-end entries "
+                  f"{r.month_end_years} years, quarantine {r.quarantine_days} days, run history and logs "
+                  f"{r.run_history_days} days; the newest archive entry is always kept.")
+            if args.dry_run:
+                for a in actions:
+                    print("  " + a.line(dry_run=True))
+                total = sum(a.bytes for a in actions)
+                print(f"Dry run: {len(actions)} action(s), {retention.size_text(total)} would be freed; nothing changed."
+                      if actions else "Nothing is past its retention.")
+                return 0
+            done, freed = retention.apply(actions)
+    except (ConfigError, WarehouseBusy) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for line in done:
+        print("  " + line)
+    failed = [line for line in done if line.startswith("FAILED")]
+    print(f"{len(done) - len(failed)} action(s) done, {retention.size_text(freed)} freed"
+          + (f"; {len(failed)} failed" if failed else "") if done else "Nothing is past its retention.")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,6 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     rb.add_argument("--home", help="the live home folder whose archive is read (default: $HELHEDSDATA_HOME)")
     rb.add_argument("--quiet", action="store_true")
     rb.set_defaults(func=cmd_rebuild)
+
+    pn = sub.add_parser("prune", help="delete what is past its retention (archive, quarantine, run history, logs); "
+                                      "converts archive entries that still hold deliveries")
+    pn.add_argument("--home", help="default: $HELHEDSDATA_HOME or ./.helhedsdata")
+    pn.add_argument("--dry-run", action="store_true", help="say what would be deleted and how much it frees; change nothing")
+    pn.set_defaults(func=cmd_prune)
 
     args = p.parse_args(argv)
     return args.func(args)

@@ -6,7 +6,9 @@ published from that extract, without touching the live publication.
 Two pipeline runs: the live run over extract A, and the rebuild of A after extract B (and a
 changed address register) arrived in the live inbox. The archive's own rules are unit-tested
 on a hand-made warehouse."""
+import contextlib
 import hashlib
+import io
 import json
 import os
 from datetime import date
@@ -21,6 +23,7 @@ from tests.conftest import query, run_pipeline
 from tests.inbox_builder import REGISTER, d, write_momentum, write_register
 
 A, B = "20210201", "20210301"
+ROTATED_KEY = "a-new-key-after-rotation-0002"
 SOES, STEN = ("Søstjernevej", "12A", "6400"), ("Stenbjergparken", "3", "6400")
 
 
@@ -73,20 +76,37 @@ def rebuilt(live):
     write_register(live["inbox"], REGISTER[:2])
     before = (digest(live["pub"]), live["pub"].stat().st_mtime_ns)
     out = live["root"] / "rebuild-2021-02"
-    code = main(["rebuild", "--as-of", "2021-02-15", "--out", str(out), "--home", str(live["home"]), "--quiet"])
-    return {**live, "out": out, "code": code, "before": before}
+    # The key was rotated after A was published: the rebuild runs under the new key.
+    old_key = os.environ["HELHEDSDATA_PSEUDONYM_KEY"]
+    os.environ["HELHEDSDATA_PSEUDONYM_KEY"] = ROTATED_KEY
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            code = main(["rebuild", "--as-of", "2021-02-15", "--out", str(out), "--home", str(live["home"]), "--quiet"])
+    finally:
+        os.environ["HELHEDSDATA_PSEUDONYM_KEY"] = old_key
+    return {**live, "out": out, "code": code, "before": before, "printed": printed.getvalue()}
 
 
 @pytest.mark.slow
-def test_publication_archives_its_inputs(live):
+def test_publication_archives_the_readers_tables_not_the_deliveries(live):
     entry = live["home"] / "archive" / A
     info = json.loads((entry / ARCHIVE_INFO).read_text())
     [(publication_id, extract_date)] = live["log"]
     assert info["publication_id"] == publication_id and info["extract_dates"]["momentum"] == "2021-02-01"
+    assert info["format"] == 2 and info["key_fingerprint"]
     assert str(extract_date) == "2021-02-01"
-    for name in ("borger_adresse.csv", "maalgruppe.csv", "tilbud.csv", "samtale.csv", "_kontrol.csv"):
-        assert digest(entry / "momentum" / A / name) == digest(live["inbox"] / "momentum" / A / name)
-    assert digest(entry / "omraader" / "adresser.csv") == digest(live["inbox"] / "omraader" / "adresser.csv")
+    wh = live["home"] / "warehouse.duckdb"
+    raw = {t for (t,) in query(wh, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' "
+                                   "AND table_name NOT LIKE 'plans__%'")}
+    assert {p.stem for p in (entry / "tables").glob("*.parquet")} == raw
+    for t in raw:  # the same rows, row for row
+        assert query(wh, f"SELECT count(*), sum(hash(x)::HUGEINT) FROM (SELECT * FROM raw.{t}) x") == query(
+            wh, f"SELECT count(*), sum(hash(x)::HUGEINT) FROM read_parquet('{entry / 'tables' / (t + '.parquet')}') x")
+        assert info["tables"][t] == query(wh, f"SELECT count(*) FROM raw.{t}")[0][0]
+    # Of the deliveries only the control file (file names and counts) is kept.
+    assert [str(p.relative_to(entry)) for p in entry.rglob("*.csv")] == [f"momentum/{A}/_kontrol.csv"]
+    assert digest(entry / "momentum" / A / "_kontrol.csv") == digest(live["inbox"] / "momentum" / A / "_kontrol.csv")
     assert sorted(p.name for p in (entry / "plans").glob("*.yaml")) == sorted(
         p.name for p in Settings.from_env(live["home"]).plans.glob("*.yaml"))
 
@@ -111,6 +131,43 @@ def test_rebuild_reproduces_the_publication_of_the_earlier_extract(rebuilt):
 
 
 @pytest.mark.slow
+def test_a_rebuild_after_a_key_rotation_keeps_the_archived_person_keys_and_says_so(rebuilt, pseudonym_key):
+    """The archive holds pseudonyms, not CPR numbers: a rebuild cannot re-key them. It publishes
+    the same figures (above) and its person keys are those of the entry's key, which cannot be
+    joined with a live warehouse under the new key (docs/runbook.md, "Rotating the key")."""
+    import pyarrow as pa
+
+    from sources.pseudonym import Pseudonymizer, normalise_cpr
+
+    keys = "SELECT DISTINCT person_key FROM raw.momentum__maalgruppe ORDER BY 1"
+    archived = query(rebuilt["home"] / "warehouse.duckdb", keys)
+    assert len(archived) == 40 and query(rebuilt["out"] / "warehouse.duckdb", keys) == archived
+    cprs = normalise_cpr(pa.array([f"0{1 + i % 9}0190-{3000 + i:04d}" for i in range(40)]))
+    under_new = set(Pseudonymizer(ROTATED_KEY.encode()).pseudonymize(cprs, "cpr").to_pylist())
+    assert under_new.isdisjoint(k for (k,) in archived)
+    assert set(pseudonym_key.pseudonymize(cprs, "cpr").to_pylist()) == {k for (k,) in archived}
+    assert "not the current key" in rebuilt["printed"] and "cannot be joined" in rebuilt["printed"]
+
+
+@pytest.mark.slow
+def test_nothing_identifiable_outside_the_inbox_after_a_run_a_rebuild_and_a_prune(rebuilt):
+    """Issue 15: every file under the live home and the rebuild's folder (but inbox/ and
+    quarantine/): DuckDB files, the archive's Parquet, Dagster's SQLite storage, logs."""
+    from cli.main import main
+    from tests.test_privacy import inbox_secrets, scan_folder
+
+    assert main(["prune", "--home", str(rebuilt["home"])]) == 0
+    # The register now lists fewer afdelinger: a street named like an afdeling of the full
+    # register (and of the plan) is an area's name, not a secret.
+    secrets = inbox_secrets(rebuilt["inbox"]) - {r[2].lower() for r in REGISTER}
+    assert {"søstjernevej 12a", "stenbjergparken 3"} <= secrets  # street and house number
+    for root in (rebuilt["home"], rebuilt["out"]):
+        problems, seen = scan_folder(root, secrets)
+        assert seen["parquet"] >= 5 and seen["sqlite"] >= 1 and seen["duckdb"] == 2, (root, seen)
+        assert problems == [], root
+
+
+@pytest.mark.slow
 def test_rebuild_leaves_the_live_publication_alone(rebuilt):
     assert (digest(rebuilt["pub"]), rebuilt["pub"].stat().st_mtime_ns) == rebuilt["before"]
     assert query(rebuilt["pub"], "SELECT count(*) FROM published.publication_log") == [(1,)]
@@ -131,19 +188,25 @@ def test_rebuild_refuses_a_date_before_the_archive_and_the_live_home(rebuilt):
 # ------------------------------------------------------------- the archive, without a run
 
 def _home_with_load(tmp: Path, extract: str, register: list) -> Settings:
-    """A home whose warehouse says Momentum `extract` was loaded from its inbox."""
+    """A home whose warehouse says Momentum `extract` was loaded from its inbox, with raw
+    tables as the readers would have loaded them (a register of `register`'s rows)."""
     s = Settings(tmp / "home", tmp / "inbox", None, tmp / "plans")
     s.plans.mkdir(exist_ok=True)
     (s.plans / "p.yaml").write_text("id: p\n")
     folder = write_momentum(s.inbox, extract, _files(3, extract))
-    write_register(s.inbox, register)
     s.home.mkdir(exist_ok=True)
     con = duckdb.connect(str(s.warehouse))
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute("CREATE TABLE IF NOT EXISTS meta.loads (loaded_at TIMESTAMP, source VARCHAR, table_name VARCHAR, "
                 "extract_date DATE, origin VARCHAR, row_count BIGINT)")
     con.execute("INSERT INTO meta.loads VALUES (now(), 'momentum', 'maalgruppe', ?, ?, 3)",
                 [date(int(extract[:4]), int(extract[4:6]), int(extract[6:])), str(folder)])
+    con.execute("CREATE OR REPLACE TABLE raw.omraader__adresser AS SELECT * FROM (VALUES "
+                + ", ".join(f"('{r[0]}', '{r[1]}', 'k{i}')" for i, r in enumerate(register))
+                + ") t(boligomraade, afdelingsnummer, address_key)")
+    con.execute("CREATE OR REPLACE TABLE raw.momentum__maalgruppe AS SELECT ? AS extract_date, range AS source_row "
+                "FROM range(3)", [date(int(extract[:4]), int(extract[4:6]), int(extract[6:]))])
     con.close()
     return s
 
@@ -153,16 +216,20 @@ def test_archive_links_unchanged_files_and_swaps_a_rearchived_entry(tmp_path):
     first = archive_publication(s, "run-1")
     s = _home_with_load(tmp_path, B, REGISTER)
     second = archive_publication(s, "run-2")
-    reg1, reg2 = first / "omraader" / "adresser.csv", second / "omraader" / "adresser.csv"
+    reg1, reg2 = first / "tables" / "omraader__adresser.parquet", second / "tables" / "omraader__adresser.parquet"
     assert reg1.stat().st_ino == reg2.stat().st_ino  # unchanged: one file, linked
+    assert (first / "plans" / "p.yaml").stat().st_ino == (second / "plans" / "p.yaml").stat().st_ino
+    mg1, mg2 = first / "tables" / "momentum__maalgruppe.parquet", second / "tables" / "momentum__maalgruppe.parquet"
+    assert mg1.stat().st_ino != mg2.stat().st_ino  # another extract date: another file
     assert not (second / "momentum" / A).exists() and (second / "momentum" / B / "_kontrol.csv").exists()
     # The register changes in place, and B is published again: entry B is replaced whole.
     s = _home_with_load(tmp_path, B, REGISTER[:1])
     again = archive_publication(s, "run-3")
     assert again == second and json.loads((again / ARCHIVE_INFO).read_text())["publication_id"] == "run-3"
-    assert (again / "omraader" / "adresser.csv").stat().st_ino != reg1.stat().st_ino
-    assert digest(again / "omraader" / "adresser.csv") == digest(s.inbox / "omraader" / "adresser.csv")
-    assert digest(reg1) != digest(again / "omraader" / "adresser.csv")  # A's register kept as it was
+    reg3 = again / "tables" / "omraader__adresser.parquet"
+    assert reg3.stat().st_ino != reg1.stat().st_ino
+    assert query(s.warehouse, f"SELECT count(*) FROM read_parquet('{reg3}')") == [(1,)]
+    assert query(s.warehouse, f"SELECT count(*) FROM read_parquet('{reg1}')") == [(len(REGISTER),)]  # A's kept
     assert [p.name for _, p in entries(s.home / "archive")] == [A, B]
     assert not [p for p in (s.home / "archive").iterdir() if p.name.startswith(".")]
 

@@ -58,34 +58,81 @@ def duckdb_texts(path: Path):
         con.close()
 
 
-@pytest.mark.slow
-def test_no_personal_data_anywhere(generated_run):
-    inbox, home = generated_run
-    secrets = inbox_secrets(inbox)
-    assert len(secrets) > 100  # the test looks for something real
-    problems = []
-    for db in ("warehouse.duckdb", "publication.duckdb"):
-        scanned = 0
-        for where, text in duckdb_texts(home / db):
-            scanned += 1
-            problems += [f"{db}:{where}: {p}" for p in leaks(text, secrets)]
-        assert scanned > 10
-    files = [p for p in home.rglob("*") if p.is_file() and p.suffix not in (".duckdb", ".wal", ".key")
-             and "quarantine" not in p.parts and "inbox" not in p.parts
-             # the archive holds copies of the deliveries (like the inbox); its own note is scanned
-             and not ("archive" in p.parts and p.name != "ARCHIVED.json")]
-    dagster_files = [p for p in files if "dagster" in p.parts]
-    assert dagster_files, "the Dagster event log must be scanned"
-    for path in files:
-        if path.suffix == ".db":  # SQLite: Dagster's run and event-log storage
+def parquet_texts(path: Path):
+    con = duckdb.connect()
+    try:
+        cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+        for name, type_, *_ in cols:
+            if type_ in ("VARCHAR", "JSON"):
+                values = con.execute(f'SELECT DISTINCT "{name}" FROM read_parquet(\'{path}\') WHERE "{name}" IS NOT NULL').fetchall()
+                yield name, "\n".join(v for (v,) in values)
+    finally:
+        con.close()
+
+
+def scan_folder(root: Path, secrets: set[str], skip: tuple[str, ...] = ("inbox", "quarantine")) -> tuple[list[str], dict]:
+    """Every file under `root` but those under a folder named in `skip` (inbox and quarantine
+    hold deliveries by design): DuckDB files and Parquet by their text columns, SQLite (Dagster's
+    run and event-log storage) by its text values, everything else as text. Returns (problems,
+    how many of each kind were scanned)."""
+    problems, seen = [], {"duckdb": 0, "parquet": 0, "sqlite": 0, "other": 0}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root)
+        if set(rel.parts[:-1]) & set(skip) or path.suffix in (".wal", ".key", ".lock"):
+            continue
+        if path.suffix == ".duckdb":
+            seen["duckdb"] += 1
+            for where, text in duckdb_texts(path):
+                problems += [f"{rel}:{where}: {p}" for p in leaks(text, secrets)]
+        elif path.suffix == ".parquet":
+            seen["parquet"] += 1
+            for where, text in parquet_texts(path):
+                problems += [f"{rel}:{where}: {p}" for p in leaks(text, secrets)]
+        elif path.suffix == ".db":  # SQLite: Dagster's run and event-log storage
+            seen["sqlite"] += 1
             con = sqlite3.connect(path)
             for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
                 for row in con.execute(f'SELECT * FROM "{table}"'):
                     text = "\n".join(str(v) for v in row if isinstance(v, (str, bytes)))
-                    problems += [f"{path.name}:{table}: {p}" for p in leaks(text, secrets)]
+                    problems += [f"{rel}:{table}: {p}" for p in leaks(text, secrets)]
             con.close()
         else:
-            problems += [f"{path.relative_to(home)}: {p}" for p in leaks(path.read_bytes().decode("utf-8", "replace"), secrets)]
+            seen["other"] += 1
+            problems += [f"{rel}: {p}" for p in leaks(path.read_bytes().decode("utf-8", "replace"), secrets)]
+    return problems, seen
+
+
+@pytest.mark.slow
+def test_no_personal_data_anywhere(generated_run):
+    """The whole home folder but the inbox and the quarantine: the warehouse, the publication,
+    the archive (Parquet), Dagster's storage, the logs, GX's Data Docs."""
+    inbox, home = generated_run
+    secrets = inbox_secrets(inbox)
+    assert len(secrets) > 100  # the test looks for something real
+    problems, seen = scan_folder(home, secrets)
+    assert seen["duckdb"] == 2 and seen["parquet"] >= 9 and seen["sqlite"] >= 1 and seen["other"] > 10, seen
+    assert problems == []
+
+
+@pytest.mark.slow
+def test_no_personal_data_in_the_postgresql_publication(small_pg_run):
+    """Every text column of every table in PostgreSQL's `published` schema."""
+    from sqlalchemy import create_engine, text
+
+    inbox, _, url = small_pg_run
+    secrets = inbox_secrets(inbox)
+    engine = create_engine(url)
+    problems, columns = [], 0
+    with engine.connect() as con:
+        cols = con.execute(text("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+                                "'published' AND data_type IN ('text', 'character varying', 'json', 'jsonb')")).fetchall()
+        for table, column in cols:
+            columns += 1
+            values = con.execute(text(f'SELECT DISTINCT "{column}"::text FROM published."{table}" '
+                                      f'WHERE "{column}" IS NOT NULL')).fetchall()
+            problems += [f"published.{table}.{column}: {p}" for p in leaks("\n".join(v for (v,) in values), secrets)]
+    engine.dispose()
+    assert columns > 10
     assert problems == []
 
 
@@ -95,3 +142,22 @@ def test_the_scanner_finds_a_planted_cpr(tmp_path):
     assert leaks("1203851234", set())
     assert not leaks("a5d85bc636acda3e673ac29e491b0134", set())
     assert leaks("Mette Hansen", {"mette hansen"})
+
+
+def test_the_folder_scan_reads_parquet_duckdb_and_text_and_skips_only_inbox_and_quarantine(tmp_path):
+    (tmp_path / "archive" / "20210301" / "tables").mkdir(parents=True)
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "x.csv").write_text("120385-1234")  # deliveries: skipped by design
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT '1203851234' AS person, 'Strandvejen 4' AS note) TO "
+                f"'{tmp_path / 'archive' / '20210301' / 'tables' / 't.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+    con.close()
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT 'ok' AS a, 'Mette Hansen' AS b")
+    con.close()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "run.log").write_text("fine\n")
+    problems, seen = scan_folder(tmp_path, {"strandvejen 4", "mette hansen"})
+    assert seen == {"duckdb": 1, "parquet": 1, "sqlite": 0, "other": 1}
+    assert sorted(p.split(": ")[0] for p in problems) == [
+        "archive/20210301/tables/t.parquet:note", "archive/20210301/tables/t.parquet:person", "warehouse.duckdb:main.t.b"]

@@ -85,6 +85,15 @@ def specs() -> list[SuiteSpec]:
     return out
 
 
+
+def reader_schema(name: str) -> pa.Schema:
+    """The Arrow schema the reader hands over for the table `<source>__<entity>` (the one its
+    suite checks exactly): what an archived table is cast back to (warehouse/history.py)."""
+    for spec in specs():
+        if spec.name == name:
+            return _arrow_schema(spec)
+    raise KeyError(name)
+
 def _exp(type_: str, rule: str, **kwargs) -> dict:
     return {"type": type_, "kwargs": kwargs, "meta": {"rule": rule}}
 

@@ -7,7 +7,8 @@ import json
 import dagster as dg
 
 from warehouse import inbox_state, moves
-from warehouse.history import archive_publication
+from warehouse import retention
+from warehouse.history import archive_publication, fingerprint_of_run
 from warehouse.notify import run_checks, step_seconds
 from warehouse.publication_log import code_version
 from warehouse.publish import publish
@@ -93,12 +94,22 @@ def publication(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataResou
         fh.write(json.dumps({**entry, "row_counts": counts, "file": str(s.published),
                              "seconds_per_step": seconds}) + "\n")
     try:  # the inputs of this publication, for `helhedsdata rebuild` (warehouse/history.py)
-        archived = str(archive_publication(s, context.run.run_id, entry["code_version"]))
+        archived = str(archive_publication(s, context.run.run_id, entry["code_version"],
+                                           fingerprint_of_run(s)))
     except Exception as e:  # published already: say so loudly, do not fail the publication
         archived = f"FAILED: {type(e).__name__}: {e}"
         context.log.error(f"Archiving the inputs of this publication failed: {archived}")
+    try:  # the retention (warehouse/retention.py), after a good publication only
+        pruned, freed = retention.apply(retention.plan(s, instance=context.instance, pseudo=s.pseudonymizer()))
+        for line in pruned:
+            (context.log.error if line.startswith("FAILED") else context.log.info)(f"Retention: {line}")
+    except Exception as e:  # published already: the retention is tried again next night
+        pruned, freed = [f"FAILED: {type(e).__name__}: {e}"], 0
+        context.log.error(f"Applying the retention failed: {pruned[0]}")
     return dg.MaterializeResult(check_results=[moved] if moved is not None else [], metadata={
         "path": dg.MetadataValue.path(str(s.published)),
+        "retention": dg.MetadataValue.md("\n".join(f"- {line}" for line in pruned) or "nothing past its retention"),
+        "retention_freed_bytes": freed,
         "postgresql": safe_url(s.publish_url) if s.publish_url else "not configured",
         "row_counts": dg.MetadataValue.json(counts),
         "extract_dates": dg.MetadataValue.json(extract_dates),
