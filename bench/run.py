@@ -251,7 +251,19 @@ def run_pipeline(folder: Path, tag: str = "pipeline", warm: bool = False) -> dic
             "files_before_bytes": size_before, "tree_at_peak_kb": r["tree_at_peak_kb"],
             "per_process_kb": r["per_process_kb"],
             "files_after_bytes": sum(p.stat().st_size for p in home.glob("*.duckdb*")),
+            "archive": archive_entry_size(home),
             "log": r["stdout_log"]}
+
+
+def archive_entry_size(home: Path) -> dict:
+    """The newest archive entry (warehouse/history.py): its bytes, and those not hard-linked to
+    another entry (what this night added to the disk)."""
+    entries = sorted(p for p in (home / "archive").glob("[0-9]" * 8) if (p / "ARCHIVED.json").exists())
+    if not entries:
+        return {}
+    files = [f for f in entries[-1].rglob("*") if f.is_file()]
+    return {"entry": entries[-1].name, "bytes": sum(f.stat().st_size for f in files),
+            "own_bytes": sum(f.stat().st_size for f in files if f.stat().st_nlink == 1)}
 
 
 def dbt_timings(home: Path) -> dict:
@@ -489,6 +501,8 @@ def stage_rows(r: dict) -> list[list[str]]:
     add("peak memory, largest process", lambda p: gb(p["max_rss_kb"]))
     add("warehouse + publication files before → after", lambda p: f"{gb(p['files_before_bytes'] / 1024)} → "
         f"{gb(p['files_after_bytes'] / 1024)}")
+    add("archive entry (Parquet, no CPR): whole → not linked to an earlier one",
+        lambda p: f"{gb(p['archive']['bytes'] / 1024)} → {gb(p['archive']['own_bytes'] / 1024)}" if p.get("archive") else "—")
     add("load average before the run (1/5/15 min)", lambda p: p.get("loadavg_before", "—"))
     return rows
 
