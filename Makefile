@@ -5,7 +5,12 @@ BIN    := $(VENV)/bin
 HELHEDSDATA_HOME ?= $(CURDIR)/.helhedsdata
 export HELHEDSDATA_HOME
 
-.PHONY: demo test install pg ui bench clean
+.PHONY: help demo test install pg ui docs bench clean clean-home
+.DEFAULT_GOAL := help
+
+## list these targets
+help:
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if (doc) {split($$1, a, ":"); printf "  make %-11s %s\n", a[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
 ## install into .venv (pinned by constraints.txt) and build the dbt manifest once
 install: $(VENV)/.installed
@@ -32,12 +37,30 @@ pg:
 
 ## the Dagster UI on the home folder (http://127.0.0.1:3000)
 ui: install
-	mkdir -p $(HELHEDSDATA_HOME)/dagster && cp -n dagster.yaml $(HELHEDSDATA_HOME)/dagster/ || true
+	$(BIN)/python -c 'from cli.main import ensure_dagster_home; from warehouse.config import Settings; ensure_dagster_home(Settings.from_env())'
 	DAGSTER_HOME=$(HELHEDSDATA_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 ## the benchmark (docs/benchmarks.md); SIZES="10000 100000 1000000"
 bench: install
 	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES))
 
+## dbt's documentation site as static files (build/dbt-docs/static_index.html), with the home's tables
+docs: install
+	cd dbt_project && HELHEDSDATA_WAREHOUSE=$(HELHEDSDATA_HOME)/warehouse.duckdb DBT_LOG_PATH=$(CURDIR)/build/dbt-docs/logs \
+		../$(BIN)/dbt docs generate --static --target-path $(CURDIR)/build/dbt-docs --quiet
+	@echo "dbt documentation: $(CURDIR)/build/dbt-docs/static_index.html (open it in a browser; no server needed)"
+
+## delete what install and the build wrote (.venv, dbt's target, build/, bench/out); never a home folder
 clean:
-	rm -rf $(VENV) .helhedsdata dbt_project/target
+	rm -rf $(VENV) dbt_project/target dbt_project/logs build bench/out
+
+## delete the home folder (HELHEDSDATA_HOME, default .helhedsdata): refuses while it holds an archive or a quarantine, unless CONFIRM=yes
+clean-home:
+	@if [ ! -d "$(HELHEDSDATA_HOME)" ]; then echo "$(HELHEDSDATA_HOME): no such home folder"; exit 0; fi; \
+	kept=$$(ls -d "$(HELHEDSDATA_HOME)"/archive/* "$(HELHEDSDATA_HOME)"/quarantine/*/* 2>/dev/null | wc -l); \
+	if [ "$$kept" -gt 0 ] && [ "$(CONFIRM)" != "yes" ]; then \
+		echo "$(HELHEDSDATA_HOME) holds $$kept archive entries and quarantined extracts (the history of past"; \
+		echo "publications and rejected deliveries). Not deleted. To delete them too: make clean-home CONFIRM=yes"; \
+		echo "(to free space by the retention instead: .venv/bin/helhedsdata prune --dry-run)"; exit 2; fi; \
+	echo "deleting $(HELHEDSDATA_HOME) (warehouse, publication, Dagster storage, logs, $$kept archive/quarantine entries)"; \
+	rm -rf "$(HELHEDSDATA_HOME)"

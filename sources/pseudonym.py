@@ -88,4 +88,7 @@ def cpr_birth_date(normalised: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def random_key() -> bytes:
-    return np.random.default_rng().bytes(32)
+    """A key from the operating system's cryptographic source (numpy's generator is not one)."""
+    import secrets
+
+    return secrets.token_bytes(32)
