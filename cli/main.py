@@ -98,10 +98,12 @@ def run_pipeline(settings: Settings, quiet: bool = False, only_changed: bool = F
     everything downstream of them (the selection the sensor and the schedule use).
     `with_checks=False` runs no check at all (no GX suite, no dbt test, no gate): for
     bench/gating.py's measure of what the gates cost; no command line flag offers it."""
+    from warehouse.preflight import settings_ok_or_raise
+
+    settings_ok_or_raise(settings)  # fail fast, before Dagster and dbt start (~15 s), saying what to do
     settings.export_env()
     ensure_dagster_home(settings)
     prepare_dbt(settings)
-    settings.pseudonymizer()  # fail fast, before Dagster starts, when no key may be used
     from warehouse.runlock import warehouse_lock
 
     # execute_in_process bypasses the daemon's run queue: this lock is the one-writer guard.
@@ -137,6 +139,7 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
     from orchestration.progress import progress_run_config
 
     job = defs.resolve_job_def("nightly")
+    started = time.time()
     settings.logs.mkdir(parents=True, exist_ok=True)
     dbt_log = settings.logs / "dbt-last-run.log"
     with DagsterInstance.get() as instance:
@@ -178,16 +181,72 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
             slow = sorted(step_seconds(instance, result.run_id).items(), key=lambda kv: -kv[1])
             print("Seconds per step: " + ", ".join(f"{k} {v:.1f}" for k, v in slow))
         print(f"dbt output: {dbt_log}")
-        if ok:
-            print(f"Published file: {settings.published}")
+        print_run_summary(settings, ok, since=started)
         return ok
+
+
+def quarantined_since(settings: Settings, since: float) -> list[Path]:
+    """Extracts this run moved to the quarantine (their reports)."""
+    root = settings.quarantine
+    if not root.is_dir():
+        return []
+    return sorted(p / "REJECTED.md" for src in root.iterdir() if src.is_dir() for p in src.iterdir()
+                  if (p / "REJECTED.md").exists() and (p / "REJECTED.md").stat().st_mtime >= since)
+
+
+def print_run_summary(settings: Settings, ok: bool, since: float) -> None:
+    """The publication's own account of the run (its row in published.publication_log): what a
+    person reading the terminal needs to know without opening the UI."""
+    import json
+
+    import duckdb
+
+    from orchestration.checks import FRESHNESS_CHECK
+    from warehouse.moves import CHECK as MOVES_CHECK
+
+    print(f"\n{'Published' if ok else 'NOT published: the previous publication stays'}"
+          + (f": {settings.published}" if ok else ""))
+    row = None
+    if settings.published.exists():
+        con = duckdb.connect(str(settings.published), read_only=True)
+        try:
+            row = con.execute("""SELECT status, extract_dates, row_counts, checks, message, freshness, published_at
+                FROM published.publication_log ORDER BY published_at DESC LIMIT 1""").fetchone()
+        finally:
+            con.close()
+    if row is not None and row[6].timestamp() >= since - 5:
+        status, extract_dates, row_counts, checks, message, freshness, _ = row
+        dates = json.loads(extract_dates or "{}")
+        print("  extract dates: " + (", ".join(f"{s} {d}" for s, d in sorted(dates.items())) or "none"))
+        if row_counts and ok:
+            counts = json.loads(row_counts)
+            print("  published rows: " + ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))
+        stale = [f"{s} (newest {r.get('as_of') or 'none'}, {r.get('age_days')} days old; allowed "
+                 f"{r.get('max_age_days')})" for s, r in sorted(json.loads(freshness or "{}").items()) if not r.get("fresh")]
+        moved = [c for c in json.loads(checks or "[]") if c["check"] == MOVES_CHECK and not c["passed"]]
+        failed = [c for c in json.loads(checks or "[]")  # the moves and the stale sources are said above
+                  if not c["passed"] and c["check"] not in (MOVES_CHECK, FRESHNESS_CHECK)]
+        for s in stale:
+            print(f"  warning: stale source: {s}")
+        for c in moved:
+            print(f"  warning: a figure moved beyond its plan's threshold ({c['asset']}; docs/runbook.md, "
+                  "\"Warning when a figure moves\")")
+        for c in failed:
+            print(f"  {'blocked' if c['severity'] == 'ERROR' else 'warning'}: check {c['check']} on {c['asset']} failed")
+        if message:
+            print(f"  log: {message}")
+    for report in quarantined_since(settings, since):
+        print(f"  quarantined: {report.parent.parent.name}/{report.parent.name}; report {report}")
 
 
 def cmd_run(args) -> int:
     from warehouse.runlock import WarehouseBusy
 
+    from warehouse.preflight import settings_ok_or_raise
+
     settings = Settings.from_env(args.home, args.inbox)
     try:
+        settings_ok_or_raise(settings)  # before anything is imported or started (run_pipeline checks it too)
         return 0 if run_pipeline(settings, quiet=args.quiet, only_changed=args.only_changed) else 1
     except (ConfigError, WarehouseBusy) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -338,6 +397,26 @@ def cmd_rebuild(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_check(args) -> int:
+    """What a run would make of the inbox, without Dagster or dbt (warehouse/preflight.py)."""
+    from warehouse.preflight import check_inbox, print_report, settings_problems
+
+    settings = Settings.from_env(args.home, args.inbox)
+    if args.plans:
+        settings = Settings(settings.home, settings.inbox, settings.publish_url, Path(args.plans).resolve())
+    problems = settings_problems(settings)
+    if problems:
+        for p in problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    reports, would_publish = check_inbox(settings)
+    print_report(settings, reports, would_publish)
+    print(f"(checked in {time.perf_counter() - t0:.1f} s: the readers' contracts, the control files and the "
+          "plans; the Great Expectations suites and dbt's tests run in a run)")
+    return 0 if would_publish else 1
+
+
 def cmd_prune(args) -> int:
     """Apply the retention (warehouse/retention.py) to the home folder, or say what it would do."""
     from dagster import DagsterInstance
@@ -378,55 +457,147 @@ def cmd_prune(args) -> int:
     return 1 if failed else 0
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Descriptions and epilogs as written; every option with its default (an option whose
+    default comes from the environment says so in its own words; a flag is off unless given)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+ENV = {
+    "home": ("HELHEDSDATA_HOME", "the home folder (default ./.helhedsdata): warehouse, publication, Dagster "
+                                 "storage, archive, quarantine, logs"),
+    "inbox": ("HELHEDSDATA_INBOX", "where the sources land (default <home>/inbox)"),
+    "plans": ("HELHEDSDATA_PLANS", "the folder of plan files, one YAML per plan (default: the repository's plans/)"),
+    "key": ("HELHEDSDATA_PSEUDONYM_KEY", "the secret HMAC key for CPR pseudonyms (at least 16 bytes); without it only "
+                                         "a synthetic inbox is read, with a throw-away key"),
+    "publish": ("HELHEDSDATA_PUBLISH_URL", "SQLAlchemy URL: publish to PostgreSQL too (docs/runbook.md)"),
+    "notify": ("HELHEDSDATA_NOTIFY_*", "where the notice of a run that did not publish goes: SMTP or a webhook "
+                                       "(docs/runbook.md, \"Failure notices\")"),
+    "retain": ("HELHEDSDATA_RETAIN_*", "the retention: DAILY_DAYS 35, MONTH_END_YEARS 5, QUARANTINE_DAYS 30, "
+                                       "RUN_HISTORY_DAYS 90 (docs/runbook.md, \"Retention\")"),
+}
+
+
+def _epilog(env: list[str], exits: dict[int, str]) -> str:
+    lines = []
+    if env:
+        lines += ["environment:"] + [f"  {ENV[e][0]:<27} {ENV[e][1]}" for e in env]
+    lines += ["exit codes:"] + [f"  {code}  {meaning}" for code, meaning in exits.items()]
+    return "\n".join(lines)
+
+
+def _command(sub, name: str, summary: str, description: str, env: list[str], exits: dict[int, str], func):
+    c = sub.add_parser(name, help=summary, description=f"{summary}.\n\n{description}",
+                       epilog=_epilog(env, exits), formatter_class=_HelpFormatter)
+    c.set_defaults(func=func)
+    return c
+
+
+HOME_HELP = "the home folder (default: $HELHEDSDATA_HOME, else ./.helhedsdata)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from warehouse import __version__
+
+    p = argparse.ArgumentParser(
+        prog="helhedsdata", formatter_class=_HelpFormatter,
+        description="The indicator warehouse for jobcenters and boligsociale helhedsplaner: check a delivery, run "
+                    "the nightly pipeline, rebuild a past publication, apply the retention, or try it all on "
+                    "synthetic data.",
+        epilog="`helhedsdata COMMAND --help` describes a command, its options with their defaults, the environment "
+               "variables it reads and its exit codes. Documentation: README.md, docs/runbook.md.")
+    p.add_argument("--version", action="version", version=f"helhedsdata {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = _command(sub, "run", "ingest, build, check and publish once",
+                 "Reads every source of the inbox through its contract, builds the warehouse with dbt (every model "
+                 "and test), passes the gates and publishes atomically to the publication file (and PostgreSQL when "
+                 "configured); then archives the run's tables and applies the retention. Runs in this process, "
+                 "through the same Dagster definitions as the UI, and prints the publication's summary.",
+                 ["home", "inbox", "plans", "key", "publish", "notify", "retain"],
+                 {0: "published", 1: "not published (a gate blocked or a step failed; the previous publication "
+                  "stays; a notice was sent when configured)", 2: "not started: a setting is wrong (inbox, plans, "
+                  "key, notices) or another run holds the warehouse"}, cmd_run)
+    r.add_argument("--inbox", help="the inbox folder (default: $HELHEDSDATA_INBOX, else <home>/inbox)")
+    r.add_argument("--home", help=HOME_HELP)
+    r.add_argument("--quiet", action="store_true", help="print stages only, not every dbt node")
+    r.add_argument("--only-changed", action="store_true",
+                   help="rebuild only the sources changed since the last successful run and what depends on "
+                        "them (what the sensor and the nightly schedule do)")
+
+    c = _command(sub, "check", "check the inbox and the plans before a night, without running",
+                 "Runs every reader's contract on the inbox, the control files and the plan validation — what a "
+                 "run's first steps do — without Dagster or dbt, and prints per source the extract it would "
+                 "accept (date, rows), what it would reject and quarantine (file, line, rule), rows a roster would "
+                 "leave out, stale sources, and whether a run would publish. Writes nothing.",
+                 ["home", "inbox", "plans", "key", "notify"],
+                 {0: "a run would publish", 1: "a run would not publish (the report says why)",
+                  2: "a setting is wrong (inbox, plans, key, notices)"}, cmd_check)
+    c.add_argument("--inbox", help="the inbox folder (default: $HELHEDSDATA_INBOX, else <home>/inbox)")
+    c.add_argument("--plans", help="the plans folder (default: $HELHEDSDATA_PLANS, else the repository's plans/)")
+    c.add_argument("--home", help=HOME_HELP)
+
+    d = _command(sub, "demo", "generate a synthetic inbox in the home folder, run once, print the tables",
+                 "Writes a synthetic inbox (made-up persons, all five sources) to <home>/inbox unless one is "
+                 "there, runs the pipeline on it with a throw-away key, and prints the målgruppe table and the "
+                 "Sønderborg delaftale's indicator table. Never touches an inbox that is not synthetic.",
+                 ["home", "plans"], {0: "published and printed", 1: "the run did not publish",
+                                     2: "<home>/inbox holds a real inbox"}, cmd_demo)
+    d.add_argument("--home", help=HOME_HELP)
+    d.add_argument("--persons", type=int, default=20_000, help="persons in the synthetic inbox")
+    d.add_argument("--seed", type=int, default=1, help="the generator's seed: the same seed gives the same inbox")
+
+    g = _command(sub, "generate", "write a synthetic inbox (all five sources)",
+                 "Made-up persons in the exact file formats of docs/sources.md (Momentum, Opera, LBF, rosters, "
+                 "the address register), for the demo, the tests and the benchmark. The folder is marked "
+                 "synthetic, so it may be read without the secret key.", [], {0: "written"}, cmd_generate)
+    g.add_argument("--out", required=True, help="the folder to write the inbox to")
+    g.add_argument("--persons", type=int, default=20_000, help="persons in the inbox")
+    g.add_argument("--seed", type=int, default=1, help="the generator's seed: the same seed gives the same inbox")
+    g.add_argument("--kommunekode", default="540",
+                   help="the jobcenter's kommune (540 Sønderborg; 183 exercises the Ishøj strategy)")
+
+    rb = _command(sub, "rebuild", "rebuild a past publication from the archive into a separate folder",
+                  "Runs the pipeline over the archive entry of the newest extract on or before --as-of (the "
+                  "readers' tables as they were published), in the folder --out with its own warehouse and "
+                  "publication. Never touches the live publication or PostgreSQL.",
+                  ["home", "key"], {0: "rebuilt and published into --out", 1: "the rebuild did not publish",
+                                    2: "no archived extract on or before that date, or --out is not a new folder"},
+                  cmd_rebuild)
+    rb.add_argument("--as-of", required=True, help="YYYY-MM-DD: the newest archived extract on or before this date")
+    rb.add_argument("--out", required=True, help="a new or empty folder: the rebuild's own home")
+    rb.add_argument("--home", help="the live home folder whose archive is read (default: $HELHEDSDATA_HOME)")
+    rb.add_argument("--quiet", action="store_true", help="print stages only, not every dbt node")
+
+    pn = _command(sub, "prune", "delete what is past its retention; convert old archive entries",
+                  "Applies the retention to the home folder: archive entries, quarantined extracts, Dagster run "
+                  "history and logs past their time are deleted (never the newest archive entry); archive "
+                  "entries that still hold deliveries are converted to the readers' tables. Says what it does "
+                  "and how much space it frees. Every successful run does the same after publishing.",
+                  ["home", "retain", "key"], {0: "done (or nothing to do)", 1: "an action failed (the others were "
+                                              "done; the failed one changed nothing)", 2: "a setting is wrong, or "
+                                              "a run holds the warehouse"}, cmd_prune)
+    pn.add_argument("--home", help=HOME_HELP)
+    pn.add_argument("--dry-run", action="store_true", help="say what would be deleted and how much it frees; "
+                                                           "change nothing")
+
+    pr = _command(sub, "prepare", "build dbt's manifest (done by `make install`)",
+                  "Parses the dbt project once so that loading the Dagster definitions does not; a run does it "
+                  "again by itself when a dbt file changed.", ["home"], {0: "written"}, cmd_prepare)
+    pr.add_argument("--home", help="the home folder whose warehouse dbt's profile names")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    p = argparse.ArgumentParser(prog="helhedsdata", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-
-    g = sub.add_parser("generate", help="write a synthetic inbox (all five sources)")
-    g.add_argument("--out", required=True)
-    g.add_argument("--persons", type=int, default=20_000)
-    g.add_argument("--seed", type=int, default=1)
-    g.add_argument("--kommunekode", default="540",
-                   help="the jobcenter's kommune (default 540 Sønderborg; 183 exercises the Ishøj strategy)")
-    g.set_defaults(func=cmd_generate)
-
-    r = sub.add_parser("run", help="ingest, build, check and publish once")
-    r.add_argument("--inbox", help="default: $HELHEDSDATA_INBOX or <home>/inbox")
-    r.add_argument("--home", help="default: $HELHEDSDATA_HOME or ./.helhedsdata")
-    r.add_argument("--quiet", action="store_true", help="print stages only, not every dbt node")
-    r.add_argument("--only-changed", action="store_true",
-                   help="rebuild only the sources changed since the last successful run and what depends on "
-                        "them (what the sensor and the nightly schedule do)")
-    r.set_defaults(func=cmd_run)
-
-    d = sub.add_parser("demo", help="generate a synthetic inbox in the home folder, run, print the målgruppe table")
-    d.add_argument("--home")
-    d.add_argument("--persons", type=int, default=20_000)
-    d.add_argument("--seed", type=int, default=1)
-    d.set_defaults(func=cmd_demo)
-
-    pr = sub.add_parser("prepare", help="build the dbt manifest (done by `make` at install)")
-    pr.add_argument("--home", help="the home folder whose warehouse dbt's profile names")
-    pr.set_defaults(func=cmd_prepare)
-
-    rb = sub.add_parser("rebuild", help="rebuild a past publication from the archived extract into a separate folder")
-    rb.add_argument("--as-of", required=True, help="YYYY-MM-DD: the newest archived extract on or before this date")
-    rb.add_argument("--out", required=True, help="an empty folder: the rebuild's own home (warehouse, publication)")
-    rb.add_argument("--home", help="the live home folder whose archive is read (default: $HELHEDSDATA_HOME)")
-    rb.add_argument("--quiet", action="store_true")
-    rb.set_defaults(func=cmd_rebuild)
-
-    pn = sub.add_parser("prune", help="delete what is past its retention (archive, quarantine, run history, logs); "
-                                      "converts archive entries that still hold deliveries")
-    pn.add_argument("--home", help="default: $HELHEDSDATA_HOME or ./.helhedsdata")
-    pn.add_argument("--dry-run", action="store_true", help="say what would be deleted and how much it frees; change nothing")
-    pn.set_defaults(func=cmd_prune)
-
-    args = p.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

@@ -62,6 +62,42 @@ def test_postgres_holds_the_same_tables_as_the_file(small_pg_run):
     assert len(pg_rows(url, "publication_log")) == 1
 
 
+def test_every_published_table_and_column_is_described_in_both_targets(small_pg_run):
+    """dbt's descriptions (_published.yml, persist_docs) and the log's own travel with the tables:
+    BI tools show them as comments, in the DuckDB file and in PostgreSQL alike."""
+    import yaml
+
+    from warehouse.publication_log import LOG_COLUMN_DESCRIPTIONS
+
+    _, home, url = small_pg_run
+    spec = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "dbt_project", "models", "marts",
+                                            "published", "_published.yml")))
+    expected = {m["name"].removeprefix("published_"): {c["name"]: " ".join(c["description"].split())
+                                                       for c in m["columns"]} for m in spec["models"]}
+    expected["publication_log"] = LOG_COLUMN_DESCRIPTIONS
+    con = duckdb.connect(str(home / "publication.duckdb"), read_only=True)
+    duck = {(t, c): com for t, c, com in con.execute(
+        "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'published'").fetchall()}
+    duck_tables = dict(con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'published'").fetchall())
+    con.close()
+    with pg_connect(url) as pg:
+        pgc = {(t, c): com for t, c, com in pg.execute("""
+            SELECT c.relname, a.attname, col_description(c.oid, a.attnum) FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+            WHERE n.nspname = 'published' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped""").fetchall()}
+        pg_tables = dict(pg.execute("""SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'published' AND c.relkind = 'r'""").fetchall())
+    assert set(duck) == set(pgc) == {(t, c) for t, cols in expected.items() for c in cols}
+    for (t, c), text in expected_items(expected):
+        assert duck[(t, c)] == pgc[(t, c)] == text, (t, c)
+    assert set(duck_tables) == set(pg_tables) == set(TABLES)
+    assert all(duck_tables[t] and duck_tables[t] == pg_tables[t] for t in TABLES)
+
+
+def expected_items(expected: dict) -> list:
+    return [((t, c), text) for t, cols in expected.items() for c, text in cols.items()]
+
+
 def test_column_types_follow_the_published_contract(small_pg_run):
     _, _, url = small_pg_run
     with pg_connect(url) as con:

@@ -91,18 +91,26 @@ class Settings:
         if self.publish_url:
             os.environ["HELHEDSDATA_PUBLISH_URL"] = self.publish_url
 
-    def pseudonymizer(self) -> Pseudonymizer:
+    def key_problem(self) -> str | None:
+        """Why no pseudonym key may be used for this inbox (None: one may), writing nothing."""
         key = os.environ.get("HELHEDSDATA_PSEUDONYM_KEY")
         if key:
             if len(key.encode("utf-8")) < 16:
-                raise ConfigError("HELHEDSDATA_PSEUDONYM_KEY is shorter than 16 bytes: use a long random "
-                                  "secret (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
-            return Pseudonymizer(key.encode("utf-8"))
+                return ("HELHEDSDATA_PSEUDONYM_KEY is shorter than 16 bytes: use a long random "
+                        "secret (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+            return None
         if not (self.inbox / SYNTHETIC_MARKER).exists():
-            raise ConfigError(
-                "HELHEDSDATA_PSEUDONYM_KEY is not set: refusing to read a real inbox without the "
-                f"secret pseudonym key ({self.inbox} is not a synthetic inbox). See docs/runbook.md."
-            )
+            return ("HELHEDSDATA_PSEUDONYM_KEY is not set: refusing to read a real inbox without the "
+                    f"secret pseudonym key ({self.inbox} is not a synthetic inbox). See docs/runbook.md.")
+        return None
+
+    def pseudonymizer(self) -> Pseudonymizer:
+        problem = self.key_problem()
+        if problem:
+            raise ConfigError(problem)
+        key = os.environ.get("HELHEDSDATA_PSEUDONYM_KEY")
+        if key:
+            return Pseudonymizer(key.encode("utf-8"))
         # Synthetic data only: a throw-away key kept in the home folder, so pseudonyms
         # stay stable between runs of the same demo.
         path = self.throwaway_key_file

@@ -19,6 +19,24 @@ LOG_COLUMNS = """
 """
 # Columns added after the first release: a log carried forward from an older file gets them.
 ADDED_LOG_COLUMNS = {"freshness": "VARCHAR"}
+# Shown by BI tools as the table's and the columns' comments (the dbt models' are in
+# dbt_project/models/marts/published/_published.yml; this table is written here, not by dbt).
+LOG_DESCRIPTION = ("One row per run that wrote the warehouse: its publication, or why it did not publish "
+                   "(status blocked or failed; the tables then stay the previous publication's).")
+LOG_COLUMN_DESCRIPTIONS = {
+    "publication_id": "The run's id (Dagster's run id).",
+    "published_at": "When the row was written (UTC).",
+    "status": "published, blocked (a gate failed) or failed (a step failed).",
+    "momentum_extract_date": "The Momentum extract the figures were computed from.",
+    "extract_dates": "JSON: the extract (or file) date of each source the run read.",
+    "row_counts": "JSON: rows of each published table.",
+    "checks_passed": "Checks (GX suites, dbt tests, gates) the run passed.",
+    "checks_failed": "Checks the run failed (a warning counts; an error blocks the publication).",
+    "checks": "JSON: every check of the run: asset, check, passed, severity.",
+    "code_version": "The helhedsdata version and git commit that computed the figures.",
+    "message": "What happened, in one line.",
+    "freshness": "JSON per source with a freshness demand: as_of, age_days, max_age_days, cadence, fresh.",
+}
 
 
 def code_version() -> str:

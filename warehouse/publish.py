@@ -13,7 +13,7 @@ from typing import Callable
 
 import duckdb
 
-from warehouse.publication_log import LOG_COLUMNS, insert_log_row
+from warehouse.publication_log import LOG_COLUMN_DESCRIPTIONS, LOG_COLUMNS, LOG_DESCRIPTION, insert_log_row
 from warehouse.publish_pg import publish_postgres
 
 STAGE_SCHEMA = "publish_stage"
@@ -64,6 +64,7 @@ def publish_duckdb(warehouse: Path, target: Path, log_entry: dict,
             con.execute(f"CREATE TABLE pub.{SCHEMA}.{t} AS SELECT * FROM wh.{STAGE_SCHEMA}.{t} ORDER BY ALL")
             counts[t] = con.execute(f"SELECT count(*) FROM pub.{SCHEMA}.{t}").fetchone()[0]
         _write_log(con, target, {**log_entry, "row_counts": counts})
+        _copy_comments(con, tables)
         con.execute("DETACH pub")
         pause_for_crash_test("publication")
         con.execute("DETACH wh")
@@ -76,6 +77,28 @@ def publish_duckdb(warehouse: Path, target: Path, log_entry: dict,
         raise
     _replace(tmp, target)
     return counts
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """The descriptions dbt wrote as comments (persist_docs) go with the tables, and the log's
+    own: BI tools show them beside the names."""
+    for t, comment in con.execute(
+            "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = ? "
+            "AND comment IS NOT NULL", [STAGE_SCHEMA]).fetchall():
+        if t in tables:
+            con.execute(f"COMMENT ON TABLE pub.{SCHEMA}.{t} IS {_literal(comment.strip())}")
+    for t, c, comment in con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = 'wh' "
+            "AND schema_name = ? AND comment IS NOT NULL", [STAGE_SCHEMA]).fetchall():
+        if t in tables:
+            con.execute(f'COMMENT ON COLUMN pub.{SCHEMA}.{t}."{c}" IS {_literal(comment)}')
+    con.execute(f"COMMENT ON TABLE pub.{SCHEMA}.publication_log IS {_literal(LOG_DESCRIPTION)}")
+    for c, comment in LOG_COLUMN_DESCRIPTIONS.items():
+        con.execute(f'COMMENT ON COLUMN pub.{SCHEMA}.publication_log."{c}" IS {_literal(comment)}')
 
 
 def _write_log(con: duckdb.DuckDBPyConnection, previous: Path, entry: dict) -> None:

@@ -128,6 +128,7 @@ def _publish(url, source, publication_id, before_swap):
                 csv.unlink()
                 counts[table] = conn.execute(text(f"SELECT count(*) FROM {NEXT_SCHEMA}.{_q(table)}")).scalar_one()
                 conn.execute(text(f"ANALYZE {NEXT_SCHEMA}.{_q(table)}"))
+            _copy_comments(src, conn, text)
             conn.execute(text(f"GRANT USAGE ON SCHEMA {NEXT_SCHEMA} TO {READER_ROLE}"))
             conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {NEXT_SCHEMA} TO {READER_ROLE}"))
             if before_swap is not None:
@@ -144,6 +145,24 @@ def _publish(url, source, publication_id, before_swap):
     finally:
         src.close()
         engine.dispose()
+
+
+def _literal(value: str) -> str:
+    # COMMENT takes no bound parameter; standard_conforming_strings (PostgreSQL's default since
+    # 9.1) leaves backslashes alone, so doubling the quotes is the whole escape. A colon is
+    # escaped for SQLAlchemy's text(), which would read ":name" as a parameter.
+    return "'" + value.replace("'", "''").replace(":", "\\:") + "'"
+
+
+def _copy_comments(src, conn, text) -> None:
+    """The published file's table and column comments (the dbt descriptions), for BI tools."""
+    for table, comment in src.execute("SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = ? "
+                                      "AND comment IS NOT NULL", [SCHEMA]).fetchall():
+        conn.execute(text(f"COMMENT ON TABLE {NEXT_SCHEMA}.{_q(table)} IS {_literal(comment)}"))
+    for table, column, comment in src.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = ? "
+            "AND comment IS NOT NULL", [SCHEMA]).fetchall():
+        conn.execute(text(f"COMMENT ON COLUMN {NEXT_SCHEMA}.{_q(table)}.{_q(column)} IS {_literal(comment)}"))
 
 
 def _carry_log_forward(conn, text, cols):
