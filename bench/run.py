@@ -404,8 +404,8 @@ def machine() -> dict:
 
 
 def _rel(path: str) -> str:
-    p = Path(path)
-    return str(p.relative_to(REPO)) if p.is_relative_to(REPO) else str(p)
+    p = Path(path)  # outside the repository: from the size's folder under --out (<OUT>)
+    return str(p.relative_to(REPO)) if p.is_relative_to(REPO) else "<OUT>/" + "/".join(p.parts[-5:])
 
 
 def loadavg() -> str:
@@ -660,7 +660,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    command = "python bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    # The doc names the folder as the command gave it inside the repository, and as <OUT> outside
+    # it: an absolute path of one machine means nothing in a clone (tests/test_docs.py).
+    shown = [a if not os.path.isabs(a) or Path(a).resolve().is_relative_to(REPO) else "<OUT>"
+             for a in (argv if argv is not None else sys.argv[1:])]
+    command = "python bench/run.py " + shlex.join(shown)
     info = {"machine": machine(), "code_version": git_version(),
             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": command}
     results: dict[str, dict] = {}
