@@ -170,10 +170,14 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
             result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=keys,
                                             tags={**run_tags(settings, current, changed), LAUNCHED_BY_TAG: "cli"},
                                             run_config=progress_run_config(quiet))
-        ok = result.success and any(
-            ev.asset_key == AssetKey("publication") for ev in result.get_asset_materialization_events())
+        # Published = the publication step materialized. The status reports come after it: when
+        # only they fail, the publication stands (no not-published row), and the run says so.
+        ok = any(ev.asset_key == AssetKey("publication") for ev in result.get_asset_materialization_events())
         if not ok:
             handle_not_published(settings, instance, result.run_id)
+        elif not result.success:
+            print(f"\nPublished, but a step after the publication failed (status reports): see the run log "
+                  f"of run {result.run_id[:8]}; `helhedsdata report` rebuilds them", file=sys.stderr)
         status = "published" if ok else "NOT published (the previous publication stays)"
         print(f"\nRun {result.run_id[:8]} {status} in {time.perf_counter() - t0:.1f} s; "
               f"Dagster storage in {settings.dagster_home}")
@@ -339,9 +343,44 @@ def cmd_demo(args) -> int:
         return 1
     print_maalgruppe_table(settings)
     print_plan_table(settings)
+    # The nightly job wrote them after the publication; here they are rebuilt so the demo
+    # ends with the files even if that step failed.
+    print_report_paths(write_reports(settings), settings.reports)
     print(f"\nOpen the Dagster UI on this home folder:\n  make ui HELHEDSDATA_HOME={settings.home}\n"
           f"(= DAGSTER_HOME={settings.dagster_home} HELHEDSDATA_HOME={settings.home} "
           ".venv/bin/dagster dev -m orchestration.definitions)")
+    return 0
+
+
+def write_reports(settings: Settings, plan_ids: list[str] | None = None, out: Path | None = None) -> list:
+    """The status reports (report/) from the published file of this home folder."""
+    from report.build import build
+    from warehouse.plans import load_plans
+
+    return build(settings.published, load_plans(settings.plans), out or settings.reports, plan_ids)
+
+
+def print_report_paths(reports: list, out: Path) -> None:
+    print("\nStatus reports (HTML, open in a browser; print to A4):")
+    for r in reports:
+        note = "" if r.covered else "  (no figures: the inbox does not cover this plan's area)"
+        print(f"  {r.path}  {r.path.stat().st_size / 1024:.0f} KB{note}")
+    print(f"  index: {out / 'index.html'}")
+
+
+def cmd_report(args) -> int:
+    from report.build import UnknownPlan
+    from report.published import NoPublication
+    from warehouse.plans import PlanError
+
+    settings = Settings.from_env(args.home, None)
+    out = Path(args.out).resolve() if args.out else settings.reports
+    try:
+        reports = write_reports(settings, [args.plan] if args.plan else None, out)
+    except (NoPublication, PlanError, UnknownPlan) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print_report_paths(reports, out)
     return 0
 
 
@@ -543,8 +582,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = _command(sub, "demo", "generate a synthetic inbox in the home folder, run once, print the tables",
                  "Writes a synthetic inbox (made-up persons, all five sources) to <home>/inbox unless one is "
-                 "there, runs the pipeline on it with a throw-away key, and prints the målgruppe table and the "
-                 "Sønderborg delaftale's indicator table. Never touches an inbox that is not synthetic.",
+                 "there, runs the pipeline on it with a throw-away key, and prints the målgruppe table, the "
+                 "Sønderborg delaftale's indicator table and where the status reports are (<home>/reports). "
+                 "Never touches an inbox that is not synthetic.",
                  ["home", "plans"], {0: "published and printed", 1: "the run did not publish",
                                      2: "<home>/inbox holds a real inbox"}, cmd_demo)
     d.add_argument("--home", help=HOME_HELP)
@@ -584,6 +624,17 @@ def build_parser() -> argparse.ArgumentParser:
     pn.add_argument("--home", help=HOME_HELP)
     pn.add_argument("--dry-run", action="store_true", help="say what would be deleted and how much it frees; "
                                                            "change nothing")
+
+    rp = _command(sub, "report", "write the status report per plan (HTML) and index.html from the publication",
+                  "Builds one self-contained HTML file per plan (Danish, with charts; opens with no network, "
+                  "prints on A4) and index.html from the published file only (published.indicator_values, "
+                  "maalgruppe_status, publication_log), so it shows exactly what BI users may see. Every run "
+                  "that publishes writes them to <home>/reports itself (docs/runbook.md, \"Status reports\").",
+                  ["home", "plans"], {0: "written", 2: "no publication in the home folder yet, or no such plan"},
+                  cmd_report)
+    rp.add_argument("--plan", help="one plan id (default: every plan; index.html always lists them all)")
+    rp.add_argument("--out", help="the folder to write to (default: <home>/reports)")
+    rp.add_argument("--home", help=HOME_HELP)
 
     pr = _command(sub, "prepare", "build dbt's manifest (done by `make install`)",
                   "Parses the dbt project once so that loading the Dagster definitions does not; a run does it "

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("sources", "warehouse", "orchestration", "cli", "synth")
+PACKAGES = ("sources", "warehouse", "report", "orchestration", "cli", "synth")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -58,6 +58,10 @@ def copy_of_the_code(tmp_path):
     ("warehouse/plans.py", "import synth.generator\n", "The pipeline does not import"),
     # a reader importing Dagster
     ("sources/codes.py", "import dagster\n", "The readers know nothing of Dagster"),
+    # the status reports reaching up into the code location
+    ("report/formats.py", "import orchestration.jobs\n", "Layers"),
+    # the status reports reading the warehouse instead of the published file
+    ("report/published.py", "def _late():\n    from warehouse.database import connect\n", "The status reports read"),
 ])
 def test_the_guard_fails_on_a_broken_contract(copy_of_the_code, module, added, broken):
     assert lint_imports(copy_of_the_code).returncode == 0  # the copy itself is clean

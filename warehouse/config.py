@@ -71,6 +71,11 @@ class Settings:
         return self.home / "logs"
 
     @property
+    def reports(self) -> Path:
+        # The status report per plan and index.html (report/, written after each publication).
+        return self.home / "reports"
+
+    @property
     def dbt_target(self) -> Path:
         # One per home, reused run after run: dbt's partial parse state is tied to the
         # profile (the warehouse path), so it stays valid here and nowhere else.
