@@ -119,6 +119,7 @@ class Builder:
         self.env = Environment(loader=PackageLoader("report", "templates"), autoescape=select_autoescape(["html", "j2"]),
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         self.env.filters["d"] = formats.date
+        self.draw = True  # False: figures only (the index's counts for a plan not rendered)
 
     # --- the line a reader understands ------------------------------------------------------
     def status_line(self) -> dict:
@@ -182,7 +183,7 @@ class Builder:
             "target_date": formats.date(t.date) if t and t.date else "",
             "on_track": track, "on_track_why": why, "on_track_class": css, "chart": None,
         }
-        if rows:
+        if rows and self.draw:
             row["chart"] = self.indicator_chart(plan, d, i, rows, unit, n)
         return row
 
@@ -245,7 +246,7 @@ class Builder:
                           for x in dates]
                 if any(v for v in values):
                     series[f"{c} {_short(names[c], 40)}"] = values
-            if series and dates:
+            if series and dates and self.draw:
                 chart_list.append(charts.maalgruppe_chart(f"{plan.id}-maalgrupper-{n}",
                                                           f"{title}, {where}: personer ved månedens udgang",
                                                           dates, series))
@@ -344,7 +345,9 @@ def build(published: Path, plans: list[Plan], out: Path, plan_ids: list[str] | N
     for plan in plans:
         path = out / f"{plan.id}.html"
         if plan_ids and plan.id not in plan_ids:
-            ctx = builder.plan_context(plan)  # the index still lists it, from the same publication
+            builder.draw = False  # the index still lists it, from the same publication
+            ctx = builder.plan_context(plan)
+            builder.draw = True
         else:
             html, ctx = builder.render_plan(plan)
             _write(path, html)

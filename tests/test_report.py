@@ -1,0 +1,205 @@
+"""The status report per plan (report/, issue 16) on small hand-made publication files: Danish
+formats, `x` and one footnote for withheld figures, gaps (never zeros) in charts, running
+periods labelled, no small person count, no CPR number or pseudonym, a plan the data do not
+cover, self-contained and deterministic files, the command line. No pipeline run."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import pytest
+
+from report import charts, formats
+from report.build import build
+from tests.report_helpers import (CPR_SHAPE, ISHOEJ, PSEUDONYM_SHAPE, SOENDERBORG, cells, log_row, plans,
+                                  small_person_counts, soenderborg_publication, soenderborg_rows, write_publication)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One build of both plans' reports from the hand-made Sønderborg publication, read by many tests."""
+    root = tmp_path_factory.mktemp("report")
+    pub = soenderborg_publication(root / "publication.duckdb")
+    reports = {r.plan.id: r for r in build(pub, plans(), root / "reports")}
+    return root / "reports", reports
+
+
+# --- formats ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, unit, text", [
+    (19.14, "percent", "19,14\u00a0%"), (19.1449, "percent", "19,14\u00a0%"), (100, "percent", "100,00\u00a0%"),
+    (1740, "persons", "1.740"), (1736.0, "count", "1.736"), (1234567, "persons", "1.234.567"), (0, "persons", "0"),
+    (12.34, "fuldtidspersoner", "12,3"), (1234.5, "fuldtidspersoner", "1.234,5"), (None, "persons", "–"),
+    (math.nan, "percent", "–"),
+])
+def test_numbers_are_danish(value, unit, text):
+    assert formats.number(value, unit) == text
+
+
+def test_dates_periods_and_changes_are_danish():
+    assert formats.date(dt.date(2021, 2, 28)) == "28.02.2021"
+    assert formats.period("day", dt.date(2021, 2, 28), dt.date(2021, 2, 28)) == "28.02.2021"
+    assert formats.period("month", dt.date(2021, 2, 1), dt.date(2021, 2, 28)) == "feb. 2021"
+    assert formats.period("quarter", dt.date(2021, 4, 1), dt.date(2021, 6, 30)) == "2. kvt. 2021"
+    assert formats.period("year", dt.date(2020, 1, 1), dt.date(2020, 12, 31)) == "2020"
+    assert formats.baseline_period("2021-02") == "feb. 2021" and formats.baseline_period("2018") == "2018"
+    assert formats.change(-1.0934, "percent") == "−1,09 procentpoint"
+    assert formats.change(1740, "persons") == "+1.740"
+
+
+def test_a_withheld_cell_is_x_whatever_the_file_holds():
+    assert formats.cell(3, "persons", True) == "x"
+    assert formats.cell(None, "percent", True) == "x"
+    assert formats.cell(0, "persons", False) == "0"  # a zero is published as zero
+
+
+def test_running_period_is_one_that_ends_after_the_status_date():
+    assert formats.is_running(dt.date(2021, 12, 31), dt.date(2021, 3, 1))
+    assert not formats.is_running(dt.date(2020, 12, 31), dt.date(2021, 3, 1))
+    assert not formats.is_running(dt.date(2021, 3, 1), dt.date(2021, 3, 1))
+
+
+# --- charts -------------------------------------------------------------------------------
+
+def _series_marks(svg: str, gid: str) -> tuple[str, int]:
+    group = re.search(rf'<g id="{gid}">(.*?)</g>\s*(?:<g id="(?!{gid})|</g>)', svg, re.S)
+    assert group, f"no {gid} in the chart"
+    body = group.group(1)
+    path = re.search(r'<path d="([^"]*)"', body).group(1)
+    return path, len(re.findall(r"<use ", body))
+
+
+def test_a_withheld_point_is_a_gap_in_the_line_never_a_zero():
+    points = [(d, v) for d, v in zip([dt.date(2020, m, 28) for m in range(1, 7)], [10, 11, None, 13, 14, 15])]
+    svg = charts.indicator_chart("t", "Test", "persons", "day", points)
+    path, marks = _series_marks(svg, "series-value")
+    assert marks == 5  # a marker per published point, none for the withheld one
+    assert path.count("M") == 2  # the line is cut in two at the gap
+    full = charts.indicator_chart("t", "Test", "persons", "day", [(d, v if v is not None else 0) for d, v in points])
+    path, marks = _series_marks(full, "series-value")
+    assert marks == 6 and path.count("M") == 1  # the check does see a zero drawn
+
+
+def test_charts_keep_numbers_as_text_and_are_deterministic():
+    points = [(dt.date(2020, m, 28), 1000 + m) for m in range(1, 13)]
+    a = charts.indicator_chart("same", "Test", "persons", "day", points)
+    b = charts.indicator_chart("same", "Test", "persons", "day", points)
+    assert a == b
+    assert "1.000" in a or "1.005" in a or "1.010" in a  # Danish tick labels, as <text>
+    assert "<text" in a and "<?xml" not in a
+
+
+# --- the reports --------------------------------------------------------------------------
+
+def test_every_plan_gets_a_report_and_the_index_lists_them(built):
+    out, reports = built
+    assert set(reports) == {SOENDERBORG, ISHOEJ}
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for p in plans():
+        assert f'href="{p.id}.html"' in index and p.name in index
+    assert "Status pr. 01.03.2021" in index
+    assert reports[SOENDERBORG].counts == {"ja": 0, "nej": 0, "kan ikke vurderes endnu": 1, "uden måltal": 3}
+
+
+def test_report_shows_the_plan_status_line_and_the_tables(built):
+    _, reports = built
+    html = reports[SOENDERBORG].html
+    plan = next(p for p in plans() if p.id == SOENDERBORG)
+    for text in (plan.name, plan.owner, *plan.parties, "01.09.2021–31.08.2025", "Status pr. 01.03.2021",
+                 "Momentum er forældet", "Målgrupper 28.02.2021", "Projektaktiviteter", "Hele 2020",
+                 "2021 hidtil (til 01.03.2021)", "85,00\u00a0%", "31.08.2025", "1.740", "19,14\u00a0%"):
+        assert text in html, text
+    for d in plan.delmaal:
+        assert d.name in html
+        for m in d.not_measurable:
+            assert m.text in html
+
+
+def test_withheld_figures_are_x_with_one_footnote(built):
+    _, reports = built
+    html = reports[SOENDERBORG].html
+    c = cells(html)
+    # målgrupper at 28.02.2021: afd. 22 (3 persons) for five codes, afd. 24's 6.6; deltagere 2021 (3)
+    assert c.withheld == 5 + 1 + 1
+    assert html.count('id="note-x"') == 1
+    assert html.count('href="#note-x"') == c.withheld
+    assert "færre end 5 personer" in html
+
+
+def test_no_person_count_from_1_to_4_where_the_table_withholds_it(tmp_path):
+    # A broken file keeps the counts of its withheld cells: the report goes by `suppressed`.
+    pub = soenderborg_publication(tmp_path / "publication.duckdb", leak=True)
+    html = build(pub, plans(), tmp_path / "reports", [SOENDERBORG])[0].html
+    assert small_person_counts(html) == []
+    assert cells(html).withheld == 7
+    # and the check does catch a small count shown as a person count
+    assert small_person_counts(html.replace('class="withheld" href="#note-x" title="Udeladt: se noten nederst" '
+                                            'data-kind="persons">x<', 'data-kind="persons">3<', 1)) == ["3"]
+
+
+def test_running_periods_are_labelled_so_far(built):
+    _, reports = built
+    html = reports[SOENDERBORG].html
+    assert "2021 hidtil (til 01.03.2021)" in html
+    # praktikpladser has no 2021 row: said so, not shown as 0
+    assert "ikke offentliggjort" in html
+    # the index of a year series ending after the status date reads 'hidtil i år'
+    ind, status = soenderborg_rows()
+    for r in ind:
+        if r["indicator_id"] == "andel_offentligt_forsoergede" and r["period_start"].year == 2020:
+            r["period_start"], r["period_end"] = dt.date(2021, 1, 1), dt.date(2021, 12, 31)
+    pub = write_publication(reports[SOENDERBORG].path.parent.parent / "running.duckdb", ind, status, [log_row()])
+    html = build(pub, plans(), reports[SOENDERBORG].path.parent.parent / "running", [SOENDERBORG])[0].html
+    assert "2021 (hidtil i år, til 01.03.2021)" in html
+
+
+def test_a_plan_the_data_do_not_cover_says_so(built):
+    _, reports = built
+    r = reports[ISHOEJ]
+    assert not r.covered
+    assert "Denne offentliggørelse indeholder ingen tal for planen" in r.html
+    assert "kommune 183" in r.html and "kommune 540" in r.html
+    plan = next(p for p in plans() if p.id == ISHOEJ)
+    for d in plan.delmaal:  # the goals are still listed
+        assert d.name in r.html
+
+
+def test_no_cpr_number_or_pseudonym_in_a_report(built):
+    out, _ = built
+    for path in out.glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not CPR_SHAPE.search(text), path.name
+        assert not PSEUDONYM_SHAPE.search(text), path.name
+    assert CPR_SHAPE.search("borger 010190-1234") and PSEUDONYM_SHAPE.search("a" * 64)  # the patterns do match
+
+
+def test_reports_are_self_contained_and_deterministic(tmp_path, built):
+    """No script, stylesheet, font or image fetched at view time; the same file twice."""
+    out, reports = built
+    for path in out.glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "<script" not in text and "<link" not in text and "@import" not in text and "@font-face" not in text
+        assert not re.search(r'\b(?:src|href)="(?:https?:)?//', text), path.name
+        assert not re.findall(r"url\((?!#)", text), path.name
+    again = build(out.parent / "publication.duckdb", plans(), tmp_path / "again")
+    for r in again:
+        assert r.html == reports[r.plan.id].html
+
+
+def test_cli_report(tmp_path, capsys):
+    from cli.main import main
+
+    home = tmp_path / "home"
+    home.mkdir()
+    assert main(["report", "--home", str(home)]) == 2
+    assert "no published file" in capsys.readouterr().err
+    soenderborg_publication(home / "publication.duckdb")
+    assert main(["report", "--home", str(home), "--plan", "no-such-plan"]) == 2
+    assert "no plan no-such-plan" in capsys.readouterr().err
+    assert main(["report", "--home", str(home), "--plan", SOENDERBORG]) == 0
+    out = capsys.readouterr().out
+    assert str(home / "reports" / f"{SOENDERBORG}.html") in out and "index.html" in out
+    assert sorted(p.name for p in (home / "reports").iterdir()) == ["index.html", f"{SOENDERBORG}.html"]
+    assert main(["report", "--home", str(home), "--out", str(tmp_path / "elsewhere")]) == 0
+    assert len(list((tmp_path / "elsewhere").glob("*.html"))) == 3
