@@ -7,6 +7,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -14,6 +15,7 @@ from warehouse.plans import Plan, PlanIndicator
 from report import charts, formats
 from report.published import Publication, read
 
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")  # publication_log.published_at is UTC
 ACTIVITY_INDICATORS = ("deltagere", "afslutningsstatus", "selvforsoergende_efter", "i_uddannelse_efter",
                        "maalgruppe_ved_start")
 SOURCE_NAMES = {"momentum": "Momentum", "opera": "Opera (historik)", "omraader": "boligafdelingernes adresser",
@@ -148,7 +150,8 @@ class Builder:
         gate = (f"alle blokerende kontroller bestået ({formats.number(log['checks_passed'])} af "
                 f"{formats.number(total)} kontroller bestået"
                 + (f"; {formats.number(len(failed))} advarsel{'er' if len(failed) != 1 else ''}" if failed else "") + ")")
-        text = (f"Offentliggjort {log['published_at']:%d.%m.%Y kl. %H.%M} UTC; {gate}. "
+        local = log["published_at"].replace(tzinfo=dt.timezone.utc).astimezone(COPENHAGEN)
+        text = (f"Offentliggjort {local:%d.%m.%Y kl. %H.%M}; {gate}. "
                 f"Kilder: {', '.join(sources)}.")
         return {"text": text, "warnings": warnings}
 
@@ -315,9 +318,10 @@ class Builder:
 
     def render_plan(self, plan: Plan) -> tuple[str, dict]:
         ctx = self.plan_context(plan)
-        html = self.env.get_template("plan.html.j2").render(**ctx)
-        ctx["has_withheld"] = 'class="withheld"' in html
-        return html, ctx
+        template = self.env.get_template("plan.html.j2")
+        # The footnote on `x` only where an x is shown: render, look, render again.
+        ctx["has_withheld"] = 'class="withheld"' in template.render(**{**ctx, "has_withheld": False})
+        return template.render(**ctx), ctx
 
     def render_index(self, entries: list[dict]) -> str:
         return self.env.get_template("index.html.j2").render(entries=entries, status=self.status_line(),
