@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HELHEDSDATA_HOME ?= $(CURDIR)/.helhedsdata
 export HELHEDSDATA_HOME
 
-.PHONY: help demo test install pg ui docs bench clean clean-home
+.PHONY: help demo test install pg browser ui docs bench clean clean-home
 .DEFAULT_GOAL := help
 
 ## list these targets
@@ -22,13 +22,30 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/helhedsdata prepare
 	touch $@
 
-## install, generate a synthetic inbox, run the pipeline, print the målgruppe table
+## install, generate a synthetic inbox, run the pipeline, print the målgruppe table and where the status reports are
 demo: install
 	$(BIN)/helhedsdata demo --home $(HELHEDSDATA_HOME)
 
-## install and run the test suite (starts the local PostgreSQL the publication tests use)
-test: install pg
-	$(BIN)/pytest
+# (the local PostgreSQL for the publication tests; Chromium for the status-report tests)
+## install and run the test suite (starts PostgreSQL, finds or installs Chromium)
+test: install pg browser
+	HELHEDSDATA_CHROMIUM=$(CHROMIUM) HELHEDSDATA_CHROMEDRIVER=$(CHROMEDRIVER) $(BIN)/pytest
+
+# Debian's chromium and chromedriver for tests/test_report_browser.py: found, or installed with
+# apt-get when we may; otherwise stop with what to do (the tests would fail, never skip).
+CHROMIUM     ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+## find or install Debian's chromium and chromedriver (the status-report browser tests)
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then apt-get install -y chromium chromium-driver; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo apt-get install -y chromium chromium-driver; fi; \
+	if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	echo "make test: the status-report browser tests need Debian's chromium and chromedriver at" \
+	     "$(CHROMIUM) and $(CHROMEDRIVER), and they could not be installed here." \
+	     "Run: sudo apt-get install -y chromium chromium-driver" \
+	     "(or set CHROMIUM=... CHROMEDRIVER=... for make and HELHEDSDATA_CHROMIUM / HELHEDSDATA_CHROMEDRIVER for pytest)" >&2; \
+	exit 1
 
 ## start the local PostgreSQL cluster on 127.0.0.1:5432 unless it already accepts connections
 pg:

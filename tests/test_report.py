@@ -203,3 +203,41 @@ def test_cli_report(tmp_path, capsys):
     assert sorted(p.name for p in (home / "reports").iterdir()) == ["index.html", f"{SOENDERBORG}.html"]
     assert main(["report", "--home", str(home), "--out", str(tmp_path / "elsewhere")]) == 0
     assert len(list((tmp_path / "elsewhere").glob("*.html"))) == 3
+
+
+# --- the Dagster asset ----------------------------------------------------------------------
+
+def test_status_reports_asset_follows_the_publication_in_every_selection():
+    from warehouse import inbox_state
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    key = dg_key("status_reports")
+    assert graph.get(key).parent_keys == {dg_key("publication")}
+    assert key in defs.resolve_job_def("nightly").asset_layer.selected_asset_keys
+    for source in inbox_state.SOURCES:  # the sensor's and the schedule's subsets include it too
+        assert key in set(inbox_state.resolve_selection(defs, [source])), source
+
+
+def test_status_reports_asset_writes_into_the_home(tmp_path):
+    import dagster as dg
+
+    from orchestration.assets.report import status_reports
+    from orchestration.resources import HelhedsdataResource
+
+    home = tmp_path / "home"
+    home.mkdir()
+    soenderborg_publication(home / "publication.duckdb")
+    result = dg.materialize([status_reports], resources={"helhedsdata": HelhedsdataResource(home=str(home))})
+    assert result.success
+    assert sorted(p.name for p in (home / "reports").glob("*.html")) == ["index.html", f"{ISHOEJ}.html",
+                                                                         f"{SOENDERBORG}.html"]
+    md = result.asset_materializations_for_node("status_reports")[0].metadata
+    assert md["reports"].value[ISHOEJ]["covered"] is False
+    assert md["reports"].value[SOENDERBORG]["bytes"] == (home / "reports" / f"{SOENDERBORG}.html").stat().st_size
+
+
+def dg_key(name):
+    import dagster as dg
+
+    return dg.AssetKey(name)
