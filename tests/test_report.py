@@ -241,3 +241,39 @@ def dg_key(name):
     import dagster as dg
 
     return dg.AssetKey(name)
+
+
+@pytest.mark.parametrize("published", [True, False])
+def test_a_failed_report_step_does_not_make_a_publication_not_published(published, monkeypatch, tmp_path):
+    """The not_published_sensor records a not-published row for a failed run, unless the run's
+    publication materialized and only a later step (the status reports) failed."""
+    import dagster as dg
+
+    import warehouse.notify
+    from orchestration.sensors import not_published_sensor
+
+    recorded = []
+    monkeypatch.setattr(warehouse.notify, "handle_not_published", lambda *a: recorded.append(a))
+    monkeypatch.setenv("HELHEDSDATA_HOME", str(tmp_path))
+
+    @dg.asset(name="publication")
+    def publication_stand_in():
+        if not published:
+            raise Exception("publication failed")
+
+    @dg.asset(name="status_reports", deps=["publication"])
+    def reports_stand_in():
+        raise Exception("report failed")
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([publication_stand_in, reports_stand_in], instance=instance, raise_on_error=False)
+        assert not result.success
+        context = dg.build_run_status_sensor_context(
+            sensor_name="not_published_sensor", dagster_instance=instance, dagster_run=result.dagster_run,
+            dagster_event=result.get_run_failure_event()).for_run_failure()
+        outcome = not_published_sensor(context)
+    if published:
+        assert isinstance(outcome, dg.SkipReason) and "the run published" in outcome.skip_message
+        assert recorded == []
+    else:
+        assert len(recorded) == 1
