@@ -46,7 +46,7 @@ BENCH_KEY = "helhedsdata-bench-key-synthetic-only-0001"
 # Dagster step -> stage of the report. Every other step that is not a check is a source
 # being ingested (momentum_extract, omraader__adresser, plans__plan_omraader, and whatever
 # sources the pipeline reads besides).
-STAGES = {"dbt_models": "dbt", "publication": "publish"}
+STAGES = {"dbt_models": "dbt", "publication": "publish", "status_reports": "report"}
 REQUIRED_STEPS = ["momentum_extract", "dbt_models", "publication"]
 CHECK_SUFFIX = "_control_count_matches"
 # Every asset-check step of the run (the gates): control counts, freshness, row counts.
@@ -231,7 +231,7 @@ def run_pipeline(folder: Path, tag: str = "pipeline", warm: bool = False) -> dic
               folder / tag, env=pipeline_env())
     steps = {m.group(1): float(m.group(2))
              for m in re.finditer(r"^\s*done (\S+) in ([0-9.]+) s$", r["stdout"], re.M)}
-    stages = {"ingest": 0.0, "checks": 0.0, "dbt": 0.0, "publish": 0.0}
+    stages = {"ingest": 0.0, "checks": 0.0, "dbt": 0.0, "publish": 0.0, "report": 0.0}
     for step, s in steps.items():
         if is_check(step):
             stages["checks"] += s
@@ -492,6 +492,7 @@ def stage_rows(r: dict) -> list[list[str]]:
         md["tests_s"], f"compiled SQL of the {md['tests']} tests, one connection")
     add("  dbt seeds (execution time summed)", lambda p: _f(p["dbt"].get("by_kind_s", {}).get("seed")))
     add("publication", lambda p: _f(p["stages"]["publish"]))
+    add("status reports (HTML per plan)", lambda p: _f(p["stages"].get("report")))
     add("Dagster's own bookkeeping (job − steps)", lambda p: _f(p["job_s"] - sum(p["steps"].values())))
     add("**end to end**", lambda p: "**" + fmt_s(p["wall_s"]) + "**")
     add("CPU time (user + sys, all processes)", lambda p: fmt_s(p["cpu_s"]))
