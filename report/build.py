@@ -138,6 +138,12 @@ class Builder:
         if other:
             warnings.append(f"{formats.count_text(len(other), 'advarsel', 'advarsler')} fra ikke-blokerende kontroller: "
                             + ", ".join(f"{c['asset']}: {c['check']}" for c in other[:5]) + (" …" if len(other) > 5 else ""))
+        later = self.pub.not_published_since
+        if later:
+            when = later["published_at"].replace(tzinfo=dt.timezone.utc).astimezone(COPENHAGEN)
+            warnings.insert(0, f"Kørslen {when:%d.%m.%Y kl. %H.%M} offentliggjorde ikke "
+                               f"({'blokeret af en kontrol' if later['status'] == 'blocked' else 'fejlede'}); "
+                               "tallene her er fra den seneste offentliggørelse")
         total = (log["checks_passed"] or 0) + (log["checks_failed"] or 0)
         sources = []
         dates = dict(log["extract_dates"] or {})
@@ -181,8 +187,8 @@ class Builder:
             if latest else Cell("–"),
             "latest_period": _period_text(latest, status_date) if latest else "intet offentliggjort tal",
             "comparison": Cell(formats.number(latest["comparison_value"], unit)) if latest else Cell("–"),
-            "target": (formats.number(t.value, unit) if t and t.value is not None else DIRECTION.get(t.direction, "–"))
-            if t else "–",
+            "target": ((("højst " if t.direction == "hold" else "") + formats.number(t.value, unit))
+                       if t.value is not None else DIRECTION.get(t.direction, "–")) if t else "–",
             "target_date": formats.date(t.date) if t and t.date else "",
             "on_track": track, "on_track_why": why, "on_track_class": css, "chart": None,
         }

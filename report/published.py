@@ -27,6 +27,7 @@ class Publication:
     log: dict | None
     indicator_values: list[dict] = field(default_factory=list)
     maalgruppe_status: list[dict] = field(default_factory=list)
+    not_published_since: dict | None = None  # the newest later run that did not publish, if any
 
     @property
     def status_date(self) -> dt.date | None:
@@ -51,6 +52,10 @@ def read(path: Path, plan_ids: list[str] | None = None) -> Publication:
         logs = _rows(con, "SELECT * FROM published.publication_log WHERE status = 'published' "
                           "ORDER BY published_at DESC LIMIT 1")
         log = logs[0] if logs else None
+        # A later run that did not publish (blocked or failed): the report says so.
+        after = _rows(con, "SELECT status, published_at, message FROM published.publication_log "
+                           "WHERE published_at > ? AND status <> 'published' ORDER BY published_at DESC LIMIT 1",
+                      [log["published_at"]]) if log else []
         if log:
             for k in ("extract_dates", "checks", "freshness", "row_counts"):
                 log[k] = json.loads(log[k]) if log.get(k) else None
@@ -64,4 +69,5 @@ def read(path: Path, plan_ids: list[str] | None = None) -> Publication:
                             "ORDER BY as_of_date, area_level, area_id, maalgruppe_code")
     finally:
         con.close()
-    return Publication(log=log, indicator_values=values, maalgruppe_status=status)
+    return Publication(log=log, indicator_values=values, maalgruppe_status=status,
+                       not_published_since=after[0] if after else None)

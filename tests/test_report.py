@@ -163,6 +163,7 @@ def test_a_plan_the_data_do_not_cover_says_so(built):
     plan = next(p for p in plans() if p.id == ISHOEJ)
     for d in plan.delmaal:  # the goals are still listed
         assert d.name in r.html
+    assert "højst 67" in r.html and "31.12.2015" in r.html  # a 'hold' target is a ceiling
 
 
 def test_no_cpr_number_or_pseudonym_in_a_report(built):
@@ -228,7 +229,9 @@ def test_status_reports_asset_writes_into_the_home(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     soenderborg_publication(home / "publication.duckdb")
-    result = dg.materialize([status_reports], resources={"helhedsdata": HelhedsdataResource(home=str(home))})
+    with dg.instance_for_test() as instance:  # its own instance, not whatever an earlier test left current
+        result = dg.materialize([status_reports], instance=instance,
+                                resources={"helhedsdata": HelhedsdataResource(home=str(home))})
     assert result.success
     assert sorted(p.name for p in (home / "reports").glob("*.html")) == ["index.html", f"{ISHOEJ}.html",
                                                                          f"{SOENDERBORG}.html"]
@@ -277,3 +280,13 @@ def test_a_failed_report_step_does_not_make_a_publication_not_published(publishe
         assert recorded == []
     else:
         assert len(recorded) == 1
+
+
+def test_a_later_run_that_did_not_publish_is_named(tmp_path):
+    ind, status = soenderborg_rows()
+    blocked = {**log_row(), "publication_id": "run-2", "status": "blocked",
+               "published_at": dt.datetime(2021, 3, 3, 1, 0), "message": "blocked"}
+    pub = write_publication(tmp_path / "publication.duckdb", ind, status, [log_row(), blocked])
+    html = build(pub, plans(), tmp_path / "reports", [SOENDERBORG])[0].html
+    assert "Kørslen 03.03.2021 kl. 02.00 offentliggjorde ikke (blokeret af en kontrol)" in html
+    assert "Offentliggjort 02.03.2021 kl. 03.05" in html  # the publication shown, in Danish time
