@@ -41,8 +41,9 @@ LINEAGE_CACHE = DBT_PROJECT_DIR / "target" / "column_lineage.json"
 
 
 class HelhedsdataDbtResource(DbtCliResource):
-    """dagster-dbt's resource without two start-up costs it pays before every `dbt build`
-    (docs/benchmarks.md, "Fixed cost of a night"):
+    """dagster-dbt's resource with dbt run in this process (`cli` below;
+    orchestration/dbt_inprocess.py) and without two start-up costs it pays before every
+    `dbt build` (docs/benchmarks.md, "Fixed cost of a night"):
 
     - `dbt --version` in a subprocess (a Python start and dbt's imports, ~1.5 s) to learn which
       dbt it runs: when `dbt` is this environment's own, the installed dbt-core's version is it;
