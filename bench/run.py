@@ -597,7 +597,7 @@ def write_doc(results: dict, info: dict, command: str) -> None:
             "<home>/publication.duckdb`):", "", "```", *results[size]["checksums"], "```", "")],
         "- Stage times are the `done <step> in X s` lines of the run: ingest = every source step "
         f"({ingest_steps}); checks = the `*_control_count_matches` checks; "
-        "dbt build = `dbt_models` (the `dbt build` subprocess with dagster-dbt around it; dbt's own "
+        "dbt build = `dbt_models` (`dbt build`, run in the Dagster process by dbt's `dbtRunner`, with dagster-dbt around it; dbt's own "
         "`elapsed_time` from `run_results.json` below it); publish = `publication`. The rest of the end-to-end "
         "wall time is process start-up, loading the Dagster definitions and Dagster's own bookkeeping.",
         "- Peak memory \"whole process tree\" sums the RSS of the process and all its descendants every 0.5 s "

@@ -41,8 +41,9 @@ LINEAGE_CACHE = DBT_PROJECT_DIR / "target" / "column_lineage.json"
 
 
 class HelhedsdataDbtResource(DbtCliResource):
-    """dagster-dbt's resource without two start-up costs it pays before every `dbt build`
-    (docs/benchmarks.md, "Fixed cost of a night"):
+    """dagster-dbt's resource with dbt run in this process (`cli` below;
+    orchestration/dbt_inprocess.py) and without two start-up costs it pays before every
+    `dbt build` (docs/benchmarks.md, "Fixed cost of a night"):
 
     - `dbt --version` in a subprocess (a Python start and dbt's imports, ~1.5 s) to learn which
       dbt it runs: when `dbt` is this environment's own, the installed dbt-core's version is it;
@@ -66,6 +67,25 @@ class HelhedsdataDbtResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):
         return None
+
+    def cli(self, args, **kwargs):
+        """dagster-dbt's `cli`, with dbt run in this process (orchestration/dbt_inprocess.py)
+        instead of a subprocess: dagster-dbt builds the command, selection and environment as
+        always; only the invocation it starts is ours."""
+        from orchestration import dbt_inprocess
+
+        if not dbt_inprocess.in_process_enabled():
+            return super().cli(args, **kwargs)
+        import dagster_dbt.core.resource as resource_module
+
+        # dagster-dbt 0.29 offers no in-process mode and no hook for the invocation class: its
+        # `cli` names `DbtCliInvocation` from its module, swapped here for the call's duration.
+        original = resource_module.DbtCliInvocation
+        resource_module.DbtCliInvocation = dbt_inprocess.InProcessDbtCliInvocation
+        try:
+            return super().cli(args, **kwargs)
+        finally:
+            resource_module.DbtCliInvocation = original
 
 
 def dbt_resource() -> DbtCliResource:

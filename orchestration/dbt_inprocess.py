@@ -1,0 +1,158 @@
+"""dbt run inside the Dagster process (dbt-core's `dbtRunner`), fed to dagster-dbt's own event
+parsing, instead of a `dbt` subprocess per build.
+
+dagster-dbt 0.29's `DbtCliResource.cli` always starts `dbt` as a subprocess and reads its JSON log
+lines from stdout (`DbtCliInvocation`). That subprocess pays a Python start, dbt-core's and the
+adapter's imports and dbt's set-up again, beside a Dagster process that has imported most of dbt
+already (dagster-dbt imports dbt-core's artifacts and adapters). Here the same invocation runs
+`dbtRunner.invoke` in a thread of this process; dbt's events reach dagster-dbt through a callback,
+as the same dicts dbt would have printed as JSON lines (`msg_to_dict`), so everything downstream
+(materializations, asset check results, metadata, the UI) is dagster-dbt's unchanged code.
+
+What the thread stands in for is the part of `subprocess.Popen` that `DbtCliInvocation` uses:
+`args`, `stdout` (here a queue of events), `wait()`, `returncode`, `send_signal()`.
+
+DuckDB has one writer per file: when dbt finishes, dbt-duckdb's connection is closed (dbt's own
+adapter clean-up, then the adapter's environment explicitly) before the next step opens the
+warehouse.
+
+`HELHEDSDATA_DBT_SUBPROCESS=1` runs dbt as dagster-dbt does by default (a subprocess), for
+comparison (docs/benchmarks.md) or should the in-process run ever misbehave.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dagster_dbt.core.dbt_cli_invocation import PARTIAL_PARSE_FILE_NAME, DbtCliInvocation, _get_dbt_target_path
+
+SUBPROCESS_ENV = "HELHEDSDATA_DBT_SUBPROCESS"
+
+_DONE = object()
+_RUN_LOCK = threading.Lock()  # dbt keeps global state (flags, event manager, adapters): one run at a time
+
+
+def in_process_enabled() -> bool:
+    return os.environ.get(SUBPROCESS_ENV, "") in ("", "0")
+
+
+class InProcessDbt:
+    """A dbt invocation running in a thread of this process, shaped like the `subprocess.Popen`
+    that `DbtCliInvocation` expects."""
+
+    def __init__(self, args: Sequence[str], env: Mapping[str, str]):
+        self.args = list(args)
+        self.returncode: int | None = None
+        self.exception: BaseException | None = None
+        self._read = False
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        # dagster-dbt hands the subprocess its settings as environment variables (DBT_TARGET_PATH,
+        # DBT_LOG_PATH, DBT_PROFILES_DIR, DBT_PROJECT_DIR, DBT_LOG_FORMAT, ...). dbt reads them when
+        # its command line is parsed: set them for the run, restore them after.
+        self._env = {k: v for k, v in env.items() if k.startswith("DBT_") or k == "DAGSTER_DBT_CLI"}
+        self._saved = {k: os.environ.get(k) for k in self._env}
+        _RUN_LOCK.acquire()
+        os.environ.update(self._env)
+        self._thread = threading.Thread(target=self._main, name="dbt", daemon=True)
+        self._thread.start()
+
+    def _callback(self, msg) -> None:
+        # The subprocess printed events of level info and above on stdout; dagster-dbt's result
+        # events (Log*Result) are among them. Debug events (every SQL statement) stay in dbt.log.
+        if msg.info.level != "debug":
+            self._events.put(msg)
+
+    def _main(self) -> None:
+        from dbt.cli.main import dbtRunner
+
+        try:
+            # args[0] is the executable's name; --log-level none: no console logger of dbt's own
+            # (dagster-dbt writes each event to stdout itself, as it did with the subprocess).
+            result = dbtRunner(callbacks=[self._callback]).invoke([*self.args[1:], "--log-level", "none"])
+            self.exception = result.exception
+            self.returncode = 0 if result.success else (2 if result.exception is not None else 1)
+        except BaseException as e:  # noqa: BLE001 - reported through the error event below
+            self.exception = e
+            self.returncode = 2
+        finally:
+            _release_duckdb()
+            for k, v in self._saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            _RUN_LOCK.release()
+            self._events.put(_DONE)
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """dbt's events as the dicts its JSON log lines hold, in the order dbt fired them."""
+        from dbt_common.events.functions import msg_to_dict
+
+        # Read once, like a pipe: dagster-dbt asks again after the end (is_successful), and a
+        # closed stdout then gives nothing.
+        if self._read:
+            return
+        self._read = True
+        while True:
+            msg = self._events.get()
+            if msg is _DONE:
+                break
+            yield msg_to_dict(msg)
+        if self.exception is not None:
+            # What the subprocess would have printed before exiting with code 2.
+            yield {"info": {"name": "MainEncounteredError", "level": "error", "msg": f"Encountered an error:\n{self.exception}"},
+                   "data": {}}
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._thread.join(timeout)
+        return self.returncode if self.returncode is not None else 2
+
+    def send_signal(self, sig) -> None:
+        # A running dbtRunner cannot be interrupted from outside; Dagster's interrupt ends the
+        # process, and dbt with it (as a killed subprocess would end).
+        pass
+
+
+def _release_duckdb() -> None:
+    """Close dbt-duckdb's database: it is opened read-write, and DuckDB allows no other
+    configuration beside it in the same process."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            env.close()
+
+
+class InProcessDbtCliInvocation(DbtCliInvocation):
+    """`DbtCliInvocation` over `InProcessDbt` instead of a subprocess."""
+
+    @classmethod
+    def run(cls, args, env, manifest, dagster_dbt_translator, project_dir: Path, target_path: Path, raise_on_error,
+            context, adapter, cli_version, dbt_project=None) -> "InProcessDbtCliInvocation":
+        # As dagster-dbt does: seed the target folder with the project's partial parse state.
+        current = _get_dbt_target_path()
+        source = (current if current.is_absolute() else project_dir / current) / PARTIAL_PARSE_FILE_NAME
+        dest = target_path / PARTIAL_PARSE_FILE_NAME
+        if source.exists() and not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, dest)
+        # dbt resolves the project and profiles folders from these (the subprocess ran in project_dir).
+        env = {**env, "DBT_PROJECT_DIR": str(project_dir)}
+        return cls(process=InProcessDbt(args, env), manifest=manifest, project=dbt_project,
+                   dagster_dbt_translator=dagster_dbt_translator, project_dir=project_dir, target_path=target_path,
+                   raise_on_error=raise_on_error, context=context, adapter=adapter, cli_version=cli_version)
+
+    def _stream_stdout(self) -> Iterator[str | dict[str, Any]]:
+        for raw_event in self.process.events():
+            if raw_event["info"]["level"] == "error":
+                self._error_messages.append(raw_event["info"]["msg"])
+            yield raw_event

@@ -1,0 +1,71 @@
+"""dbt in the Dagster process (orchestration/dbt_inprocess.py), with dbtRunner replaced by a fake:
+what the stand-in for the subprocess gives dagster-dbt. The real dbt build runs in the slow
+pipeline tests (tests/test_operations.py, tests/test_crash.py, ...)."""
+from types import SimpleNamespace
+
+import pytest
+
+from orchestration import dbt_inprocess
+
+
+def _msg(level: str, name: str = "Note", text: str = "x"):
+    return SimpleNamespace(info=SimpleNamespace(level=level, name=name, msg=text))
+
+
+@pytest.fixture
+def fake_dbt(monkeypatch):
+    import dbt.cli.main
+    import dbt_common.events.functions
+
+    seen = {}
+
+    class Runner:
+        def __init__(self, callbacks):
+            self.callbacks = callbacks
+
+        def invoke(self, args):
+            import os
+
+            seen["args"], seen["target"] = args, os.environ.get("DBT_TARGET_PATH")
+            for level in ("debug", "info", "error"):
+                for cb in self.callbacks:
+                    cb(_msg(level, text=f"a {level} event"))
+            return SimpleNamespace(success=seen.get("success", True), exception=seen.get("exception"))
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", Runner)
+    monkeypatch.setattr(dbt_common.events.functions, "msg_to_dict",
+                        lambda m: {"info": {"name": m.info.name, "level": m.info.level, "msg": m.info.msg}, "data": {}})
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    return seen
+
+
+def test_events_above_debug_are_read_once_and_the_environment_is_restored(fake_dbt):
+    import os
+
+    proc = dbt_inprocess.InProcessDbt(["dbt", "build"], {"DBT_TARGET_PATH": "/tmp/t", "PATH": "ignored"})
+    first = list(proc.events())
+    assert [e["info"]["level"] for e in first] == ["info", "error"]  # as the subprocess printed them
+    assert list(proc.events()) == []  # read once, like a pipe: dagster-dbt asks again at the end
+    assert proc.wait() == 0
+    assert fake_dbt["args"] == ["build", "--log-level", "none"] and fake_dbt["target"] == "/tmp/t"
+    assert "DBT_TARGET_PATH" not in os.environ
+
+
+def test_a_failed_build_gives_exit_code_1_and_an_exception_code_2(fake_dbt):
+    fake_dbt["success"] = False
+    proc = dbt_inprocess.InProcessDbt(["dbt", "build"], {})
+    list(proc.events())
+    assert proc.wait() == 1
+
+    fake_dbt["exception"] = RuntimeError("boom")
+    proc = dbt_inprocess.InProcessDbt(["dbt", "build"], {})
+    events = list(proc.events())
+    assert proc.wait() == 2
+    assert events[-1]["info"]["level"] == "error" and "boom" in events[-1]["info"]["msg"]
+
+
+def test_subprocess_on_request(monkeypatch):
+    monkeypatch.setenv(dbt_inprocess.SUBPROCESS_ENV, "1")
+    assert not dbt_inprocess.in_process_enabled()
+    monkeypatch.setenv(dbt_inprocess.SUBPROCESS_ENV, "0")
+    assert dbt_inprocess.in_process_enabled()
