@@ -15,24 +15,35 @@ with located as (
         on r.person_key = e.person_key
         and e.{{ day_col }} between r.bor_fra and coalesce(r.bor_til, date '9999-12-31')
 ),
-area_grid as (
+-- Every area each place counts in: a place is a stay's (afdeling, boligområde), or none
+-- (lives elsewhere). One join of the events to this small map, rather than a scan of the
+-- events per area level.
+_places as (
+    select distinct afdelingsnummer, boligomraade from {{ ref('int_derive_residence_periods') }}
+    union all
+    select null, null
+),
+_area_grid as (
     select area_level, area_id, boligomraade
     from {{ ref('int_derive_area_grid') }}
     where area_level in ('helhedsplan', 'kommune')
+),
+_place_areas as (
+    select afdelingsnummer, boligomraade, 'afdeling' as area_level, afdelingsnummer as area_id
+    from _places where afdelingsnummer is not null
+    union all
+    select afdelingsnummer, boligomraade, 'boligomraade', boligomraade
+    from _places where boligomraade is not null
+    union all
+    select p.afdelingsnummer, p.boligomraade, 'helhedsplan', g.area_id
+    from _places as p join _area_grid as g on g.area_level = 'helhedsplan' and g.boligomraade = p.boligomraade
+    union all
+    select p.afdelingsnummer, p.boligomraade, 'kommune', g.area_id
+    from _places as p join _area_grid as g on g.area_level = 'kommune'
 )
-select l.* exclude (_afdeling, _boligomraade), 'afdeling' as area_level, l._afdeling as area_id
+select l.* exclude (_afdeling, _boligomraade), a.area_level, a.area_id
 from located as l
-where l._afdeling is not null
-union all
-select l.* exclude (_afdeling, _boligomraade), 'boligomraade', l._boligomraade
-from located as l
-where l._boligomraade is not null
-union all
-select l.* exclude (_afdeling, _boligomraade), 'helhedsplan', g.area_id
-from located as l
-join area_grid as g on g.area_level = 'helhedsplan' and g.boligomraade = l._boligomraade
-union all
-select l.* exclude (_afdeling, _boligomraade), 'kommune', g.area_id
-from located as l
-join area_grid as g on g.area_level = 'kommune'
+join _place_areas as a
+    on a.afdelingsnummer is not distinct from l._afdeling
+    and a.boligomraade is not distinct from l._boligomraade
 {% endmacro %}

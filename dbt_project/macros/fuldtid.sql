@@ -30,39 +30,120 @@
 
 {# Per complete period (int_generate_periods, of `period_types`), area and `columns`:
    days = Σ of the days each piece has inside the period (greatest start … least end,
-   both inclusive), persons = distinct persons with at least one such day.
+   both inclusive), persons = distinct persons with at least one such day; a row for every
+   (period, area, `columns`) that some piece overlaps, none where no piece does.
    The pieces of one person, area and `columns` must not overlap (every caller's pieces
-   come from non-overlapping spells, stays and merged tilbud). Then the pieces of a person
-   inside a period follow each other, and the first of them is the one whose predecessor
-   ended before the period started: counting those counts each person once, without a
-   count(distinct). Cost: one row per piece and period it overlaps. #}
+   come from non-overlapping spells, stays and merged tilbud).
+
+   Running sums over period boundaries (issue 13), never a row per piece and period: per
+   period type, a piece adds 1 from the period holding its first day (the first period when
+   it starts earlier) and takes it away after the period holding its last day; the running
+   sum over the periods is the number of pieces overlapping each period. Then
+     days    = overlapping × period_days − Σ (first day − period_start) of the pieces that
+               start inside the period − Σ (period_end − last day) of those that end inside it;
+     persons = overlapping − the gaps between two consecutive pieces of one person that lie
+               wholly inside the period (a person's overlapping pieces are consecutive: k of
+               them have k − 1 such gaps between them, so each person counts once).
+   Starts, ends and gaps are first counted per day, so every later step is on a few
+   thousand days per area, not on pieces. #}
 {% macro fuldtid_days(pieces, columns=[], period_types=['month', 'quarter', 'year']) %}
-    {%- set cols %}{% for c in columns %}x.{{ c }}, {% endfor %}{% endset -%}
-    with numbered as (
-        select
-            x.*,
-            coalesce(x.to_date, date '9999-12-31') as to_day,
-            lag(coalesce(x.to_date, date '9999-12-31')) over (
-                partition by x.person_key, x.area_level, x.area_id{% for c in columns %}, x.{{ c }}{% endfor %}
-                order by x.from_date
-            ) as previous_to_day
+    {%- set grp = ['area_level', 'area_id'] + columns -%}
+    {%- set g = grp | join(', ') -%}
+    {%- set xg %}{% for c in grp %}x.{{ c }}, {% endfor %}{% endset -%}
+    with _periods as (
+        select period_type, period_start, period_end, period_days,
+               min(period_start) over (partition by period_type) as first_start,
+               max(period_start) over (partition by period_type) as last_start
+        from {{ ref('int_generate_periods') }}
+        where period_type in ({% for t in period_types %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    ),
+    _types as (
+        select distinct period_type, first_start, last_start from _periods
+    ),
+    _linked as (
+        select {{ xg }}x.from_date as a, x.to_date as b,
+               lead(x.from_date) over (partition by x.person_key{% for c in grp %}, x.{{ c }}{% endfor %} order by x.from_date) as next_a
         from {{ pieces }} as x
+    ),
+    -- per area, `columns` and day: pieces starting, pieces ending, and gaps to the person's
+    -- next piece starting that day, by the finest calendar period holding the whole gap
+    _days as (
+        select {{ g }}, day, sum(s) as s, sum(e) as e, sum(gm) as gm, sum(gq) as gq, sum(gy) as gy
+        from (
+            select {{ g }}, a as day, 1 as s, 0 as e, 0 as gm, 0 as gq, 0 as gy from _linked
+            union all
+            select {{ g }}, b, 0, 1, 0, 0, 0 from _linked where b is not null
+            union all
+            select {{ g }}, b, 0, 0,
+                   cast(date_trunc('month', b) = date_trunc('month', next_a) as integer),
+                   cast(date_trunc('quarter', b) = date_trunc('quarter', next_a) as integer),
+                   1
+            from _linked
+            where next_a is not null and year(b) = year(next_a)
+        )
+        group by all
+    ),
+    _typed as (
+        select d.*, t.period_type, t.first_start, t.last_start,
+               cast(date_trunc(t.period_type, d.day) as date) as bucket
+        from _days as d
+        cross join _types as t
+    ),
+    _deltas as (
+        select {{ g }}, period_type, period_start, sum(delta) as delta, sum(start_off) as start_off,
+               sum(end_off) as end_off, sum(gaps) as gaps
+        from (
+            -- a start: +1 from its period (the first, when earlier)
+            select {{ g }}, period_type, greatest(bucket, first_start) as period_start, s as delta,
+                   case when bucket >= first_start then s * datediff('day', bucket, day) else 0 end as start_off,
+                   0 as end_off, 0 as gaps
+            from _typed
+            where s > 0 and bucket <= last_start
+            union all
+            -- an end: -1 from the next period (the first, when earlier)
+            select {{ g }}, period_type,
+                   greatest(cast(bucket + case period_type when 'month' then interval 1 month
+                                                           when 'quarter' then interval 3 month
+                                                           else interval 1 year end as date), first_start),
+                   -e, 0, 0, 0
+            from _typed
+            where e > 0 and bucket < last_start
+            union all
+            -- an end inside a period: the days after it; gaps inside a period
+            select {{ g }}, t.period_type, t.bucket, 0, 0,
+                   t.e * datediff('day', t.day, p.period_end),
+                   case t.period_type when 'month' then t.gm when 'quarter' then t.gq else t.gy end
+            from _typed as t
+            join _periods as p on p.period_type = t.period_type and p.period_start = t.bucket
+            where t.e > 0 or t.gy > 0
+        )
+        group by all
+    ),
+    _running as (
+        select
+            p.period_type, p.period_start, p.period_end, p.period_days,
+            {% for c in grp %}k.{{ c }}, {% endfor %}
+            sum(coalesce(d.delta, 0)) over (
+                partition by {% for c in grp %}k.{{ c }}, {% endfor %}p.period_type
+                order by p.period_start rows between unbounded preceding and current row) as overlapping,
+            coalesce(d.start_off, 0) as start_off,
+            coalesce(d.end_off, 0) as end_off,
+            coalesce(d.gaps, 0) as gaps
+        from (select distinct {{ g }} from _days) as k
+        cross join _periods as p
+        left join _deltas as d
+            on {% for c in grp %}d.{{ c }} is not distinct from k.{{ c }} and {% endfor %}d.period_type = p.period_type
+            and d.period_start = p.period_start
     )
     select
-        p.period_type,
-        p.period_start,
-        p.period_end,
-        x.area_level,
-        x.area_id,
-        {{ cols }}
-        sum(datediff('day', greatest(x.from_date, p.period_start), least(x.to_day, p.period_end)) + 1) as days,
-        count(*) filter (where x.previous_to_day is null or x.previous_to_day < p.period_start) as persons
-    from numbered as x
-    join {{ ref('int_generate_periods') }} as p
-        on x.from_date <= p.period_end
-        and x.to_day >= p.period_start
-    where p.period_type in ({% for t in period_types %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
-    group by all
+        period_type,
+        period_start,
+        period_end,
+        {{ g }},
+        cast(overlapping * period_days - start_off - end_off as hugeint) as days,
+        cast(overlapping - gaps as bigint) as persons
+    from _running
+    where overlapping > 0
 {% endmacro %}
 
 {# The days a person's `pieces` (person_key, from_date, to_date; null = open) share with

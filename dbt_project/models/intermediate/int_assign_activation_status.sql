@@ -1,11 +1,13 @@
 -- Persons with an activation tilbud (seed tilbudstyper.er_aktivering) covering a month end.
 -- A view: since the month-end indicators count from intervals (issue 13) no model reads it;
 -- it stays as the statement of the rule, tested, without a table written every night.
+-- Read from the merged activation periods (int_merge_activation_periods: the days some
+-- activation tilbud covers, touching and overlapping tilbud merged), which do not overlap
+-- per person: one row per month end and person without a distinct over every tilbud.
 {{ config(materialized='view') }}
-select distinct
+select
     d.as_of_date,
-    t.person_key
+    a.person_key
 from {{ ref('int_generate_month_ends') }} as d
-join {{ ref('int_combine_tilbud_periods') }} as t
-    on t.er_aktivering
-    and d.as_of_date between t.start_date and coalesce(t.end_date, date '9999-12-31')
+join {{ ref('int_merge_activation_periods') }} as a
+    on d.as_of_date between a.aktivering_start and coalesce(a.aktivering_end, date '9999-12-31')

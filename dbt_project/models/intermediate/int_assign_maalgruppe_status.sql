@@ -1,6 +1,11 @@
 -- Person-level status at every month end: the spell covering the day, how long it has
 -- lasted, and where the person lives that day. A person has at most one row per day
 -- (periods do not overlap), which the marts rely on.
+-- A view, kept as the statement of the rule (and read by tests): since issue 13 no model
+-- reads it; the month-end indicators count from int_derive_status_intervals with running
+-- sums (ind_plan_variants too). As a table it was tens of millions of rows at 1 000 000
+-- persons, written every night.
+{{ config(materialized='view') }}
 with status as (
     select
         d.as_of_date,

@@ -2,8 +2,7 @@
 -- afdeling and boligområde where the person lives, each plan covering that boligområde,
 -- and the kommune (everyone in the extract). Indicators group this; they do not repeat it.
 -- A view, kept as the statement of the rule: since issue 13 the month-end indicators count
--- from int_derive_status_intervals (running sums) or count per place of residence before
--- expanding to areas (ind_plan_variants); writing its tens of millions of rows at
+-- from int_derive_status_intervals (running sums; ind_plan_variants too); writing its tens of millions of rows at
 -- 1 000 000 persons cost ~20 s.
 {{ config(materialized='view') }}
 with status as (

@@ -6,34 +6,13 @@
 --           ÷ fuldtidspersoner of the population, in percent. A day counts for a person when
 --           the person lives in the area (kommune: always) and is in the population that day;
 --           it counts as activated when a merged activation period also covers it.
--- The ultimo variant counts from intervals with running sums (macro month_end_counts), not
--- from rows per person and month end: the population's intervals per area
--- (int_derive_status_intervals), and their overlaps with merged activation periods (a day
--- covered by a merged period is a day covered by some activation tilbud).
-with population_intervals as (
-    select i.area_level, i.area_id, i.person_key, i.from_date, i.to_date
-    from {{ ref('int_derive_status_intervals') }} as i
-    join {{ ref('maalgruppe_koder') }} as k using (maalgruppe_code)
-    where k.i_ledige_omfattet
-),
-activated_intervals as (
-    {{ intersect_pieces('population_intervals', ref('int_merge_activation_periods'), 'aktivering_start', 'aktivering_end') }}
-),
-population_counts as (
-    {{ month_end_counts('population_intervals', from_col='from_date', to_col='to_date') }}
-),
-activated_counts as (
-    {{ month_end_counts('activated_intervals', from_col='from_date', to_col='to_date') }}
-),
-counts as (
-    select
-        p.as_of_date, p.area_level, p.area_id,
-        p.persons as persons_population,
-        coalesce(a.persons, 0) as persons_activated
-    from population_counts as p
-    left join activated_counts as a using (as_of_date, area_level, area_id)
-),
-ledige_codes as (
+-- Both variants count the same pieces with running sums, never rows per person and month
+-- end or day: the population's days per area (spells where the person lives, and all of a
+-- spell for the kommune: the intervals of int_derive_status_intervals), and their overlaps
+-- with merged activation periods (a day covered by a merged period is a day covered by
+-- some activation tilbud). ultimo counts pieces covering each month end (macro
+-- month_end_counts), fuldtid sums their days per period (macro fuldtid_days).
+with ledige_codes as (
     select maalgruppe_code from {{ ref('maalgruppe_koder') }} where i_ledige_omfattet
 ),
 -- Population days: spells of a ledige_omfattet målgruppe, where the person lives (resident)
@@ -60,6 +39,20 @@ population_pieces as (
 ),
 activated_pieces as (
     {{ pieces_at_area_levels('resident_activated', 'everyone_activated') }}
+),
+population_counts as (
+    {{ month_end_counts('population_pieces', from_col='from_date', to_col='to_date') }}
+),
+activated_counts as (
+    {{ month_end_counts('activated_pieces', from_col='from_date', to_col='to_date') }}
+),
+counts as (
+    select
+        p.as_of_date, p.area_level, p.area_id,
+        p.persons as persons_population,
+        coalesce(a.persons, 0) as persons_activated
+    from population_counts as p
+    left join activated_counts as a using (as_of_date, area_level, area_id)
 ),
 population_days as (
     {{ fuldtid_days('population_pieces', [], ['month', 'quarter']) }}

@@ -22,48 +22,40 @@ with wanted as (
       and (p.filter_maalgrupper is not null or p.filter_max_alder is not null or p.filter_aldersgruppe is not null)
       and p.period_type = 'day'
 ),
--- Counted per person's place of residence first (int_assign_maalgruppe_status: one row per
--- person and month end), then summed to every area the place belongs to (the areas of
--- int_assign_status_areas): rows per place, not per person, are expanded to areas.
-status as (
-    select s.as_of_date, s.maalgruppe_code, s.afdelingsnummer, s.boligomraade,
-           {{ age_on('pe.foedselsdato', 's.as_of_date') }} as alder, k.i_ledige_omfattet
-    from {{ ref('int_assign_maalgruppe_status') }} as s
+-- Counted from the spells' intervals per area (int_derive_status_intervals: the areas of
+-- int_assign_status_areas) with running sums over the month ends (macro month_end_counts),
+-- not from rows per person and month end: each interval is cut to the days on which the
+-- variant's filters hold. 6.1 counts from the spell's 182nd day (as maalgruppe_antal); an
+-- age filter holds from one birthday to another (macro birthday: alder < N exactly before
+-- the Nth birthday), and never for a person without a birth date.
+status_intervals as (
+    select i.area_level, i.area_id, i.maalgruppe_code, k.i_ledige_omfattet, pe.foedselsdato,
+           case when i.maalgruppe_code = '6.1'
+                then greatest(i.from_date, i.spell_start + ({{ var('maalgruppe_6_1_min_days') }} - 1))
+                else i.from_date end as from_date,
+           coalesce(i.to_date, date '9999-12-31') as to_date
+    from {{ ref('int_derive_status_intervals') }} as i
     join {{ ref('maalgruppe_koder') }} as k using (maalgruppe_code)
     left join {{ ref('int_derive_persons') }} as pe using (person_key)
-    where s.counts_in_maalgruppe_antal
 ),
-place_counts as (
-    select w.indicator_id, w.variant, s.as_of_date, s.afdelingsnummer, s.boligomraade, count(*) as persons
+variant_intervals as (
+    select
+        w.indicator_id, w.variant, s.area_level, s.area_id,
+        greatest(s.from_date,
+                 case when w.alder_fra is not null then {{ birthday('s.foedselsdato', 'w.alder_fra') }} end) as count_from,
+        nullif(least(s.to_date,
+                     case when w.filter_max_alder is not null then {{ birthday('s.foedselsdato', 'w.filter_max_alder') }} - 1 end,
+                     case when w.alder_fra is not null then {{ birthday('s.foedselsdato', 'w.alder_til + 1') }} - 1 end),
+               date '9999-12-31') as count_to
     from wanted as w
-    join status as s
+    join status_intervals as s
         on (w.indicator_id <> 'ledige_omfattet' or s.i_ledige_omfattet)
         and (w.filter_maalgrupper is null or list_contains(w.filter_maalgrupper, s.maalgruppe_code))
-        and (w.filter_max_alder is null or s.alder < w.filter_max_alder)
-        and (w.alder_fra is null or s.alder between w.alder_fra and w.alder_til)
-    group by all
-),
-area_grid as (
-    select area_level, area_id, boligomraade
-    from {{ ref('int_derive_area_grid') }}
-    where area_level in ('helhedsplan', 'kommune')
+        and (s.foedselsdato is not null or (w.filter_max_alder is null and w.alder_fra is null))
+        and (w.alder_fra is null or w.alder_til is not null)  -- alder between fra and null holds for no one
 ),
 counts as (
-    select indicator_id, variant, as_of_date, area_level, area_id, cast(sum(persons) as bigint) as persons
-    from (
-        select indicator_id, variant, as_of_date, 'afdeling' as area_level, afdelingsnummer as area_id, persons
-        from place_counts where afdelingsnummer is not null
-        union all
-        select indicator_id, variant, as_of_date, 'boligomraade', boligomraade, persons
-        from place_counts where boligomraade is not null
-        union all
-        select c.indicator_id, c.variant, c.as_of_date, 'helhedsplan', g.area_id, c.persons
-        from place_counts as c join area_grid as g on g.area_level = 'helhedsplan' and g.boligomraade = c.boligomraade
-        union all
-        select c.indicator_id, c.variant, c.as_of_date, 'kommune', g.area_id, c.persons
-        from place_counts as c join area_grid as g on g.area_level = 'kommune'
-    )
-    group by all
+    {{ month_end_counts('variant_intervals', ['indicator_id', 'variant']) }}
 ),
 wanted_flows as (
     select distinct

@@ -22,16 +22,24 @@ meetings as (
 located as (
     {{ areas_on_day('meetings', 'frist') }}
 ),
+-- per person first, so each person counts once without a count(distinct)
+person_counts as (
+    select period_start, area_level, area_id, person_key,
+           count(*) filter (where is_on_time) as meetings_on_time,
+           count(*) as meetings
+    from located
+    group by all
+),
 counts as (
     select
         period_start,
         area_level,
         area_id,
-        count(*) filter (where is_on_time) as meetings_on_time,
-        count(*) as meetings,
-        count(distinct person_key) filter (where is_on_time) as persons_on_time,
-        count(distinct person_key) as persons
-    from located
+        sum(meetings_on_time) as meetings_on_time,
+        sum(meetings) as meetings,
+        count(*) filter (where meetings_on_time > 0) as persons_on_time,
+        count(*) as persons
+    from person_counts
     group by all
 )
 {{ indicator_rows('rettidighed_samtaler', 'periods', 'counts', period_types=['quarter'],
