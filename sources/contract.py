@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 from sources.address import address_key
 from sources.codes import seed_values
 from sources.pseudonym import Pseudonymizer, cpr_birth_date, cpr_is_valid, normalise_cpr
-from sources.whitespace import sql_trim
+from sources.whitespace import arrow_trim
 
 EARLIEST_DATE = date(1990, 1, 1)
 
@@ -482,10 +482,12 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
         elif c.kind != "drop":
             if c.source_suppression is not None:
                 flag = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), c.source_suppression), False)
-                cols[c.name] = pc.if_else(flag, pa.scalar(None, pa.string()), arr)
+                arr = pc.if_else(flag, pa.scalar(None, pa.string()), arr)
                 cols[c.suppressed_name] = flag
-            else:
-                cols[c.name] = arr
+            # Trimmed (any Unicode white space) once, here; empty is no value. The rules in
+            # SQL see the trimmed value (`r.<name>`) beside the typed one (`t.<name>`).
+            trimmed = arrow_trim(arr)
+            cols[c.name] = pc.if_else(pc.fill_null(pc.equal(trimmed, ""), False), pa.scalar(None, pa.string()), trimmed)
     if contract.address:
         if pseudo is None:
             raise ValueError(f"{contract.file}: a contract with an address needs a Pseudonymizer")
@@ -596,7 +598,7 @@ def _q(s: str) -> str:
 
 def _typing_sql(contract: FileContract, extract_date: date | None) -> tuple[list[str], list[tuple[str, str, str]]]:
     """SELECT expressions that type each column, and (rule, detail, condition) checks
-    over typed `t` and untyped `r` rows."""
+    over typed `t` and untyped `r` rows (`r`: the text trimmed, an empty value null)."""
     select = ["_idx"] + (["address_key"] if contract.address else [])
     checks: list[tuple[str, str, str]] = []
     fmts = contract.date_formats
@@ -610,13 +612,13 @@ def _typing_sql(contract: FileContract, extract_date: date | None) -> tuple[list
             if c.birth_date:
                 select.append(c.birth_date)
             continue
-        trimmed = f"nullif({sql_trim(n)}, '')"
+        trimmed = n  # trimmed in Arrow, empty as null (_validate)
         if c.kind == "text":
             select.append(f"{trimmed} AS {n}")
         elif c.kind == "date":
             select.append(f"try_strptime({trimmed}, {fmt_sql})::DATE AS {n}")
             checks.append(("date", f"{c.header} is not a date in the form {' or '.join(fmts)}",
-                           f"r.{n} IS NOT NULL AND {sql_trim(f'r.{n}')} <> '' AND t.{n} IS NULL"))
+                           f"r.{n} IS NOT NULL AND t.{n} IS NULL"))
             checks.append(("date-range", f"{c.header} is before {EARLIEST_DATE.isoformat()}",
                            f"t.{n} < DATE '{EARLIEST_DATE.isoformat()}'"))
             if c.not_after_extract and extract_date is not None:
@@ -632,14 +634,14 @@ def _typing_sql(contract: FileContract, extract_date: date | None) -> tuple[list
             typ = "DOUBLE" if c.kind == "decimal" else "BIGINT"
             select.append(f"try_cast({num} AS {typ}) AS {n}")
             checks.append(("number", f"{c.header} is not a number",
-                           f"r.{n} IS NOT NULL AND {sql_trim(f'r.{n}')} <> '' AND t.{n} IS NULL"))
+                           f"r.{n} IS NOT NULL AND t.{n} IS NULL"))
         else:
             raise ValueError(f"unknown column kind {c.kind}")
         if c.source_suppression is not None:
             select.append(c.suppressed_name)
         if c.required:  # empty in the file; a value that does not type is the date/number rule's
             suppressed = f" AND NOT t.{c.suppressed_name}" if c.source_suppression is not None else ""
-            checks.append(("required", f"{c.header} is empty", f"nullif({sql_trim(f'r.{n}')}, '') IS NULL{suppressed}"))
+            checks.append(("required", f"{c.header} is empty", f"r.{n} IS NULL{suppressed}"))
         if c.codes:
             accepted = ", ".join(_q(v) for v in seed_values(*c.codes))
             checks.append(("code", f"{c.header} is not one of the codes in seed {c.codes[0]}",
