@@ -256,6 +256,15 @@ def _field_count_lines(path: Path, encoding: str, n_fields: int) -> list[int]:
     return out
 
 
+def _has_byte(path: Path, byte: bytes) -> bool:
+    """Whether the file holds `byte` anywhere (a memchr scan: ~0.1 s for 300 MB in the page cache)."""
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(16 << 20), b""):
+            if byte in chunk:
+                return True
+    return False
+
+
 def _parse(path: Path, contract: FileContract, display: str) -> tuple[pa.Table | None, list[int], list[Violation]]:
     bad_rows: list[int] = []
 
@@ -264,6 +273,11 @@ def _parse(path: Path, contract: FileContract, display: str) -> tuple[pa.Table |
         return "skip"
 
     names = [c.header for c in contract.columns]
+    # A line break inside a value needs a quoted field. Arrow's parser for values that may hold
+    # line breaks cannot split the file into blocks for its threads and costs ~4x the CPU
+    # (momentum/samtale.csv at 1 000 000 persons: 4.1 s against 1.0 s); a file without a single
+    # quote character (the byte is the same in UTF-8 and cp1252) parses the same without it.
+    newlines_in_values = _has_byte(path, b'"')
     try:
         table = pacsv.read_csv(
             path,
@@ -271,7 +285,7 @@ def _parse(path: Path, contract: FileContract, display: str) -> tuple[pa.Table |
                 column_names=names, skip_rows=1, encoding=contract.encoding, block_size=16 << 20
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=";", quote_char='"', double_quote=True, newlines_in_values=True,
+                delimiter=";", quote_char='"', double_quote=True, newlines_in_values=newlines_in_values,
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
