@@ -470,6 +470,7 @@ def _where(idx: pa.Array, mask) -> list[int]:
 def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, extract_date: date | None,
               display: str, viol: list[Violation]) -> ReadResult:
     table = raw.table
+    raw.table = None  # the untyped strings are freed as soon as the staged columns are built
     idx = pa.array(np.arange(table.num_rows, dtype=np.int64))  # the row's index in the file's data rows
     skip = _skipped(table, contract)
     if skip is not None:
@@ -508,7 +509,8 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
         s, n, p = (table.column(h) for h in contract.address)
         cols["address_key"] = address_key(s, n, p, pseudo)
     staged = pa.table(cols)
-    del table
+    del table, cols
+    arr = norm = ok = trimmed = None  # noqa: F841 - nor the last column's intermediates
 
     con = duckdb.connect()
     con.register("staged", staged)
@@ -524,6 +526,8 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
                         f"WHERE {' OR '.join(f'coalesce(({c}), false)' for _, _, c in checks)} ORDER BY 1").fetchall()
         for n, (rule, detail, _) in enumerate(checks):
             row_errors.append((rule, detail, [i for i, h in found if h[n]]))
+    con.unregister("staged")
+    del staged  # the rules below read only the typed rows
     if contract.non_overlapping and contract.period:
         a, b = contract.period
         rows = con.sql(f"""
