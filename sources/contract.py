@@ -488,12 +488,21 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
         if c.kind == "cpr":
             if pseudo is None:
                 raise ValueError(f"{contract.file}: a contract with a CPR column needs a Pseudonymizer")
-            norm = normalise_cpr(arr)
+            # A person recurs in many rows: normalise, check, pseudonymise and date each distinct
+            # text once (momentum/samtale.csv at 1 000 000 persons: 4.6 million rows, ~1.2 million
+            # distinct texts), then spread the results over the rows by the dictionary's indices.
+            enc = pc.dictionary_encode(arr)
+            if isinstance(enc, pa.ChunkedArray):
+                enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+            norm = normalise_cpr(enc.dictionary)
             ok = cpr_is_valid(norm)
+            valid = pc.if_else(ok, norm, pa.scalar(None, pa.string()))
+            ok = pc.fill_null(pc.take(ok, enc.indices), False)  # per row; an empty field is not valid
             row_errors.append(("cpr", f"{c.header} is not a valid CPR number", _where(idx, pc.invert(ok))))
-            cols[c.name] = pseudo.pseudonymize(pc.if_else(ok, norm, pa.scalar(None, pa.string())), domain="cpr")
+            cols[c.name] = pc.take(pseudo.pseudonymize(valid, domain="cpr"), enc.indices)
             if c.birth_date:
-                cols[c.birth_date] = cpr_birth_date(pc.if_else(ok, norm, pa.scalar(None, pa.string())))
+                cols[c.birth_date] = pc.take(cpr_birth_date(valid), enc.indices)
+            enc = valid = None
         elif c.kind != "drop":
             if c.source_suppression is not None:
                 flag = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), c.source_suppression), False)
