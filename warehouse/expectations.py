@@ -178,7 +178,16 @@ def sample(table: pa.Table, limit: int = SAMPLE_ROWS) -> tuple[pa.Table, int]:
     step = -(-table.num_rows // limit)
     import numpy as np
 
-    return table.take(pa.array(np.arange(0, table.num_rows, step))), step
+    # Row i*step of the table, taken chunk by chunk: Table.take first concatenates every chunk
+    # of every column (a copy of the whole table: ~2 s for momentum/samtale at 1 000 000 persons).
+    batches, offset = [], 0
+    for batch in table.to_batches():
+        first = -(-offset // step) * step  # the first sampled row at or after this batch
+        local = np.arange(first - offset, batch.num_rows, step)
+        if len(local):
+            batches.append(batch.take(pa.array(local)))
+        offset += batch.num_rows
+    return pa.Table.from_batches(batches, schema=table.schema), step
 
 
 _CONTEXT = None
