@@ -9,7 +9,7 @@
 --   {{opera}}      the newest opera/<YYYYMMDD>/ folder, transcoded to UTF-8 (DuckDB reads
 --                  no cp1252 here), and {{opera_date}} its extract date
 --   {{history_years}}, {{min_days_6_1}}, {{suppress_max}}  the dbt vars
--- It computes the same counts as the pipeline (indicators.md `maalgruppe_antal`, Opera
+-- It computes the same counts as the pipeline (docs/indicators.md `maalgruppe_antal`, Opera
 -- filling the days Momentum does not cover) with primary disclosure control; bench/run.py
 -- checks the counts equal the pipeline's marts.maalgruppe_antal. (Secondary suppression
 -- is iterative and left to the pipeline.)
@@ -26,7 +26,7 @@ FROM read_csv('{{momentum}}/maalgruppe.csv', delim=';', header=true, quote='"',
              'Startdato': 'VARCHAR', 'Slutdato': 'VARCHAR', 'Afslutningsårsag': 'VARCHAR'});
 
 -- Opera where Momentum is silent: LAB § 2 -> § 6, the days of each Opera period that no
--- Momentum period of the person covers, none after Opera's extract date (sources.md:
+-- Momentum period of the person covers, none after Opera's extract date (docs/sources.md:
 -- Momentum wins, day by day). Gaps = the complement of the person's Momentum periods.
 CREATE TEMP MACRO uncovered_gaps(tbl) AS TABLE
 WITH islands AS (
@@ -72,7 +72,7 @@ pieces AS (
 )
 SELECT cpr, code, start_date, end_date FROM pieces WHERE start_date <= end_date;
 
--- Address periods with the normalised address (sources.md: case and white space folded,
+-- Address periods with the normalised address (docs/sources.md: case and white space folded,
 -- 12A = 12 A = 12a, leading zeros of the house number dropped).
 CREATE TEMP TABLE addr AS
 SELECT

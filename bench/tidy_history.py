@@ -7,7 +7,7 @@ Momentum period" to "Momentum wins day by day". The two readings agree exactly o
 tidy inbox, so running the pipeline before and after the change on a tidied inbox shows
 that nothing but the precedence moved. (`helhedsdata generate` leaves the Opera periods
 of its late-converted persons open past their Momentum start on purpose: there the two
-readings differ, and the day-by-day one is sources.md's.)
+readings differ, and the day-by-day one is docs/sources.md's.)
 
     python bench/tidy_history.py INBOX OUT
 """

@@ -1,4 +1,4 @@
-"""One reader per source contract (sources.md).
+"""One reader per source contract (docs/sources.md).
 
 Each reader parses its files in the exact dialect, validates the contract, replaces
 every CPR number with its keyed pseudonym and hands over typed Arrow tables. Nothing

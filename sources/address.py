@@ -1,4 +1,4 @@
-"""The one definition of address normalisation (sources.md, address register).
+"""The one definition of address normalisation (docs/sources.md, address register).
 
 Case and white space (any Unicode white space: sources/whitespace.py) are folded and `12A`, `12 A` and `12a` are one house number.
 Readers turn a normalised address into a keyed pseudonym, so the warehouse can match

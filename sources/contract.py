@@ -52,7 +52,7 @@ class Col:
     codes: tuple[str, str] | None = None  # (dbt seed, column) holding the accepted values
     # Dates only. A date that records what has happened (a period's start) may not lie after
     # the extract date; any other date (an end, a deadline) may be planned ahead, up to
-    # PLANNED_HORIZON after it. sources.md's list of what rejects an extract has no planned end.
+    # PLANNED_HORIZON after it. docs/sources.md's list of what rejects an extract has no planned end.
     not_after_extract: bool = False
     # Accepted values declared in the contract itself: for a file's own structural
     # vocabulary that no model needs as a list (a domain code list belongs in a seed: `codes`).

@@ -1,4 +1,4 @@
-"""Reader for LBF Beboerdata: `lbf/beboerdata_<YYYY>.csv` or `.xlsx` (sources.md).
+"""Reader for LBF Beboerdata: `lbf/beboerdata_<YYYY>.csv` or `.xlsx` (docs/sources.md).
 
 One file a year, the same columns in both formats (an .xlsx is read from its first
 sheet). No personal data: counts per afdeling, boligområde and kommune. LBF suppresses

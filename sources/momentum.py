@@ -1,4 +1,4 @@
-"""Reader for Momentum nightly extracts: `momentum/<YYYYMMDD>/` (sources.md).
+"""Reader for Momentum nightly extracts: `momentum/<YYYYMMDD>/` (docs/sources.md).
 
 A folder is complete when `_kontrol.csv` is present; it is valid when every file keeps
 its contract and every row count matches the control file.
@@ -64,7 +64,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("Arbejdssted", "arbejdssted", "drop"),
         ),
         period=("start_date", "end_date"),
-        unique=("tilbud_id",),  # Tilbudsid identifies the offer (sources.md)
+        unique=("tilbud_id",),  # Tilbudsid identifies the offer (docs/sources.md)
     ),
     "samtale": FileContract(
         file="samtale.csv",
@@ -76,7 +76,7 @@ CONTRACTS: dict[str, FileContract] = {
             Col("Afholdt dato", "afholdt_dato", "date"),
             Col("Status", "status", "text", codes=("samtale_status", "samtale_status")),
         ),
-        unique=("samtale_id",),  # Samtaleid identifies the meeting (sources.md)
+        unique=("samtale_id",),  # Samtaleid identifies the meeting (docs/sources.md)
     ),
 }
 

@@ -1,4 +1,4 @@
-"""Reader for the legacy KMD Opera extract: `opera/<YYYYMMDD>/` (sources.md).
+"""Reader for the legacy KMD Opera extract: `opera/<YYYYMMDD>/` (docs/sources.md).
 
 The same machinery as Momentum (complete when `_KONTROL.csv` is present, valid when every
 file keeps its contract and every count matches), in Opera's dialect: Windows-1252,

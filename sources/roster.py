@@ -1,5 +1,5 @@
 """Reader for the hand-kept project rosters: `roster/<aktivitet>.xlsx` (sheet `Deltagere`)
-or `roster/<aktivitet>.csv` (sources.md).
+or `roster/<aktivitet>.csv` (docs/sources.md).
 
 Kept by hand, so faults are per row: a bad row (invalid CPR, unparseable date, end before
 start, unknown status) is reported with its file, row and rule and left out; every good

@@ -1,4 +1,4 @@
-"""What every reader counts as white space (sources.md: the normalisation folds white space).
+"""What every reader counts as white space (docs/sources.md: the normalisation folds white space).
 
 Unicode's White_Space property, not ASCII's: text pasted from Excel or a web form carries
 no-break spaces (U+00A0, U+202F), tabs and wide spaces (U+2003, U+3000). The regular

@@ -44,7 +44,7 @@ def _day(d: date) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
-# Code lists (sources.md)
+# Code lists (docs/sources.md)
 # ----------------------------------------------------------------------------------------------
 
 GROUPS = ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "6.9", "6.10", "INT-SHP"]
@@ -400,7 +400,7 @@ def _write_text(path: Path, header: list[str], rows: list[list[str]], bom: bool 
 
 def generate_inbox(out: Path, persons: int = 20_000, seed: int = 1,
                    extract_date: date = date(2021, 3, 1), kommunekode: str = "540") -> dict:
-    """Write a synthetic inbox under `out` in exactly the formats of sources.md; return a small summary dict (files written with row counts).
+    """Write a synthetic inbox under `out` in exactly the formats of docs/sources.md; return a small summary dict (files written with row counts).
 
     `kommunekode` relabels the jobcenter's own kommune (default Sønderborg, 540): with
     183 the same synthetic town stands in for Ishøj, whose strategy is read per kommune."""
@@ -439,7 +439,7 @@ def generate_inbox(out: Path, persons: int = 20_000, seed: int = 1,
     files[f"{mdir}/borger_adresse.csv"], files[f"{odir}/ADRESSER.csv"] = _write_addresses(
         out / mdir, out / odir, r_adr, AD, MG, in_opera, ctx, kommunekode)
 
-    # Control files, in the order of sources.md.
+    # Control files, in the order of docs/sources.md.
     mfiles = ["borger_adresse.csv", "maalgruppe.csv", "tilbud.csv", "samtale.csv"]
     files[f"{mdir}/_kontrol.csv"] = _write_text(
         out / mdir / "_kontrol.csv", ["Fil", "Antal rækker"],

@@ -1,4 +1,4 @@
-"""Write small inboxes in the exact dialect of sources.md, for hand-computed cases.
+"""Write small inboxes in the exact dialect of docs/sources.md, for hand-computed cases.
 
 Deliberately independent of synth.generator: the tests must not share code with
 what they test."""
@@ -74,7 +74,7 @@ ROSTER_HEADER = ["CPR", "Navn", "Startdato", "Slutdato", "Status ved afslutning"
 
 
 def write_roster(inbox: Path, activity: str, rows: list[tuple], kind: str = "csv") -> Path:
-    """A project roster `roster/<activity>.csv|xlsx` (sources.md). rows: (cpr, startdato,
+    """A project roster `roster/<activity>.csv|xlsx` (docs/sources.md). rows: (cpr, startdato,
     slutdato, status) with ISO dates (None = empty); a .csv gets dd-mm-yyyy text, an .xlsx
     Excel dates in sheet Deltagere. Name, hours and remark are filled in as staff would."""
     path = inbox / "roster" / f"{activity}.{kind}"

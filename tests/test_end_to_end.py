@@ -45,7 +45,7 @@ def iso(s):
 
 
 def not_covered(start, end, momentum, opera_date):
-    """sources.md: where both cover the same days, Momentum wins. The pieces of an Opera
+    """docs/sources.md: where both cover the same days, Momentum wins. The pieces of an Opera
     period (to its extract date at the latest) that none of the person's Momentum periods
     `momentum` [(start, end)] of the same kind covers: each Momentum period cut out in turn."""
     pieces = [(start, min(end or FAR, opera_date))]

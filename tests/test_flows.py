@@ -1,4 +1,4 @@
-"""Hand-computed cases for the flow indicators (indicators.md): tilgang, afgang,
+"""Hand-computed cases for the flow indicators (docs/indicators.md): tilgang, afgang,
 andel_i_aktivering_ved_start and rettidighed_samtaler.
 
 One small inbox holds every case as its own person; the pipeline runs once. The extract

@@ -1,5 +1,5 @@
 """Hand-computed cases for fuldtidspersoner and aktiveringsgrad variant fuldtid
-(indicators.md): Σ over persons of days in the state within the period ÷ days in the period.
+(docs/indicators.md): Σ over persons of days in the state within the period ÷ days in the period.
 
 One small inbox holds every case as its own person; the pipeline runs once. Extract date
 2022-01-15, so 2021 and its quarters and months are complete periods. 2021 has 365 days;

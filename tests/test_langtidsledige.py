@@ -1,4 +1,4 @@
-"""Hand-computed cases for langtidsledige (indicators.md): in 6.1 or 6.2 on D and on at
+"""Hand-computed cases for langtidsledige (docs/indicators.md): in 6.1 or 6.2 on D and on at
 least 292 (80 % of 365) of the 365 days ending on D; counted at month ends and as
 helårspersoner per complete year.
 

@@ -1,5 +1,5 @@
 """Hand-computed cases for maalgruppe_antal: the 26-week rule, contiguous spells,
-moving in and out, address variants and period boundaries (indicators.md).
+moving in and out, address variants and period boundaries (docs/indicators.md).
 
 One small inbox holds every case as its own person; the pipeline runs once."""
 import pytest

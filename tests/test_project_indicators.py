@@ -1,4 +1,4 @@
-"""Hand-computed cases for the project indicators (indicators.md): deltagere,
+"""Hand-computed cases for the project indicators (docs/indicators.md): deltagere,
 afslutningsstatus, selvforsoergende_efter, i_uddannelse_efter and maalgruppe_ved_start.
 
 Two rosters of the Sønderborg delaftale's activities (one .csv, one .xlsx), a Momentum

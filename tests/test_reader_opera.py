@@ -270,7 +270,7 @@ def test_overlapping_addresses(inbox):
 
 
 def test_a_planned_end_after_the_extract_is_read(inbox):
-    # Issue 12: a planned end is not on sources.md's list of what rejects an extract; the
+    # Issue 12: a planned end is not on docs/sources.md's list of what rejects an extract; the
     # period continues past the extract date (the models cut Opera there).
     replace_in_line(folder(inbox) / "MATCHPERIODER.csv", 3, "2018-06-30", "2020-01-01")
     ext = opera.read_extract(folder(inbox), PSEUDO, inbox, contracts={"matchperioder": opera.CONTRACTS["matchperioder"]})

@@ -1,7 +1,7 @@
 """The readers at their boundary: the sample extract's quirks, privacy, and every fault
-the contract names (sources.md), reported with the right file, line and rule.
+the contract names (docs/sources.md), reported with the right file, line and rule.
 
-The samples in ../shared/samples show the format only; the values pinned here are read
+The samples in tests/samples/inbox show the format only; the values pinned here are read
 off those files by hand (see `cat -A`)."""
 from __future__ import annotations
 

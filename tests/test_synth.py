@@ -1,4 +1,4 @@
-"""Tests of the synthetic inbox generator (synth.generator) against sources.md."""
+"""Tests of the synthetic inbox generator (synth.generator) against docs/sources.md."""
 
 from __future__ import annotations
 

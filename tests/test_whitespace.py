@@ -1,6 +1,6 @@
 """Issue 12: white space is white space. Text pasted from Excel or a web form carries
 no-break spaces and tabs; every reader folds every Unicode white-space character as it
-folds a space (sources.md: the address normalisation folds case and white space)."""
+folds a space (docs/sources.md: the address normalisation folds case and white space)."""
 from datetime import date
 from pathlib import Path
 

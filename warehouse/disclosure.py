@@ -1,4 +1,4 @@
-"""Statistical disclosure control for published figures (indicators.md).
+"""Statistical disclosure control for published figures (docs/indicators.md).
 
 Primary: a count of 1–4 persons is withheld; a share is withheld when 1–4 persons are
 behind its numerator or its denominator.

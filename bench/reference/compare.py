@@ -3,7 +3,7 @@
     .venv/bin/python bench/reference/compare.py --persons 400 --seed 3 --out /tmp/ref3
     .venv/bin/python bench/reference/compare.py --persons 400 --seed 3 --out /tmp/ref3t --tidy
     .venv/bin/python bench/reference/compare.py --out /tmp/ref3 --skip-run   # compare again
-    ... --helhedsdata /work/wt-other/.venv/bin/helhedsdata   # the pipeline under test
+    ... --helhedsdata <other worktree>/.venv/bin/helhedsdata   # the pipeline under test
 
 Prints per indicator family the cells compared, the cells differing and the first differences
 (area, period, variant, pipeline value, reference value). No CPR number is printed: the

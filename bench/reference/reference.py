@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-# --- code lists, written out from sources.md (not read from the pipeline) ----------------------
+# --- code lists, written out from docs/sources.md (not read from the pipeline) ----------------------
 GROUPS = ["6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.7", "6.8", "6.9", "6.10", "INT-SHP"]
 GI = {g: i for i, g in enumerate(GROUPS)}
 LAB2 = {"2.1": "6.1", "2.2": "6.2", "2.3": "6.3", "2.12": "6.4", "2.13": "6.5"}

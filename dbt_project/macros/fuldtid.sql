@@ -7,7 +7,7 @@
   state, with the split `columns` (e.g. maalgruppe_code) describing the state.
 #}
 
-{# Pieces at every area level they count in (indicators.md): `resident` pieces (with
+{# Pieces at every area level they count in (docs/indicators.md): `resident` pieces (with
    afdelingsnummer, boligomraade: days lived in an afdeling) give afdeling, boligområde and
    helhedsplan rows; `everyone` pieces (all days, wherever the person lives) give the kommune
    row. Returns person_key, `columns`, area_level, area_id, from_date, to_date. #}

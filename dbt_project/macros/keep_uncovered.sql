@@ -1,6 +1,6 @@
 {#
   The days of a legacy source's periods (`left`, Opera) that no period of the current
-  source (`right`, Momentum) covers, per person (sources.md: where an Opera and a
+  source (`right`, Momentum) covers, per person (docs/sources.md: where an Opera and a
   Momentum extract cover the same days, Momentum wins). The caller passes one kind of
   data per call (målgruppe, address or tilbud), so precedence is per person, per kind and
   per day: an Opera day in a gap between Momentum periods, after a Momentum period ended,

@@ -1,7 +1,7 @@
 {#
   Gaps-and-islands: merge periods of one partition that touch or overlap into one
   (a period starting no later than the day after the previous one ended continues it).
-  This is the definition of a forløb (spell) in indicators.md, and of one stay in an
+  This is the definition of a forløb (spell) in docs/indicators.md, and of one stay in an
   afdeling. Open periods (null end) stay open. Returns island_start, island_end,
   n_periods and `last_value_col` of the latest period (e.g. its Afslutningsårsag).
 #}

@@ -1,4 +1,4 @@
-{# on_track (published.md): has the figure moved from the baseline toward the target as
+{# on_track (docs/published.md): has the figure moved from the baseline toward the target as
    far as the time elapsed requires, on a straight line from the baseline date to the
    target date? A 'hold' target with a value is a ceiling. Null without baseline and
    target, before the baseline date, and for withheld figures. #}

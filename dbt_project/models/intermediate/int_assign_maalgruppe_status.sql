@@ -21,7 +21,7 @@ select
     status.*,
     r.afdelingsnummer,
     r.boligomraade,
-    -- indicators.md: 6.1 counts only once its spell has lasted 26 weeks.
+    -- docs/indicators.md: 6.1 counts only once its spell has lasted 26 weeks.
     (status.maalgruppe_code <> '6.1'
         or status.spell_days >= {{ var('maalgruppe_6_1_min_days') }}) as counts_in_maalgruppe_antal
 from status

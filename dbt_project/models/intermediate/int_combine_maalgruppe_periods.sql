@@ -1,5 +1,5 @@
 -- Målgruppe periods from Momentum, and the pieces of Opera's that no Momentum målgruppe
--- period of the same person covers (macro keep_uncovered; sources.md: where both cover
+-- period of the same person covers (macro keep_uncovered; docs/sources.md: where both cover
 -- the same days, Momentum wins, day by day), none after Opera's extract date. Opera groups
 -- that map to no current målgruppe are left out. A piece that ends before its Opera period
 -- did loses its Afslutningsårsag: it did not end there for that reason.

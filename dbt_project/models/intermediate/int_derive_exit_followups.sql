@@ -2,7 +2,7 @@
 -- N in var('project_followup_months'):
 --   followup_date      slutdato + N months (a month end clamps: 31 Jan + 1 month = 28 Feb);
 --   is_due             followup_date on or before the extract date: only then is the exit
---                      counted, in numerator and denominator (indicators.md);
+--                      counted, in numerator and denominator (docs/indicators.md);
 --   is_on_support      a målgruppe period (Momentum, or Opera for the history) covers
 --                      followup_date; no jobcenter record at all = not on support;
 --   is_into_education  a målgruppe spell closed with Afslutningsårsag 'Ordinær uddannelse'

@@ -1,4 +1,4 @@
--- Periods in which a person is langtidsledig (indicators.md, STAR's rule): in 6.1 or 6.2
+-- Periods in which a person is langtidsledig (docs/indicators.md, STAR's rule): in 6.1 or 6.2
 -- on D, and in 6.1 or 6.2 on at least K = var('langtidsledig_min_days') (292 = 80 % of
 -- 365) of the W = var('langtidsledig_window_days') (365) days ending on D. Exact, without
 -- expanding days:

@@ -1,4 +1,4 @@
--- Indicator maalgruppe_antal (indicators.md), unsuppressed: persons living in the area
+-- Indicator maalgruppe_antal (docs/indicators.md), unsuppressed: persons living in the area
 -- on each month end with a målgruppe period covering it (6.1 only after 26 weeks).
 -- Every (month end, area, målgruppe) appears, zeros included.
 -- Counted from the spells' intervals per area with running sums over the month ends

@@ -1,4 +1,4 @@
--- aktiveringsgrad in two variants (indicators.md), both of the ledige_omfattet population
+-- aktiveringsgrad in two variants (docs/indicators.md), both of the ledige_omfattet population
 -- (seed maalgruppe_koder.i_ledige_omfattet):
 --   ultimo: at each month end, the percentage of the population with an activation tilbud
 --           covering that day;

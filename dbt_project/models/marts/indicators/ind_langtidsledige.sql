@@ -1,4 +1,4 @@
--- langtidsledige (indicators.md): persons langtidsledig (int_derive_langtidsledig_periods)
+-- langtidsledige (docs/indicators.md): persons langtidsledig (int_derive_langtidsledig_periods)
 --   * at each month end (period_type 'day'): persons langtidsledig on D and living in the
 --     area on D (the kommune: everyone);
 --   * per complete year (period_type 'year'): helårspersoner = Σ over persons of the days

@@ -1,5 +1,5 @@
 {{ config(alias='indicator_values') }}
--- published.indicator_values (published.md): each plan's indicators for its areas and
+-- published.indicator_values (docs/published.md): each plan's indicators for its areas and
 -- every period computed, with baseline, comparison (the kommune), target and on_track.
 -- Values come from indicator_results_disclosed, so suppression is the same everywhere.
 with plan_indicators as (

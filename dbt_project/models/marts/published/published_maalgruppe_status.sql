@@ -1,5 +1,5 @@
 {{ config(alias='maalgruppe_status') }}
--- published.maalgruppe_status (published.md): maalgruppe_antal after disclosure control
+-- published.maalgruppe_status (docs/published.md): maalgruppe_antal after disclosure control
 -- (primary and secondary, decided once in indicator_results_disclosed).
 select
     r.period_end as as_of_date,
