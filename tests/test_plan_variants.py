@@ -2,6 +2,7 @@
 age in whole years on the day read from the birth date in the CPR. Hand-computed cases
 for the Ishøj strategy's two filtered indicators (plans/ishoej-aktiveringsstrategi-2015.yaml):
 maalgruppe_antal 'under 30, 6.1-6.5' and afgang 'Ordinær uddannelse' (6.4, under 30)."""
+import os
 import shutil
 
 import pytest
@@ -58,8 +59,15 @@ def home(tmp_path_factory):
     (plans / "typo.yaml").write_text(TYPO_PLAN, encoding="utf-8")
     from cli.main import run_pipeline
 
-    with in_memory_dagster() as used:  # no test reads Dagster's storage
-        assert run_pipeline(Settings(home.resolve(), inbox.resolve(), plans=plans), quiet=True)
+    saved = os.environ.get("HELHEDSDATA_PLANS")
+    try:
+        with in_memory_dagster() as used:  # no test reads Dagster's storage
+            assert run_pipeline(Settings(home.resolve(), inbox.resolve(), plans=plans), quiet=True)
+    finally:  # the run exports its plans folder: later tests in this process read the repository's
+        if saved is None:
+            os.environ.pop("HELHEDSDATA_PLANS", None)
+        else:
+            os.environ["HELHEDSDATA_PLANS"] = saved
     assert used
     return home
 

@@ -188,8 +188,12 @@ def test_reports_are_self_contained_and_deterministic(tmp_path, built):
         assert r.html == reports[r.plan.id].html
 
 
-def test_cli_report(tmp_path, capsys):
+def test_cli_report(tmp_path, capsys, monkeypatch):
     from cli.main import main
+    from warehouse.config import PLANS_DIR
+
+    # The repository's plans, whatever an earlier run in this process exported.
+    monkeypatch.setenv("HELHEDSDATA_PLANS", str(PLANS_DIR))
 
     home = tmp_path / "home"
     home.mkdir()
@@ -220,8 +224,12 @@ def test_status_reports_asset_follows_the_publication_in_every_selection():
         assert key in set(inbox_state.resolve_selection(defs, [source])), source
 
 
-def test_status_reports_asset_writes_into_the_home(tmp_path):
+def test_status_reports_asset_writes_into_the_home(tmp_path, monkeypatch):
     import dagster as dg
+
+    from warehouse.config import PLANS_DIR
+
+    monkeypatch.setenv("HELHEDSDATA_PLANS", str(PLANS_DIR))  # not whatever an earlier run exported
 
     from orchestration.assets.report import status_reports
     from orchestration.resources import HelhedsdataResource
