@@ -652,5 +652,21 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def entry() -> None:
+    """The `helhedsdata` command. dbt runs inside this process (orchestration/dbt_inprocess.py), and
+    at interpreter exit DuckDB's bindings list every object dbt-duckdb's modules still hold
+    ("nanobind: leaked …", dozens of lines after the run's summary; harmless, but it reads like a
+    failure). By the time main() returns every connection is closed and every file written: run
+    the exit handlers (logging, multiprocessing's clean-up), then leave without the module
+    teardown that prints them, so the run's summary is the last thing a person sees."""
+    import atexit
+
+    code = main()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
