@@ -72,8 +72,11 @@ class InProcessDbt:
 
         try:
             # args[0] is the executable's name; --log-level none: no console logger of dbt's own
-            # (dagster-dbt writes each event to stdout itself, as it did with the subprocess).
-            result = dbtRunner(callbacks=[self._callback]).invoke([*self.args[1:], "--log-level", "none"])
+            # (dagster-dbt writes each event to stdout itself, as it did with the subprocess);
+            # --log-level-file debug: dbt.log in the target folder as the subprocess wrote it (the
+            # operator's record of every statement; `--log-level` alone silences the file too).
+            result = dbtRunner(callbacks=[self._callback]).invoke(
+                [*self.args[1:], "--log-level", "none", "--log-level-file", "debug"])
             self.exception = result.exception
             self.returncode = 0 if result.success else (2 if result.exception is not None else 1)
         except BaseException as e:  # noqa: BLE001 - reported through the error event below
