@@ -22,8 +22,8 @@ def control_count_check(source: str, table: str, file_name: str) -> dg.AssetChec
         from pathlib import Path
 
         folder = Path(origin)
-        counts, viol = read_control_file(folder / momentum.CONTROL_FILE, "utf-8-sig",
-                                         f"{source}/{folder.name}/{momentum.CONTROL_FILE}", ("Fil", "Antal rækker"))
+        counts, viol = read_control_file(folder / momentum.CONTROL_FILE, momentum.CONTROL_ENCODING,
+                                         f"{source}/{folder.name}/{momentum.CONTROL_FILE}", momentum.CONTROL_HEADERS)
         expected = counts.get(file_name)
         return dg.AssetCheckResult(
             passed=not viol and expected == loaded,

@@ -16,6 +16,8 @@ from sources.pseudonym import Pseudonymizer
 
 SOURCE = "momentum"
 CONTROL_FILE = "_kontrol.csv"
+CONTROL_HEADERS = ("Fil", "Antal rækker")
+CONTROL_ENCODING = "utf-8-sig"
 
 CONTRACTS: dict[str, FileContract] = {
     "borger_adresse": FileContract(
@@ -108,8 +110,8 @@ def find_extracts(inbox: Path, source: str = SOURCE, control_file: str = CONTROL
 
 def read_extract(folder: Path, pseudo: Pseudonymizer, inbox: Path | None = None,
                  contracts: dict[str, FileContract] = CONTRACTS, control_file: str = CONTROL_FILE,
-                 control_headers: tuple[str, str] = ("Fil", "Antal rækker"),
-                 control_encoding: str = "utf-8-sig", source: str = SOURCE) -> Extract:
+                 control_headers: tuple[str, str] = CONTROL_HEADERS,
+                 control_encoding: str = CONTROL_ENCODING, source: str = SOURCE) -> Extract:
     """Read and validate a whole extract folder; raise ContractError listing every violation."""
     rel = folder.relative_to(inbox) if inbox else Path(source) / folder.name
     extract_date = extract_date_of(folder)

@@ -19,6 +19,7 @@ SOURCE = "opera"
 CONTROL_FILE = "_KONTROL.csv"
 CONTROL_HEADERS = ("FIL", "ANTAL")
 ENCODING = "cp1252"  # Windows-1252, not latin-1: the two differ in 0x80-0x9F
+CONTROL_ENCODING = ENCODING
 DATE_FORMAT = "%Y-%m-%d"
 
 

@@ -73,8 +73,7 @@ class SourceReport:
 
 
 def _violations(e: ContractError, limit: int = 20) -> list[str]:
-    out = [f"    {v.file}, line {v.lines[0] if v.lines else '-'}: {v.rule}: {v.detail}"
-           + (f" ({v.count} rows)" if v.count and v.count > 1 else "") for v in e.violations[:limit]]
+    out = [f"    {v}" for v in e.violations[:limit]]  # file, line and rule as every report says them
     if len(e.violations) > limit:
         out.append(f"    … and {len(e.violations) - limit} more")
     return out
@@ -147,10 +146,10 @@ def check_inbox(settings: Settings) -> tuple[list[SourceReport], bool]:
     res = roster.read_rosters(settings.inbox, pseudo)
     rep.add(f"{', '.join(res.files) or 'no roster'}: {res.table.num_rows} participant rows")
     for v in res.file_faults:
-        rep.add(f"    {v.file}: rejected whole: {v.rule}: {v.detail}")
+        rep.add(f"    rejected whole: {v}")
     errors = [v for v in res.row_faults if v.level == "error"]
     for v in errors[:20]:
-        rep.add(f"    {v.file}, line {v.lines[0] if v.lines else '-'}: row left out: {v.rule}: {v.detail}")
+        rep.add(f"    left out: {v}")
     if len(errors) > 20:
         rep.add(f"    … and {len(errors) - 20} more rows left out")
     reports.append(rep)

@@ -185,15 +185,11 @@ def _is_archive_entry(s) -> bool:
     return (s.inbox / history.ARCHIVE_INFO).exists() and history.entry_format(s.inbox) == history.FORMAT
 
 
-def _archived_control_counts(folder, source_module) -> dict[str, int] | None:
-    if source_module is momentum:
-        encoding, headers = "utf-8-sig", ("Fil", "Antal rækker")
-    elif source_module is opera:
-        encoding, headers = opera.ENCODING, opera.CONTROL_HEADERS
-    else:
-        return None
-    control = history.DATED[source_module.SOURCE]
-    counts, _ = read_control_file(folder / control, encoding, f"{source_module.SOURCE}/{folder.name}/{control}", headers)
+def _archived_control_counts(folder, source_module) -> dict[str, int]:
+    """The archived control file's counts, by table: the suites check the rows against them."""
+    control = source_module.CONTROL_FILE
+    counts, _ = read_control_file(folder / control, source_module.CONTROL_ENCODING,
+                                  f"{source_module.SOURCE}/{folder.name}/{control}", source_module.CONTROL_HEADERS)
     return {n: counts[c.file] for n, c in source_module.CONTRACTS.items() if c.file in counts}
 
 
