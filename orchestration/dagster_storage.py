@@ -16,6 +16,10 @@ This subclass changes only how it connects, never what it stores:
   waits for the disk; the database stays consistent after a crash of the process or the machine,
   and only a power loss or OS crash can lose the last transactions, which Dagster's run
   monitoring then treats like a run whose process died;
+- whether a table exists in `index.db` is asked of SQLite once: the stock `has_table` opens a
+  new engine and connection on every call, and it is called for every asset check event
+  (`supports_asset_checks`) and every asset event with tags; a table, once there, stays (Dagster's
+  migrations add tables, never drop them), so a "yes" is kept for the storage's life;
 - the run shard is checkpointed into `<run_id>.db` at most every `CHECKPOINT_SECONDS` and at once
   at the run's end, because the UI's live log view of a run (a file watcher on `<run_id>.db`,
   `SqliteEventLogStorageWatchdog`) is woken by that file changing, which the stock storage did on
@@ -37,6 +41,7 @@ from dagster._config import Field, StringSource
 from dagster._core.events import EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.sqlite_storage import _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 
@@ -65,6 +70,7 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
         self._last_checkpoint: dict[str, float] = {}
         self._timers: dict[str, threading.Timer] = {}
         self._lazy_inst_data = inst_data
+        self._tables_seen: set[str] = set()
         if base_dir is not None:
             super().__init__(base_dir, inst_data=inst_data)
 
@@ -100,6 +106,17 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
                 self._last_checkpoint.pop(old_shard, None)
                 old.dispose()  # closing the last connection checkpoints that shard
             return engine
+
+    def has_table(self, table_name: str) -> bool:
+        if table_name in self._tables_seen:
+            return True
+        # Not through _connect: its lock is not reentrant and callers may hold it.
+        engine = self._engine(INDEX_SHARD_NAME)
+        with engine.connect() as conn:
+            found = bool(engine.dialect.has_table(conn, table_name))
+        if found:
+            self._tables_seen.add(table_name)
+        return found
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[db.engine.Connection]:
@@ -151,6 +168,7 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
                 engine.dispose()
             self._engines.clear()
             self._last_checkpoint.clear()
+            self._tables_seen.clear()
 
     def wipe(self) -> None:
         self._close_all()  # wipe deletes the run shards' files

@@ -226,6 +226,32 @@ def test_default_instance_event_log_is_dagsters_files_written_faster(tmp_path, m
     assert len(stock.get_logs_for_run(run.run_id)) == 20
 
 
+def test_event_log_asks_sqlite_once_whether_a_table_exists(tmp_path, monkeypatch):
+    """A table found in index.db is remembered (the stock storage opened a new engine for every
+    asset check event to ask); a table not found is asked for again, so one added later is seen."""
+    from sqlalchemy.dialects.sqlite.base import SQLiteDialect
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    asked = []
+    original = SQLiteDialect.has_table
+
+    def counting(self, connection, table_name, *args, **kwargs):
+        asked.append(table_name)
+        return original(self, connection, table_name, *args, **kwargs)
+
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        assert storage.supports_asset_checks  # a property; the index shard exists once asked
+        monkeypatch.setattr(SQLiteDialect, "has_table", counting)
+        asked.clear()
+        assert storage.supports_asset_checks and storage.supports_asset_checks
+        assert storage.has_table("asset_check_executions")
+        assert asked == []  # remembered from the first call, before the counter
+        assert not storage.has_table("no_such_table") and not storage.has_table("no_such_table")
+        assert asked == ["no_such_table", "no_such_table"]
+
+
 def test_postgres_instance_round_trip(tmp_path, monkeypatch):
     """dagster.postgres.yaml against the real PostgreSQL: a run stored and read back, event
     log, schedule storage."""
