@@ -167,15 +167,25 @@ def test_deltagere_counts_every_enrolment_overlapping_the_period(home):
     assert value(home, "deltagere", B, "month", "2021-03-01") == 6  # ended_twice out on 26.02
 
 
-def test_deltagere_periods_start_with_the_activity_and_end_with_the_last_complete_one(home):
+def test_deltagere_periods_start_with_the_activity_and_end_with_the_running_one(home):
     wh = home / "warehouse.duckdb"
-    rows = query(wh, "SELECT period_type, min(period_start), max(period_end) FROM marts.ind_deltagere "
-                     "WHERE variant = ? GROUP BY 1 ORDER BY 1", [A])
-    assert [(t, str(a), str(b)) for t, a, b in rows] == [
-        ("month", "2019-03-01", "2022-02-28"),  # first start 01.03.2019; March 2022 is not complete
-        ("quarter", "2019-01-01", "2021-12-31"),
-        ("year", "2019-01-01", "2021-12-31"),
+    rows = query(wh, "SELECT period_type, min(period_start), max(period_start), max(period_end), "
+                     "bool_and(period_complete) FILTER (WHERE period_start < max_start), "
+                     "any_value(period_complete) FILTER (WHERE period_start = max_start), "
+                     "max(data_through) FROM (SELECT *, max(period_start) OVER (PARTITION BY period_type) AS max_start "
+                     "FROM marts.indicator_results WHERE indicator_id = 'deltagere' AND variant = ?) "
+                     "GROUP BY 1 ORDER BY 1", [A])
+    assert [(t, str(a), str(b), str(c), e, f, str(x)) for t, a, b, c, e, f, x in rows] == [
+        # first start 01.03.2019; March 2022 has not ended on the extract date (15.03.2022) nor on
+        # data_through (28.02.2022): no running month
+        ("month", "2019-03-01", "2022-02-01", "2022-02-28", True, True, "2022-02-28"),
+        # the first quarter and 2022 run, so far up to 28.02.2022, under their calendar end
+        ("quarter", "2019-01-01", "2022-01-01", "2022-03-31", True, False, "2022-02-28"),
+        ("year", "2019-01-01", "2022-01-01", "2022-12-31", True, False, "2022-02-28"),
     ]
+    # so far in 2022: starts_on_period_end, enrolled_twice, planned_end (from 10.01.2022)
+    assert value(home, "deltagere", A, "year", "2022-01-01") == 3
+    assert value(home, "deltagere", A, "quarter", "2022-01-01") == 3
     assert query(wh, "SELECT DISTINCT area_level, area_id FROM marts.ind_deltagere") == [("helhedsplan", PLAN)]
 
 
