@@ -1,6 +1,6 @@
 """Checksums of every published table, to show that a change moves no published figure.
 
-    python bench/checksums.py <publication.duckdb> [--schema published]
+    python bench/checksums.py <publication.duckdb> [--schema published] [--complete-only]
 
 Prints one line per table of the schema (sorted by name):
 
@@ -13,6 +13,11 @@ schema hash covers column names and types (DuckDB's struct hash does not). Compa
 <(python bench/checksums.py b.duckdb)`. The file is opened read-only; a copy is not needed.
 DuckDB's `hash()` is stable for one DuckDB version; compare files checksummed with the same
 version.
+
+--complete-only compares a publication with running periods against one from before them
+(docs/published.md, "Running periods"): the rows of a running period (`period_complete`
+false) and the two columns `period_complete` and `data_through` are left out wherever a
+table has them, and named in the output line; a table without them is hashed as it is.
 """
 from __future__ import annotations
 
@@ -28,7 +33,12 @@ VOLATILE = {"publication_log": ["publication_id", "published_at", "code_version"
                                 "freshness"]}
 
 
-def checksums(path: str, schema: str = "published") -> list[tuple[str, int, int, int, int]]:
+# What --complete-only leaves out: the running rows, and the columns that say so.
+RUNNING_COLUMNS = ["period_complete", "data_through"]
+
+
+def checksums(path: str, schema: str = "published",
+              complete_only: bool = False) -> list[tuple[str, int, int, int, int]]:
     con = duckdb.connect(path, read_only=True)
     try:
         tables = [r[0] for r in con.execute(
@@ -37,17 +47,25 @@ def checksums(path: str, schema: str = "published") -> list[tuple[str, int, int,
         out = []
         for t in tables:
             ident = f'"{schema}"."{t}"'
+            names = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [schema, t]).fetchall()]
+            running = complete_only and all(c in names for c in RUNNING_COLUMNS)
+            hidden = RUNNING_COLUMNS if running else []
             ncols, shash = con.execute(
                 "select count(*), hash(string_agg(column_name || ' ' || data_type, ',' "
                 "order by ordinal_position)) "
-                "from information_schema.columns where table_schema = ? and table_name = ?",
-                [schema, t]).fetchone()
-            drop = VOLATILE.get(t, [])
+                "from information_schema.columns where table_schema = ? and table_name = ? "
+                "and list_position(?, column_name) is null",
+                [schema, t, hidden]).fetchone()
+            drop = VOLATILE.get(t, []) + hidden
             cols = f"columns(* exclude ({', '.join(drop)}))" if drop else "*"
+            where = " where period_complete" if running else ""
             rows, h = con.execute(
                 f"select count(*), coalesce(sum(hash(t)::hugeint), 0) "
-                f"from (select {cols} from {ident}) as t").fetchone()
-            out.append((t + (f" (without {', '.join(drop)})" if drop else ""), rows, ncols, shash, h))
+                f"from (select {cols} from {ident}{where}) as t").fetchone()
+            label = t + (f" (without {', '.join(drop)})" if drop else "") + (" (complete rows)" if running else "")
+            out.append((label, rows, ncols, shash, h))
         return out
     finally:
         con.close()
@@ -57,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("publication")
     p.add_argument("--schema", default="published")
+    p.add_argument("--complete-only", action="store_true",
+                   help="leave out running periods' rows and the columns period_complete, data_through")
     a = p.parse_args(argv)
-    rows = checksums(a.publication, a.schema)
+    rows = checksums(a.publication, a.schema, a.complete_only)
     if not rows:
         print(f"no tables in schema {a.schema!r} of {a.publication}", file=sys.stderr)
         return 1

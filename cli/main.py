@@ -290,7 +290,9 @@ def print_maalgruppe_table(settings: Settings) -> None:
 
 def print_plan_table(settings: Settings, plan_id: str = "soenderborg-beskaeftigelse-2021") -> None:
     """The delaftale's indicator table: delmål, indicator, baseline, latest value,
-    comparison (kommune), target, on track (published.indicator_values)."""
+    comparison (kommune), target, on track (published.indicator_values). The latest value is
+    the latest complete period's, as in the status reports; a running period's only when the
+    indicator has no complete one, marked 'hidtil' with its data_through."""
     import duckdb
 
     from warehouse.plans import load_plan
@@ -310,17 +312,18 @@ def print_plan_table(settings: Settings, plan_id: str = "soenderborg-beskaeftige
         for i in d.indicators:
             row = con.execute("""
                 SELECT value, unit, suppressed, period_end, comparison_value, baseline_value, baseline_period,
-                       target_value, on_track
+                       target_value, on_track, period_complete, data_through
                 FROM published.indicator_values
                 WHERE plan_id = ? AND delmaal_id = ? AND indicator_id = ? AND variant = ? AND area_level = ?
-                ORDER BY period_end DESC LIMIT 1""",
+                ORDER BY period_complete DESC, period_end DESC LIMIT 1""",
                 [plan.id, d.id, i.indicator, i.variant, i.area_level]).fetchone()
             name = f"{i.indicator}{' ' + i.variant if i.variant else ''}"
             if row is None:
                 print(f"{d.name[:33]:<34}{name[:37]:<38}{'(no data yet)':>18}")
                 continue
-            value, unit, supp, end, comp, base, base_period, target, on_track = row
-            latest = "x" if supp else f"{fmt(value, unit)} ({end:%m.%Y})"
+            value, unit, supp, end, comp, base, base_period, target, on_track, complete, through = row
+            when = f"{end:%m.%Y}" if complete else f"hidtil {through:%d.%m.%Y}"
+            latest = "x" if supp else f"{fmt(value, unit)} ({when})"
             direction = {"up": "øges", "down": "falde", "hold": "fastholdes"}.get(i.target.direction if i.target else None, "")
             target_text = fmt(target, unit) if target is not None else direction
             track = {True: "ja", False: "nej", None: "–"}[on_track]

@@ -73,14 +73,14 @@ def _years_before(d: dt.date, years: int) -> dt.date:
         return d.replace(year=d.year - years, day=28)
 
 
-def _period_text(row: dict, status_date: dt.date | None) -> str:
+def _period_text(row: dict) -> str:
     text = formats.period(row["period_type"], row["period_start"], row["period_end"])
-    if formats.is_running(row["period_end"], status_date):
-        text += f" ({RUNNING.get(row['period_type'], 'foreløbig')}, til {formats.date(status_date)})"
+    if formats.is_running(row):
+        text += f" ({RUNNING.get(row['period_type'], 'foreløbig')}, til {formats.date(row['data_through'])})"
     return text
 
 
-def _on_track(row: dict | None, i: PlanIndicator, status_date) -> tuple[str, str, str]:
+def _on_track(row: dict | None, i: PlanIndicator) -> tuple[str, str, str]:
     """(ja / nej / kan ikke vurderes endnu, why, css class) for the latest published row."""
     t = i.target
     if t is None or (t.value is None and t.direction != "hold"):
@@ -96,6 +96,9 @@ def _on_track(row: dict | None, i: PlanIndicator, status_date) -> tuple[str, str
         return "uden måltal", why, "none"
     if row is None:
         return "kan ikke vurderes endnu", "intet offentliggjort tal", "wait"
+    if formats.is_running(row):  # published without on_track: only whole periods are assessed
+        return ("kan ikke vurderes endnu",
+                f"kun tal for en løbende periode (til {formats.date(row['data_through'])}); hele perioder vurderes", "wait")
     if row["on_track"] is True:
         return "ja", "", "yes"
     if row["on_track"] is False:
@@ -171,11 +174,13 @@ class Builder:
         return by_area
 
     def indicator_row(self, plan: Plan, d, i: PlanIndicator, area_id: str, rows: list[dict], n: int) -> dict:
-        status_date = self.pub.status_date
+        # The table and the chart go by whole periods (on_track is assessed there); a running
+        # period's figure only when the series has no whole period yet, labelled as such.
         rows = sorted(rows, key=lambda r: r["period_end"])
+        rows = [r for r in rows if not formats.is_running(r)] or rows
         latest = rows[-1] if rows else None
         unit = latest["unit"] if latest else None
-        track, why, css = _on_track(latest, i, status_date)
+        track, why, css = _on_track(latest, i)
         b, t = i.baseline, i.target
         base_value = latest["baseline_value"] if latest else (b.value if b else None)
         kind = "persons" if unit == "persons" else ""
@@ -185,7 +190,7 @@ class Builder:
             "baseline_period": formats.baseline_period(b.period) if b else "",
             "latest": Cell(formats.cell(latest["value"], unit, latest["suppressed"]), latest["suppressed"], kind)
             if latest else Cell("–"),
-            "latest_period": _period_text(latest, status_date) if latest else "intet offentliggjort tal",
+            "latest_period": _period_text(latest) if latest else "intet offentliggjort tal",
             "comparison": Cell(formats.number(latest["comparison_value"], unit)) if latest else Cell("–"),
             "target": ((("højst " if t.direction == "hold" else "") + formats.number(t.value, unit))
                        if t.value is not None else DIRECTION.get(t.direction, "–")) if t else "–",
@@ -269,9 +274,13 @@ class Builder:
             rows = [r for r in self.pub.indicator_values if r["plan_id"] == plan.id
                     and r["indicator_id"] in ACTIVITY_INDICATORS and r["period_type"] == "year"
                     and (r["variant"] == a.id or r["variant"].startswith(a.id + "|") or r["variant"].startswith(a.id + ", "))]
-            complete = [r for r in rows if not formats.is_running(r["period_end"], status_date)]
+            # the last whole year, and the running year so far (published up to data_through)
+            complete = [r for r in rows if not formats.is_running(r)]
+            running = [r for r in rows if formats.is_running(r)]
             last_year = max((r["period_start"].year for r in complete), default=None)
-            this_year = status_date.year if status_date else None
+            this_year = max((r["period_start"].year for r in running),
+                            default=status_date.year if status_date else None)
+            through = max((r["data_through"] for r in running if r["period_start"].year == this_year), default=None)
             labels = {"deltagere": "Deltagere", "selvforsoergende_efter": "Selvforsørgende {n} efter afslutning",
                       "i_uddannelse_efter": "I uddannelse {n} efter afslutning",
                       "afslutningsstatus": "Afsluttet: {s}", "maalgruppe_ved_start": "Målgruppe ved start: {s}"}
@@ -293,7 +302,7 @@ class Builder:
             published_kinds = {r["indicator_id"] for r in rows}
             missing = [k for k in ("afslutningsstatus", "i_uddannelse_efter") if k not in published_kinds]
             out.append({"name": a.name, "roster": a.roster, "rows": table, "last_year": last_year,
-                        "this_year": this_year, "status_date": status_date, "missing": missing})
+                        "this_year": this_year, "through": through, "missing": missing})
         return out
 
     def plan_context(self, plan: Plan) -> dict:

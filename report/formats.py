@@ -68,9 +68,10 @@ def baseline_period(text: str | None) -> str:
     return text
 
 
-def is_running(period_end: dt.date, status_date: dt.date | None) -> bool:
-    """A period that ends after the status date is not complete: its figure is so far this period."""
-    return status_date is not None and period_end > status_date
+def is_running(row: dict) -> bool:
+    """A published row of a period still running (`period_complete` false): its figure is so far
+    this period, up to `data_through` (docs/published.md, "Running periods")."""
+    return row.get("period_complete") is False
 
 
 def count_text(n: int, one: str, many: str) -> str:

@@ -12,7 +12,9 @@ import duckdb
 INDICATOR_COLUMNS = ("plan_id", "delmaal_id", "indicator_id", "variant", "area_level", "area_id", "period_type",
                      "period_start", "period_end", "value", "unit", "numerator", "denominator", "suppressed",
                      "baseline_value", "baseline_period", "comparison_value", "target_value", "target_date",
-                     "on_track", "source", "extract_date")
+                     "on_track", "source", "extract_date", "period_complete", "data_through")
+# A file from before running periods were published has neither column: every row is complete.
+COLUMN_DEFAULTS = {"period_complete": "true", "data_through": "period_end"}
 STATUS_COLUMNS = ("as_of_date", "area_level", "area_id", "maalgruppe_code", "maalgruppe_name", "persons", "suppressed")
 
 
@@ -62,7 +64,11 @@ def read(path: Path, plan_ids: list[str] | None = None) -> Publication:
         where, params = ("", [])
         if plan_ids:
             where, params = f"WHERE plan_id IN ({', '.join('?' for _ in plan_ids)})", plan_ids
-        values = _rows(con, f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM published.indicator_values {where} "
+        present = {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'published' "
+            "AND table_name = 'indicator_values'").fetchall()}
+        columns = [c if c in present else f"{COLUMN_DEFAULTS[c]} AS {c}" for c in INDICATOR_COLUMNS]
+        values = _rows(con, f"SELECT {', '.join(columns)} FROM published.indicator_values {where} "
                             "ORDER BY plan_id, delmaal_id, indicator_id, variant, area_level, area_id, "
                             "period_type, period_end", params)
         status = _rows(con, f"SELECT {', '.join(STATUS_COLUMNS)} FROM published.maalgruppe_status "

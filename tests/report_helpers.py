@@ -23,7 +23,10 @@ INDICATOR_DDL = """CREATE TABLE published.indicator_values (plan_id VARCHAR, del
     variant VARCHAR, area_level VARCHAR, area_id VARCHAR, period_type VARCHAR, period_start DATE, period_end DATE,
     value DOUBLE, unit VARCHAR, numerator DOUBLE, denominator DOUBLE, suppressed BOOLEAN, baseline_value DOUBLE,
     baseline_period VARCHAR, comparison_value DOUBLE, target_value DOUBLE, target_date DATE, on_track BOOLEAN,
-    source VARCHAR, extract_date DATE)"""
+    source VARCHAR, extract_date DATE, period_complete BOOLEAN, data_through DATE)"""
+# the table before running periods were published (an older file)
+OLD_INDICATOR_DDL = INDICATOR_DDL.replace(", period_complete BOOLEAN, data_through DATE)", ")")
+RUNNING_THROUGH = dt.date(2021, 2, 28)  # the last month end before STATUS_DATE: a running year's data_through
 STATUS_DDL = """CREATE TABLE published.maalgruppe_status (as_of_date DATE, area_level VARCHAR, area_id VARCHAR,
     maalgruppe_code VARCHAR, maalgruppe_name VARCHAR, persons INTEGER, suppressed BOOLEAN)"""
 LOG_DDL = """CREATE TABLE published.publication_log (publication_id VARCHAR, published_at TIMESTAMP, status VARCHAR,
@@ -53,7 +56,7 @@ def _ind(delmaal, indicator, variant, period_type, start, end, value, unit, supp
            "period_end": end, "value": None if suppressed else value, "unit": unit, "numerator": None,
            "denominator": None, "suppressed": suppressed, "baseline_value": None, "baseline_period": None,
            "comparison_value": None, "target_value": None, "target_date": None, "on_track": None,
-           "source": "momentum", "extract_date": STATUS_DATE}
+           "source": "momentum", "extract_date": STATUS_DATE, "period_complete": True, "data_through": end}
     row.update(kw)
     return row
 
@@ -61,7 +64,8 @@ def _ind(delmaal, indicator, variant, period_type, start, end, value, unit, supp
 def soenderborg_rows(withheld_month: dt.date = dt.date(2020, 6, 30), leak: bool = False) -> tuple[list, list]:
     """Indicator rows for the Sønderborg plan and målgruppe rows: 26 month ends of
     ledige_omfattet (one withheld), aktiveringsgrad with a target, two years of andel, the two
-    activities with a complete year and a running one; målgrupper per afdeling with withheld
+    activities with a complete year and a running one (2021 up to 28.02.2021: 65 participants
+    so far in one, 3, withheld, in the other); målgrupper per afdeling with withheld
     cells. leak: a withheld cell keeps its count in the file (a broken file; the report must
     still show x, as `suppressed` says)."""
     ind = []
@@ -79,11 +83,12 @@ def soenderborg_rows(withheld_month: dt.date = dt.date(2020, 6, 30), leak: bool 
             ind.append(_ind("faerre-paa-offentlig-forsoergelse", "andel_offentligt_forsoergede", variant, "year",
                             dt.date(year, 1, 1), dt.date(year, 12, 31), v, "percent", baseline_value={"18-29": 19.14, "30-64": 50.65}[variant],
                             baseline_period="2018", comparison_value=12.32, source="lbf"))
-    for act, n20, n21 in (("praktikpladser-til-udsatte-ledige", 1740, None), ("beskaeftigelsesfremmende-forloeb", 61, 3)):
+    for act, n20, n21 in (("praktikpladser-til-udsatte-ledige", 1740, 65), ("beskaeftigelsesfremmende-forloeb", 61, 3)):
         ind.append(_ind("aktive-ledige", "deltagere", act, "year", dt.date(2020, 1, 1), dt.date(2020, 12, 31), n20,
                         "persons", source="roster"))
         ind.append(_ind("aktive-ledige", "deltagere", act, "year", dt.date(2021, 1, 1), dt.date(2021, 12, 31), n21,
-                        "persons", suppressed=n21 is not None and n21 < 5, source="roster"))
+                        "persons", suppressed=n21 < 5, source="roster", period_complete=False,
+                        data_through=RUNNING_THROUGH))
         ind.append(_ind("aktive-ledige", "selvforsoergende_efter", f"{act}, 3 mdr", "year", dt.date(2020, 1, 1),
                         dt.date(2020, 12, 31), 61.11, "percent", source="roster+momentum"))
     if leak:
@@ -114,11 +119,17 @@ def log_row(status_date: dt.date = STATUS_DATE) -> dict:
             "code_version": "test", "message": "1 checks passed; stale: momentum", "freshness": json.dumps(fresh)}
 
 
-def write_publication(path: Path, indicator_rows: list[dict], status_rows: list[dict], logs: list[dict]) -> Path:
+def write_publication(path: Path, indicator_rows: list[dict], status_rows: list[dict], logs: list[dict],
+                      old_format: bool = False) -> Path:
+    """old_format: indicator_values without period_complete and data_through (a file published
+    before running periods were)."""
     con = duckdb.connect(str(path))
+    if old_format:
+        indicator_rows = [{k: v for k, v in r.items() if k not in ("period_complete", "data_through")}
+                          for r in indicator_rows]
     try:
         con.execute("CREATE SCHEMA published")
-        for ddl, table, rows in ((INDICATOR_DDL, "indicator_values", indicator_rows),
+        for ddl, table, rows in ((OLD_INDICATOR_DDL if old_format else INDICATOR_DDL, "indicator_values", indicator_rows),
                                  (STATUS_DDL, "maalgruppe_status", status_rows), (LOG_DDL, "publication_log", logs)):
             con.execute(ddl)
             if rows:

@@ -3,7 +3,10 @@ andel_i_aktivering_ved_start and rettidighed_samtaler.
 
 One small inbox holds every case as its own person; the pipeline runs once. The extract
 is dated 2021-03-01, and the first målgruppe period starts 2018-01-01, so the complete
-years are 2018, 2019 and 2020 and the complete quarters 2018 Q1 .. 2020 Q4."""
+years are 2018, 2019 and 2020 and the complete quarters 2018 Q1 .. 2020 Q4; 2021 and its
+first quarter run, computed up to 2021-02-28 (the last month end before the extract)."""
+from datetime import date
+
 import pytest
 
 from tests.conftest import query, run_pipeline
@@ -15,7 +18,7 @@ KOMMUNE = ("kommune", "540")
 AFD22, AFD24, AFD30, AFD35 = ("afdeling", "22"), ("afdeling", "24"), ("afdeling", "30"), ("afdeling", "35")
 NOERAGER_SOES = ("boligomraade", "Nørager og Søstjernevej m.fl.")  # afdeling 22 and 35
 PLAN = ("helhedsplan", "soenderborg-beskaeftigelse-2021")  # all four afdelinger
-Y2018, Y2019, Y2020 = "2018-01-01", "2019-01-01", "2020-01-01"
+Y2018, Y2019, Y2020, Y2021 = "2018-01-01", "2019-01-01", "2020-01-01", "2021-01-01"
 Q2_2020, Q3_2020 = "2020-04-01", "2020-07-01"
 
 SOES = ("Søstjernevej", "12A", "6400")  # afdeling 22
@@ -75,6 +78,12 @@ PERSONS = {
     # Its 91st day is the extract date: due, and activated on day 90 (the extract date).
     "due_on_extract_date": ("160290-2016", [(*ELSEWHERE, "2015-01-01", None)], [("6.5", "2020-12-01", None, None)],
                             [("Virksomhedspraktik", "2021-03-01", None)], []),
+    # The running year 2021, up to 2021-02-28: a 6.2 spell from 15 January ending on 28
+    # February (a tilgang and an afgang so far), then 6.7 from 1 March (after data_through:
+    # no tilgang yet, although before the extract date).
+    "running_year": ("210290-2021", [(*ELSEWHERE, "2015-01-01", None)],
+                     [("6.2", "2021-01-15", "2021-02-28", "Ordinær beskæftigelse"), ("6.7", "2021-03-01", None, None)],
+                     [], []),
     # Meetings. meet_a (afdeling 22): held on the Frist; held on a quarter's last day
     # that is its Frist (Q2); Frist 1 July held early (Q3, on time).
     "meet_a": ("170290-2017", [(*SOES, "2015-01-01", None)], [], [],
@@ -131,14 +140,24 @@ def count(home, indicator, variant, area, year):
     return value, persons
 
 
-def test_complete_years_only(scenario):
+def test_complete_years_and_the_running_one(scenario):
     for indicator in ("tilgang", "afgang", "andel_i_aktivering_ved_start"):
         years = query(scenario / "warehouse.duckdb",
-                      "SELECT DISTINCT period_type, period_start, period_end FROM marts.indicator_results "
-                      "WHERE indicator_id = ? ORDER BY 2", [indicator])
-        assert [(t, str(a), str(b)) for t, a, b in years] == [
-            ("year", "2018-01-01", "2018-12-31"), ("year", "2019-01-01", "2019-12-31"),
-            ("year", "2020-01-01", "2020-12-31")], indicator  # 2021 is not complete on 2021-03-01
+                      "SELECT DISTINCT period_type, period_start, period_end, period_complete, data_through "
+                      "FROM marts.indicator_results WHERE indicator_id = ? ORDER BY 2", [indicator])
+        assert [(t, str(a), str(b), c, str(x)) for t, a, b, c, x in years] == [
+            ("year", "2018-01-01", "2018-12-31", True, "2018-12-31"),
+            ("year", "2019-01-01", "2019-12-31", True, "2019-12-31"),
+            ("year", "2020-01-01", "2020-12-31", True, "2020-12-31"),
+            # 2021 is not complete on 2021-03-01: so far, up to the last month end
+            ("year", "2021-01-01", "2021-12-31", False, "2021-02-28")], indicator
+
+
+def test_running_year_counts_events_up_to_data_through(scenario):
+    assert count(scenario, "tilgang", "6.2", KOMMUNE, Y2021) == (1, 1)
+    assert count(scenario, "afgang", "6.2", KOMMUNE, Y2021) == (1, 1)  # ends on data_through
+    assert count(scenario, "afgang", "6.2|Ordinær beskæftigelse", KOMMUNE, Y2021) == (1, 1)
+    assert count(scenario, "tilgang", "6.7", KOMMUNE, Y2021) == (0, 0)  # starts after data_through
 
 
 def test_tilgang_by_hand(scenario):
@@ -260,10 +279,11 @@ def test_rettidighed_samtaler_by_hand(scenario):
     assert figure(scenario, "rettidighed_samtaler", "", KOMMUNE, Q3_2020) == (100.0, 1, 1, 1, 1)
     # A quarter without meetings is a share of nobody: no value, zero counts.
     assert figure(scenario, "rettidighed_samtaler", "", KOMMUNE, "2020-01-01") == (None, 0, 0, 0, 0)
-    # S-8 (Frist 2021-03-15) is in no complete quarter.
-    last = query(scenario / "warehouse.duckdb",
-                 "SELECT max(period_end) FROM marts.ind_rettidighed_samtaler")[0][0]
-    assert str(last) == "2020-12-31"
+    # S-8 (Frist 2021-03-15) is after the running first quarter's data_through (2021-02-28)
+    assert figure(scenario, "rettidighed_samtaler", "", KOMMUNE, "2021-01-01") == (None, 0, 0, 0, 0)
+    assert query(scenario / "warehouse.duckdb",
+                 "SELECT max(period_end), max(data_through) FROM marts.indicator_results "
+                 "WHERE indicator_id = 'rettidighed_samtaler'")[0] == (date(2021, 3, 31), date(2021, 2, 28))
 
 
 def test_small_flows_are_withheld_where_published(scenario):

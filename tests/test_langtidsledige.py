@@ -1,10 +1,12 @@
 """Hand-computed cases for langtidsledige (docs/indicators.md): in 6.1 or 6.2 on D and on at
 least 292 (80 % of 365) of the 365 days ending on D; counted at month ends and as
-helårspersoner per complete year.
+helårspersoner per year (complete, or so far: the running year).
 
 One small inbox holds every case as its own person; the pipeline runs once. A last test
 checks int_derive_langtidsledig_periods day by day against a brute-force computation on
 the generated inbox."""
+from datetime import date
+
 import pytest
 
 from tests.conftest import person_key, query, run_pipeline
@@ -153,6 +155,22 @@ def test_month_end_counts_by_hand(scenario):
     assert figure(scenario, "kommune", KOMMUNE, "day", JAN) == (6, 6)
 
 
+def test_the_running_year_divides_by_the_days_so_far(scenario):
+    # 2022 so far: 2022-01-01 .. 2022-02-28 (59 days; the extract is dated 2022-03-01). In 22
+    # exactly_292, only_291 (from 2022-01-01), switch and plateau are langtidsledige every day:
+    # 4 × 59 / 59; in 30 moves_in; in 24 nobody (half_year ended 2021-12-31); the kommune adds
+    # gap_of_ten_days. Divided by the 365 days of the calendar year it would be 0,65.
+    assert figure(scenario, "afdeling", "22", "year", "2022-02-28") == (pytest.approx(4.0), 4)
+    assert figure(scenario, "afdeling", "30", "year", "2022-02-28") == (pytest.approx(1.0), 1)
+    assert figure(scenario, "afdeling", "24", "year", "2022-02-28") == (0, 0)
+    assert figure(scenario, "kommune", KOMMUNE, "year", "2022-02-28") == (pytest.approx(6.0), 6)
+    # published under the calendar year's key, marked running, with the day it goes to
+    assert query(scenario / "warehouse.duckdb",
+                 "SELECT period_end, period_complete, data_through FROM marts.indicator_results "
+                 "WHERE indicator_id = 'langtidsledige' AND period_type = 'year' AND area_level = 'afdeling' "
+                 "AND area_id = '22' AND period_start = '2022-01-01'") == [(date(2022, 12, 31), False, date(2022, 2, 28))]
+
+
 def test_half_a_year_is_184_of_365_helaarspersoner(scenario):
     value, persons = figure(scenario, "afdeling", "24", "year", DEC)
     assert (value, persons) == (pytest.approx(184 / 365), 1)
@@ -184,9 +202,9 @@ def test_units_in_indicator_results(scenario):
     rows = query(scenario / "warehouse.duckdb",
                  "SELECT period_type, unit, count(*) FROM marts.indicator_results "
                  "WHERE indicator_id = 'langtidsledige' GROUP BY ALL ORDER BY 1")
-    # Month ends 2019-01 .. 2022-02 (38), complete years 2019-2021 (3), 4 afdelinger
-    # + 3 boligområder + 1 plan + 1 kommune = 9 areas.
-    assert rows == [("day", "persons", 38 * 9), ("year", "fuldtidspersoner", 3 * 9)]
+    # Month ends 2019-01 .. 2022-02 (38), complete years 2019-2021 (3) and 2022 so far (to
+    # 28.02.2022), 4 afdelinger + 3 boligområder + 1 plan + 1 kommune = 9 areas.
+    assert rows == [("day", "persons", 38 * 9), ("year", "fuldtidspersoner", 4 * 9)]
 
 
 # Brute force: every covered day of 6.1/6.2 expanded, f(d) by a 365-day window count.

@@ -51,6 +51,9 @@ PERSONS = {
     # Activity B: ended twice in 2021 with different statuses.
     "ended_twice": ("150190-2015", []),
     **{f"b_group_{i}": (f"{16 + i:02d}0190-20{16 + i}", []) for i in range(6)},
+    # Starts 05.03.2022: before the extract date, after data_through (28.02.2022) of the running
+    # quarter and year: counted in no period yet. No jobcenter record.
+    "starts_after_data_through": ("220190-2022", []),
 }
 
 # (activity, person, startdato, slutdato, Status ved afslutning)
@@ -70,6 +73,7 @@ ENROLMENTS = [
     (A, "no_record", "2021-01-10", "2021-02-10", None),
     (A, "opera_history", "2019-03-01", "2019-06-30", LEDIG),
     (A, "planned_end", "2022-01-10", "2022-05-31", None),
+    (A, "starts_after_data_through", "2022-03-05", None, None),
     (B, "ended_twice", "2021-01-04", "2021-02-26", LEDIG),
     (B, "ended_twice", "2021-04-01", "2021-06-30", UDD),
     *[(B, f"b_group_{i}", "2021-01-04", "2021-03-26", BESK) for i in range(6)],
@@ -167,15 +171,28 @@ def test_deltagere_counts_every_enrolment_overlapping_the_period(home):
     assert value(home, "deltagere", B, "month", "2021-03-01") == 6  # ended_twice out on 26.02
 
 
-def test_deltagere_periods_start_with_the_activity_and_end_with_the_last_complete_one(home):
+def test_deltagere_periods_start_with_the_activity_and_end_with_the_running_one(home):
     wh = home / "warehouse.duckdb"
-    rows = query(wh, "SELECT period_type, min(period_start), max(period_end) FROM marts.ind_deltagere "
-                     "WHERE variant = ? GROUP BY 1 ORDER BY 1", [A])
-    assert [(t, str(a), str(b)) for t, a, b in rows] == [
-        ("month", "2019-03-01", "2022-02-28"),  # first start 01.03.2019; March 2022 is not complete
-        ("quarter", "2019-01-01", "2021-12-31"),
-        ("year", "2019-01-01", "2021-12-31"),
+    rows = query(wh, "SELECT period_type, min(period_start), max(period_start), max(period_end), "
+                     "bool_and(period_complete) FILTER (WHERE period_start < max_start), "
+                     "any_value(period_complete) FILTER (WHERE period_start = max_start), "
+                     "max(data_through) FROM (SELECT *, max(period_start) OVER (PARTITION BY period_type) AS max_start "
+                     "FROM marts.indicator_results WHERE indicator_id = 'deltagere' AND variant = ?) "
+                     "GROUP BY 1 ORDER BY 1", [A])
+    assert [(t, str(a), str(b), str(c), e, f, str(x)) for t, a, b, c, e, f, x in rows] == [
+        # first start 01.03.2019; March 2022 has not ended on the extract date (15.03.2022) nor on
+        # data_through (28.02.2022): no running month
+        ("month", "2019-03-01", "2022-02-01", "2022-02-28", True, True, "2022-02-28"),
+        # the first quarter and 2022 run, so far up to 28.02.2022, under their calendar end
+        ("quarter", "2019-01-01", "2022-01-01", "2022-03-31", True, False, "2022-02-28"),
+        ("year", "2019-01-01", "2022-01-01", "2022-12-31", True, False, "2022-02-28"),
     ]
+    # so far in 2022: starts_on_period_end, enrolled_twice, planned_end (from 10.01.2022);
+    # starts_after_data_through (05.03.2022) not yet
+    assert value(home, "deltagere", A, "year", "2022-01-01") == 3
+    assert value(home, "deltagere", A, "quarter", "2022-01-01") == 3
+    assert value(home, "maalgruppe_ved_start", A, "year", "2022-01-01") == 1  # planned_end only
+    assert value(home, "maalgruppe_ved_start", f"{A}|ingen", "year", "2022-01-01") == 1
     assert query(wh, "SELECT DISTINCT area_level, area_id FROM marts.ind_deltagere") == [("helhedsplan", PLAN)]
 
 

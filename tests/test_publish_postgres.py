@@ -223,3 +223,41 @@ def test_reader_role_can_select_and_cannot_write(small_pg_run):
     finally:
         with pg_connect(url, autocommit=True) as admin:
             admin.execute(f"DROP ROLE IF EXISTS {login}")
+
+
+def test_running_periods_carry_period_complete_and_data_through_in_both_targets(small_pg_run):
+    """The additive columns of docs/published.md ("Running periods"): typed and described alike in
+    the file and in PostgreSQL; the generated extract (1 March 2021) publishes 2021 so far up to
+    28 February under the calendar key, not assessed; every other row is complete up to its end."""
+    _, home, url = small_pg_run
+    con = duckdb.connect(str(home / "publication.duckdb"), read_only=True)
+    try:
+        duck = {c: (t, com) for c, t, com in con.execute(
+            "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE schema_name = 'published' "
+            "AND table_name = 'indicator_values' AND column_name IN ('period_complete', 'data_through')").fetchall()}
+        last_two = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'published' AND table_name = 'indicator_values' "
+            "ORDER BY column_index DESC LIMIT 2").fetchall()]
+    finally:
+        con.close()
+    with pg_connect(url) as pg:
+        pgc = {c: (t, com) for c, t, com in pg.execute("""
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), col_description(c.oid, a.attnum) FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+            WHERE n.nspname = 'published' AND c.relname = 'indicator_values'
+              AND a.attname IN ('period_complete', 'data_through')""").fetchall()}
+        summary = pg.execute("""
+            SELECT period_complete, count(*), count(*) FILTER (WHERE data_through = period_end),
+                   min(data_through), max(data_through) FILTER (WHERE NOT period_complete),
+                   count(*) FILTER (WHERE on_track IS NOT NULL), min(period_end) FILTER (WHERE NOT period_complete)
+            FROM published.indicator_values GROUP BY 1 ORDER BY 1""").fetchall()
+    assert last_two == ["data_through", "period_complete"]  # added at the end: existing columns keep their place
+    assert duck["period_complete"][0] == "BOOLEAN" and duck["data_through"][0] == "DATE"
+    assert pgc["period_complete"][0] == "boolean" and pgc["data_through"][0] == "date"
+    for c in ("period_complete", "data_through"):
+        assert duck[c][1] and duck[c][1] == pgc[c][1], c
+    assert "running" in duck["period_complete"][1] and "last day the figure covers" in duck["data_through"][1]
+    (f, running, running_at_end, _, through, assessed, calendar_end), (t, complete, complete_at_end, *_) = summary
+    assert f is False and t is True and running > 0 and complete > 0
+    assert running_at_end == 0 and complete_at_end == complete
+    assert through == date(2021, 2, 28) and calendar_end >= date(2021, 3, 31) and assessed == 0

@@ -188,18 +188,23 @@ def test_advarsel_ved_aendring_is_validated_and_resolved_per_indicator(tmp_path)
 
 
 def _figures(con, schema: str, rows: list[tuple]) -> None:
+    """rows: (indicator, period_start, value, unit), and period_complete when the table has
+    that column (a publication from before running periods has not)."""
+    running = any(len(r) == 5 for r in rows)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(f"CREATE TABLE {schema}.indicator_values (plan_id VARCHAR, delmaal_id VARCHAR, indicator_id VARCHAR, "
                 "variant VARCHAR, area_level VARCHAR, area_id VARCHAR, period_type VARCHAR, period_start DATE, "
-                "value DOUBLE, unit VARCHAR)")
+                "value DOUBLE, unit VARCHAR" + (", period_complete BOOLEAN)" if running else ")"))
     con.executemany(f"INSERT INTO {schema}.indicator_values VALUES ('p', 'd', ?, '', 'helhedsplan', 'p', 'year', "
-                    "?, ?, ?)", rows)
+                    "?, ?, ?" + (", ?)" if running else ")"), rows)
 
 
 def _homes(tmp_path, old: list[tuple], new: list[tuple], thresholds: dict[str, tuple]):
     import duckdb
 
     wh, pub = tmp_path / "warehouse.duckdb", tmp_path / "publication.duckdb"
+    for p in (wh, pub):
+        p.unlink(missing_ok=True)
     con = duckdb.connect(str(wh))
     _figures(con, "publish_stage", new)
     con.execute("CREATE SCHEMA raw")
@@ -236,6 +241,26 @@ def test_moves_beyond_the_threshold_are_counted_and_the_largest_listed(tmp_path)
     assert set(m.top[0]) == {"plan", "indicator", "variant", "area_level", "area", "period_type", "period_start",
                              "old", "new", "unit"}
     assert len(indicator_moves(wh, pub, top=1).top) == 1
+
+
+def test_running_periods_are_not_compared(tmp_path):
+    """A running period's figure moves every month by nature: neither a running row of the new
+    publication nor one of the old is compared (the complete row that replaces a running one
+    neither); a published file from before the column holds complete periods only."""
+    from warehouse.moves import indicator_moves
+
+    old = [("count", "2020-01-01", 100.0, "persons", True), ("count", "2021-01-01", 10.0, "persons", False),
+           ("count", "2022-01-01", 10.0, "persons", False)]
+    new = [("count", "2020-01-01", 200.0, "persons", True),  # complete on both sides: compared, beyond
+           ("count", "2021-01-01", 90.0, "persons", True),  # was running: not compared
+           ("count", "2022-01-01", 40.0, "persons", False)]  # still running: not compared
+    wh, pub = _homes(tmp_path, old, new, {"count": (25.0, None)})
+    m = indicator_moves(wh, pub)
+    assert (m.compared, m.beyond) == (1, 1) and m.top[0]["period_start"] == "2020-01-01"
+    # the old file has no period_complete column: its rows are complete; the new running one is left out
+    wh, pub = _homes(tmp_path, [r[:4] for r in old], new, {"count": (25.0, None)})
+    m = indicator_moves(wh, pub)
+    assert (m.compared, m.beyond) == (2, 2)
 
 
 def test_no_previous_publication_or_no_move_passes(tmp_path):

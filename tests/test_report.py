@@ -54,10 +54,12 @@ def test_a_withheld_cell_is_x_whatever_the_file_holds():
     assert formats.cell(0, "persons", False) == "0"  # a zero is published as zero
 
 
-def test_running_period_is_one_that_ends_after_the_status_date():
-    assert formats.is_running(dt.date(2021, 12, 31), dt.date(2021, 3, 1))
-    assert not formats.is_running(dt.date(2020, 12, 31), dt.date(2021, 3, 1))
-    assert not formats.is_running(dt.date(2021, 3, 1), dt.date(2021, 3, 1))
+def test_a_running_period_is_what_the_published_column_says():
+    # not guessed from the dates: a year ending after the status date is running only when
+    # the publication says so (period_complete false)
+    assert formats.is_running({"period_end": dt.date(2021, 12, 31), "period_complete": False})
+    assert not formats.is_running({"period_end": dt.date(2021, 12, 31), "period_complete": True})
+    assert not formats.is_running({"period_end": dt.date(2020, 12, 31), "period_complete": True})
 
 
 # --- charts -------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def test_report_shows_the_plan_status_line_and_the_tables(built):
     plan = next(p for p in plans() if p.id == SOENDERBORG)
     for text in (plan.name, plan.owner, *plan.parties, "01.09.2021–31.08.2025", "Status pr. 01.03.2021",
                  "Momentum er forældet", "Målgrupper 28.02.2021", "Projektaktiviteter", "Hele 2020",
-                 "2021 hidtil (til 01.03.2021)", "85,00\u00a0%", "31.08.2025", "1.740", "19,14\u00a0%"):
+                 "2021 hidtil (til 28.02.2021)", "85,00\u00a0%", "31.08.2025", "1.740", "19,14\u00a0%"):
         assert text in html, text
     for d in plan.delmaal:
         assert d.name in html
@@ -138,20 +140,67 @@ def test_no_person_count_from_1_to_4_where_the_table_withholds_it(tmp_path):
                                             'data-kind="persons">x<', 'data-kind="persons">3<', 1)) == ["3"]
 
 
-def test_running_periods_are_labelled_so_far(built):
+def _activity_rows(html: str, activity_name: str) -> dict[str, list[str]]:
+    """label -> cell texts of one activity's table."""
+    part = html.split(f"<h3>{activity_name}</h3>", 1)[1].split("</table>", 1)[0]
+    out = {}
+    for tr in re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", part, re.S):
+        out[tr[0]] = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r'<td class="num">(.*?)</td>', tr[1], re.S)]
+    return out
+
+
+def test_so_far_this_year_is_read_from_the_running_rows(built):
     _, reports = built
     html = reports[SOENDERBORG].html
-    assert "2021 hidtil (til 01.03.2021)" in html
-    # praktikpladser has no 2021 row: said so, not shown as 0
-    assert "ikke offentliggjort" in html
-    # the index of a year series ending after the status date reads 'hidtil i år'
+    plan = next(p for p in plans() if p.id == SOENDERBORG)
+    names = {a.id: a.name for a in plan.activities}
+    # the column is the running year up to its data_through, not up to the status date
+    assert "2021 hidtil (til 28.02.2021)" in html and "hidtil (til 01.03.2021)" not in html
+    praktik = _activity_rows(html, names["praktikpladser-til-udsatte-ledige"])
+    assert praktik["Deltagere"] == ["1.740", "65"]  # whole 2020, 2021 so far
+    # no follow-up row for 2021 is published: said so, never a 0
+    assert praktik["Selvforsørgende 3 mdr. efter afslutning"] == ["61,11\u00a0%", "ikke offentliggjort"]
+    assert _activity_rows(html, names["beskaeftigelsesfremmende-forloeb"])["Deltagere"] == ["61", "x"]
+
+
+def test_running_rows_are_labelled_and_not_assessed_in_the_indicator_table(tmp_path):
     ind, status = soenderborg_rows()
-    for r in ind:
-        if r["indicator_id"] == "andel_offentligt_forsoergede" and r["period_start"].year == 2020:
-            r["period_start"], r["period_end"] = dt.date(2021, 1, 1), dt.date(2021, 12, 31)
-    pub = write_publication(reports[SOENDERBORG].path.parent.parent / "running.duckdb", ind, status, [log_row()])
-    html = build(pub, plans(), reports[SOENDERBORG].path.parent.parent / "running", [SOENDERBORG])[0].html
-    assert "2021 (hidtil i år, til 01.03.2021)" in html
+    # 18-29: a running 2021 beside the whole years: the table keeps the latest whole year
+    # 30-64: only a running 2021: shown, labelled so far, not assessed
+    for r in list(ind):
+        if r["indicator_id"] == "andel_offentligt_forsoergede" and r["variant"] == "18-29" and r["period_start"].year == 2020:
+            ind.append({**r, "period_start": dt.date(2021, 1, 1), "period_end": dt.date(2021, 12, 31), "value": 99.0,
+                        "period_complete": False, "data_through": dt.date(2021, 2, 28)})
+    ind = [r for r in ind if not (r["indicator_id"] == "andel_offentligt_forsoergede" and r["variant"] == "30-64")] + [
+        {**r, "variant": "30-64", "period_start": dt.date(2021, 1, 1), "period_end": dt.date(2021, 12, 31),
+         "value": 47.5, "period_complete": False, "data_through": dt.date(2021, 2, 28)}
+        for r in ind if r["indicator_id"] == "andel_offentligt_forsoergede" and r["variant"] == "18-29"
+        and r["period_start"].year == 2020]
+    pub = write_publication(tmp_path / "running.duckdb", ind, status, [log_row()])
+    html = build(pub, plans(), tmp_path / "running", [SOENDERBORG])[0].html
+    assert "2021 (hidtil i år, til 28.02.2021)" in html and "47,50\u00a0%" in html
+    assert "99,00\u00a0%" not in html  # the running 18-29 row is neither the latest value nor drawn
+    # a running row (published with on_track null) against a target is not assessed, and says why
+    from report.build import _on_track
+    plan = next(p for p in plans() if p.id == SOENDERBORG)
+    target = next(i for d in plan.delmaal for i in d.indicators if i.target is not None and i.target.value is not None)
+    row = {**ind[0], "on_track": None, "period_complete": False, "data_through": dt.date(2021, 2, 28),
+           "baseline_value": 20.0}
+    assert _on_track(row, target) == ("kan ikke vurderes endnu",
+                                      "kun tal for en løbende periode (til 28.02.2021); hele perioder vurderes", "wait")
+    assert _on_track({**row, "period_complete": True, "on_track": True}, target)[0] == "ja"
+
+
+def test_a_file_from_before_running_periods_reads_as_complete(tmp_path):
+    ind, status = soenderborg_rows()
+    ind = [r for r in ind if r["period_complete"]]
+    pub = write_publication(tmp_path / "old.duckdb", ind, status, [log_row()], old_format=True)
+    html = build(pub, plans(), tmp_path / "old", [SOENDERBORG])[0].html
+    plan = next(p for p in plans() if p.id == SOENDERBORG)
+    praktik = _activity_rows(html, plan.activities[0].name if plan.activities[0].id.startswith("praktik")
+                             else plan.activities[1].name)
+    assert praktik["Deltagere"] == ["1.740", "ikke offentliggjort"]
+    assert "2021 hidtil</th>" in html
 
 
 def test_a_plan_the_data_do_not_cover_says_so(built):

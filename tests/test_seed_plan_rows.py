@@ -23,20 +23,22 @@ def ishoej_run(tmp_path_factory):
 
 
 def expected_periods(home, indicator_id: str, period_type: str, activity: str | None) -> set[date]:
-    """The period ends the demo data holds for this indicator and period type."""
+    """The period ends the demo data holds for this indicator and period type (a running
+    period's published end is its calendar end)."""
     wh = home / "warehouse.duckdb"
     if indicator_id == "andel_offentligt_forsoergede":  # as LBF states it: its years
         return {r[0] for r in query(wh, "select distinct make_date(aar, 12, 31) from staging.stg_lbf__beboerdata")}
     if period_type == "day":
         return {r[0] for r in query(wh, "select as_of_date from intermediate.int_generate_month_ends")}
-    periods = "select period_start, period_end from intermediate.int_generate_periods where period_type = ?"
+    periods = ("select period_start, period_end, calendar_end from intermediate.int_generate_periods "
+               "where period_type = ?")
     if activity:  # an activity's periods start with the period of its first enrolment
         return {r[0] for r in query(wh, f"""
-            select p.period_end from ({periods}) as p
+            select p.calendar_end from ({periods}) as p
             where p.period_end >= (select min(startdato) from staging.stg_roster__deltagere as r
                                    join staging.stg_plans__plan_activities as a on a.roster = r.aktivitet
                                    where a.activity_id = ?)""", [period_type, activity])}
-    return {r[1] for r in query(wh, periods, [period_type])}
+    return {r[2] for r in query(wh, periods, [period_type])}
 
 
 def plan_rows(plan_id: str, run) -> list[tuple]:

@@ -114,15 +114,32 @@ def implicit_total(key: tuple) -> tuple:
     return ("=total",) + key
 
 
-def decide(keys: Sequence[tuple], persons_numerator: Sequence, persons_denominator: Sequence,
-           source_suppressed: Sequence, eqs: list[list[tuple]]) -> tuple[dict, dict]:
-    """(withheld, primary) flags per key: primary rules, then secondary suppression over
-    `eqs`. An implicit total that had to be withheld withholds its whole distribution."""
-    flags = {k: bool(src) or primary(n, d)
-             for k, n, d, src in zip(keys, persons_numerator, persons_denominator, source_suppressed)}
-    size = {k: n or 0 for k, n in zip(keys, persons_numerator)}
-    implicit = {eq[0]: eq[1:] for eq in eqs if eq[0][0] == "=total"}
+# Figures over a period that are the day-weighted sum of their months' figures (days ÷ days of
+# the period): (indicator_id, variant), None = every variant.
+DAY_WEIGHTED = {("fuldtidspersoner", None), ("aktiveringsgrad", "fuldtid")}
+
+
+def running_ties(final: dict[tuple, bool], running: dict[tuple, object]) -> set[tuple]:
+    """The running rows (key -> data_through) to withhold for time: a running quarter or year
+    of a DAY_WEIGHTED figure is computed up to a month end, so it is the day-weighted sum of
+    the complete months in its window, published beside it (same indicator, variant, area); a
+    withheld month among them would be given away by subtraction. Such a running row is
+    withheld when one of those months is."""
+    months = defaultdict(list)
+    for k, withheld in final.items():
+        if k[2] == "month" and k not in running:
+            months[(k[0], k[1], k[5], k[6])].append((k[3], withheld))
+    tied = set()
+    for k, through in running.items():
+        if k[2] in ("quarter", "year") and ((k[0], None) in DAY_WEIGHTED or (k[0], k[1]) in DAY_WEIGHTED):
+            if any(w for start, w in months.get((k[0], k[1], k[5], k[6]), []) if k[3] <= start <= through):
+                tied.add(k)
+    return tied
+
+
+def _secondary_with_implicit(flags: dict, size: dict, eqs: list[list[tuple]], implicit: dict) -> dict:
     work = dict(flags)
+    size = dict(size)
     for t in implicit:
         work[t] = False
         size[t] = float("inf")
@@ -131,4 +148,29 @@ def decide(keys: Sequence[tuple], persons_numerator: Sequence, persons_denominat
         if final.pop(t):
             for m in members:
                 final[m] = True
+    return final
+
+
+def decide(keys: Sequence[tuple], persons_numerator: Sequence, persons_denominator: Sequence,
+           source_suppressed: Sequence, eqs: list[list[tuple]],
+           running: dict[tuple, object] | None = None) -> tuple[dict, dict]:
+    """(withheld, primary) flags per key: primary rules, then secondary suppression over
+    `eqs`. An implicit total that had to be withheld withholds its whole distribution.
+    `running` (key -> data_through) names the rows of periods still running: they are
+    decided like every other row, then a running row tied by time to a withheld complete
+    month (running_ties) is withheld too and the secondary rule runs again. Equations never
+    mix periods, so that only withholds more running rows: the complete rows' flags are those
+    of a publication without running rows (checked)."""
+    flags = {k: bool(src) or primary(n, d)
+             for k, n, d, src in zip(keys, persons_numerator, persons_denominator, source_suppressed)}
+    size = {k: n or 0 for k, n in zip(keys, persons_numerator)}
+    implicit = {eq[0]: eq[1:] for eq in eqs if eq[0][0] == "=total"}
+    final = _secondary_with_implicit(flags, size, eqs, implicit)
+    tied = running_ties(final, running or {})
+    if tied - {k for k, w in final.items() if w}:
+        again = _secondary_with_implicit({k: w or k in tied for k, w in final.items()}, size, eqs, implicit)
+        changed = [k for k in final if again[k] != final[k] and k not in running]
+        if changed:
+            raise AssertionError(f"withholding running rows changed complete rows: {changed[:3]}")
+        final = again
     return final, flags

@@ -6,7 +6,9 @@ indicator, variant, area, period) in the file now published. A figure moves too 
 when it moves more than its plan allows (`advarsel_ved_aendring` in the plan YAML,
 resolved per indicator into raw.plans__plan_indicators): `procentpoint` for indicators
 in percent, otherwise `procent` of the old value (from 0 to anything else is a move
-beyond any `procent`). Suppressed or missing figures on either side are not compared.
+beyond any `procent`). Suppressed or missing figures on either side are not compared, nor
+is a running period's figure on either side (`period_complete` false: it moves as its
+period goes on, by nature; a file from before that column has complete periods only).
 Everything here is an aggregate figure of the published tables: no person data."""
 from __future__ import annotations
 
@@ -49,6 +51,11 @@ def indicator_moves(warehouse: Path, published: Path, top: int = TOP) -> Moves:
         if not has_old:
             return Moves(0, 0, [], previous=False)
         key = ", ".join(_KEY)
+        complete = " ".join(
+            f"AND {alias}.period_complete" for alias, db, schema in (("n", "wh", "publish_stage"), ("o", "old", "published"))
+            if con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND "
+                           "table_name = 'indicator_values' AND column_name = 'period_complete'",
+                           [db, schema]).fetchone()[0])
         judged = f"""
             WITH thresholds AS (  -- the strictest, should one plan list an indicator twice in a delmål
                 SELECT plan_id, delmaal_id, indicator_id, coalesce(variant, '') AS variant,
@@ -63,7 +70,7 @@ def indicator_moves(warehouse: Path, published: Path, top: int = TOP) -> Moves:
                 FROM wh.publish_stage.indicator_values AS n
                 JOIN old.published.indicator_values AS o USING ({key})
                 LEFT JOIN thresholds AS t USING (plan_id, delmaal_id, indicator_id, variant)
-                WHERE n.value IS NOT NULL AND o.value IS NOT NULL),
+                WHERE n.value IS NOT NULL AND o.value IS NOT NULL {complete}),
             judged AS (
                 SELECT *,
                        CASE WHEN unit = 'percent' AND procentpoint IS NOT NULL THEN points > procentpoint

@@ -177,7 +177,10 @@ def _last_day(d: date) -> date:
 
 def calendar(first_start: date, E: date, history_years: int = 10):
     """Month ends and complete months, quarters and years, as the indicators are reported:
-    from the first målgruppe day (at most `history_years` back) up to the extract date."""
+    from the first målgruppe day (at most `history_years` back) up to the extract date; and
+    per kind the period still running, from its first day up to the last month end on or
+    before the extract date (docs/published.md, "Running periods"), when that is in it: its
+    end is that month end, so its days are the days elapsed."""
     try:
         back = E.replace(year=E.year - history_years)
     except ValueError:  # 29 February
@@ -203,6 +206,9 @@ def calendar(first_start: date, E: date, history_years: int = 10):
                 break
             periods.append((kind, s, e))
             s = _add_months(s, step)
+        # the running one: data through the newest month end, if that lies in it
+        if month_ends and s <= month_ends[-1]:
+            periods.append((kind, s, month_ends[-1]))
     return month_ends, periods
 
 

@@ -183,6 +183,22 @@ def langtidsledig_across_sources(tmp):
     assert cell(r, "langtidsledige", "", "afdeling", "22", "day", "2018-10-31") == 1
 
 
+@case
+def running_periods_through_the_last_month_end(tmp):
+    # extract 2021-03-01: the running quarter and year run 2021-01-01..2021-02-28 (59 days);
+    # 6.3 2021-01-10..2021-02-28 (50 days, ends there), 6.2 from 2021-03-01 (after it)
+    r = reference.compute(inbox(tmp, mg=[("6.3", "2021-01-10", "2021-02-28", "Andet"),
+                                         ("6.2", "2021-03-01", "", "")]))
+    for pt in ("quarter", "year"):
+        assert abs(cell(r, "fuldtidspersoner", "6.3", "kommune", "540", pt, "2021-01-01") - 50 / 59) < 1e-12
+        assert cell(r, "fuldtidspersoner", "6.2", "kommune", "540", pt, "2021-01-01") == 0
+    assert abs(cell(r, "fuldtidspersoner", "6.3", "kommune", "540", "month", "2021-02-01") - 1) < 1e-12
+    assert ("fuldtidspersoner", "6.2", "kommune", "540", "month", "2021-03-01") not in r
+    assert cell(r, "tilgang", "6.3", "kommune", "540", "year", "2021-01-01") == 1
+    assert cell(r, "afgang", "6.3", "kommune", "540", "year", "2021-01-01") == 1
+    assert cell(r, "tilgang", "6.2", "kommune", "540", "year", "2021-01-01") == 0
+
+
 def main():
     failed = 0
     for fn in CASES:

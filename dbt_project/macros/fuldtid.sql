@@ -28,7 +28,8 @@
     cross join (select area_id from {{ ref('int_derive_area_grid') }} where area_level = 'kommune') as g
 {% endmacro %}
 
-{# Per complete period (int_generate_periods, of `period_types`), area and `columns`:
+{# Per period (int_generate_periods, of `period_types`: complete, and running up to its
+   period_end = data_through), area and `columns`:
    days = Σ of the days each piece has inside the period (greatest start … least end,
    both inclusive), persons = distinct persons with at least one such day; a row for every
    (period, area, `columns`) that some piece overlaps, none where no piece does.
@@ -60,10 +61,23 @@
     _types as (
         select distinct period_type, first_start, last_start from _periods
     ),
+    -- nothing after the last period's end counts: a running period ends on data_through,
+    -- before the calendar end its starts and ends would otherwise be bucketed in (a piece
+    -- going on past it is open there); no complete period ends after it, so theirs are unchanged
+    _through as (
+        select max(period_end) as through from _periods
+    ),
+    _clipped as (
+        select x.person_key, {{ xg }}x.from_date,
+               case when x.to_date <= t.through then x.to_date end as to_date
+        from {{ pieces }} as x
+        cross join _through as t
+        where x.from_date <= t.through
+    ),
     _linked as (
         select {{ xg }}x.from_date as a, x.to_date as b,
                lead(x.from_date) over (partition by x.person_key{% for c in grp %}, x.{{ c }}{% endfor %} order by x.from_date) as next_a
-        from {{ pieces }} as x
+        from _clipped as x
     ),
     -- per area, `columns` and day: pieces starting, pieces ending, and gaps to the person's
     -- next piece starting that day, by the finest calendar period holding the whole gap

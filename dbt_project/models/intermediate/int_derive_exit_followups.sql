@@ -2,7 +2,9 @@
 -- N in var('project_followup_months'):
 --   followup_date      slutdato + N months (a month end clamps: 31 Jan + 1 month = 28 Feb);
 --   is_due             followup_date on or before the extract date: only then is the exit
---                      counted, in numerator and denominator (docs/indicators.md);
+--                      counted, in numerator and denominator (docs/indicators.md); for an
+--                      exit in the running year, on or before data_through (the running
+--                      year's end so far), so its figure changes only with data_through;
 --   is_on_support      a målgruppe period (Momentum, or Opera for the history) covers
 --                      followup_date; no jobcenter record at all = not on support;
 --   is_into_education  a målgruppe spell closed with Afslutningsårsag 'Ordinær uddannelse'
@@ -10,6 +12,11 @@
 -- Joins are on person_key plus a range: rosters are small, the period tables are not.
 with extract as (
     select max(extract_date) as extract_date from {{ ref('stg_momentum__maalgruppe') }}
+),
+running_year as (  -- none when the newest year is complete
+    select year(period_start) as running_year, period_end as data_through
+    from {{ ref('int_generate_periods') }}
+    where period_type = 'year' and not period_complete
 ),
 months as (
     select unnest({{ var('project_followup_months') }}) as months_after
@@ -46,10 +53,12 @@ select
     f.slutdato,
     f.months_after,
     f.followup_date,
-    f.followup_date <= x.extract_date as is_due,
+    f.followup_date <= x.extract_date
+        and (r.data_through is null or f.followup_date <= r.data_through) as is_due,
     coalesce(s.hit, false) as is_on_support,
     coalesce(u.hit, false) as is_into_education
 from followups as f
 cross join extract as x
+left join running_year as r on r.running_year = f.exit_year
 left join on_support as s using (plan_id, activity_id, exit_year, person_key, months_after)
 left join into_education as u using (plan_id, activity_id, exit_year, person_key, months_after)

@@ -31,13 +31,16 @@ def model(dbt, session):
 
     cols = {c: results.column(c).to_pylist() for c in (
         "indicator_id", "variant", "period_type", "period_start", "period_end", "area_level", "area_id",
-        "persons_numerator", "persons_denominator", "source_suppressed")}
+        "persons_numerator", "persons_denominator", "source_suppressed", "period_complete", "data_through")}
     key = list(zip(*(cols[c] for c in ("indicator_id", "variant", "period_type", "period_start",
                                        "period_end", "area_level", "area_id"))))
+    # Periods still running (period_complete false), with the day they go to: tied by time to
+    # the complete months in their window (warehouse.disclosure.running_ties).
+    running = {k: through for k, done, through in zip(key, cols["period_complete"], cols["data_through"]) if not done}
     # Withheld by the source itself (LBF's `x`) counts as primary suppression here too.
     final, flags = decide(key, cols["persons_numerator"], cols["persons_denominator"], cols["source_suppressed"],
                           equations(key, afd_of_omraade, omraader_of_plan, ledige_codes,
-                                    aktivering_codes))
+                                    aktivering_codes), running)
     results = results.append_column("suppressed", pa.array([final[k] for k in key], pa.bool_()))
     return results.append_column("suppression", pa.array(
         [("primary" if flags[k] else "secondary") if final[k] else None for k in key], pa.string()))

@@ -4,13 +4,15 @@
 -- spell start between 0 and var('aktivering_ved_start_days') − 1 days. Variant '' for the
 -- four målgrupper together, one per målgruppe code. Counted in the area where the person
 -- lives on the spell's start day (the kommune always). A spell whose window has not
--- wholly passed by the extract date is not yet due: left out of both counts.
+-- wholly passed by the extract date is not yet due: left out of both counts; in the running
+-- year, by data_through (the year's end so far), so its figure changes only with data_through.
 {% set window_days = var('aktivering_ved_start_days') %}
 with extract as (
     select max(extract_date) as extract_date from {{ ref('stg_momentum__maalgruppe') }}
 ),
 years as (
-    select min(period_start) as first_day, max(period_end) as last_day
+    select min(period_start) as first_day, max(period_end) as last_day,
+           max(period_end) filter (where not period_complete) as running_through
     from {{ ref('int_generate_periods') }}
     where period_type = 'year'
 ),
@@ -27,6 +29,8 @@ due as (
     where k.i_aktivering_ved_start
         and s.spell_start between y.first_day and y.last_day
         and s.spell_start + {{ window_days - 1 }} <= e.extract_date
+        and (y.running_through is null or s.spell_start < date_trunc('year', y.running_through)
+             or s.spell_start + {{ window_days - 1 }} <= y.running_through)
 ),
 activated as (  -- spells with at least one activation tilbud starting in the window
     select distinct d.person_key, d.spell_start

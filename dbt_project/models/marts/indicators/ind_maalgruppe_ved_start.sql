@@ -3,10 +3,11 @@
 -- none). A person who started more than once in a year counts once, at their latest
 -- startdato that year. Variant '<activity>|<code>' is a part of the total '<activity>'
 -- (everyone who started): disclosure control treats the total as the sum of its parts.
-with starts as (
+with starts as (  -- a start after data_through (the newest period's end) counts in no period yet
     select plan_id, activity_id, cast(year(startdato) as integer) as start_year, person_key,
            max(startdato) as startdato
     from {{ ref('int_assign_activity_enrolments') }}
+    where startdato <= (select max(period_end) from {{ ref('int_generate_periods') }})
     group by all
 ),
 at_start as (

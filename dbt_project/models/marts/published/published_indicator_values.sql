@@ -2,6 +2,8 @@
 -- published.indicator_values (docs/published.md): each plan's indicators for its areas and
 -- every period computed, with baseline, comparison (the kommune), target and on_track.
 -- Values come from indicator_results_disclosed, so suppression is the same everywhere.
+-- A running period's row (period_complete false, figures up to data_through) is never a
+-- computed baseline, and its on_track is not assessed (null): docs/published.md.
 with plan_indicators as (
     select * from {{ ref('stg_plans__plan_indicators') }}
 ),
@@ -40,6 +42,8 @@ rows as (
         r.unit,
         r.source,
         r.extract_date,
+        r.period_complete,
+        r.data_through,
         {{ period_label_end('p.baseline_period') }} as baseline_date
     from plan_indicators as p
     join read_at as a using (plan_id, delmaal_id, position)
@@ -61,6 +65,7 @@ with_context as (
         on b.indicator_id = rows.indicator_id and b.variant = rows.variant
         and b.area_level = rows.area_level and b.area_id = rows.area_id
         and b.period_type = rows.period_type and b.period_end = rows.baseline_date
+        and b.period_complete
     left join results as k  -- the comparison: the same figure for the plan's kommune
         on k.indicator_id = rows.indicator_id and k.variant = rows.variant
         and k.area_level = 'kommune' and k.area_id = rows.kommunekode
@@ -87,7 +92,11 @@ select
     comparison as comparison_value,
     target_value,
     target_date,
-    {{ on_track('value', 'baseline', 'baseline_date', 'target_value', 'target_date', 'target_direction', 'period_end', 'suppressed') }} as on_track,
+    case when period_complete then
+        {{ on_track('value', 'baseline', 'baseline_date', 'target_value', 'target_date', 'target_direction', 'period_end', 'suppressed') }}
+    end as on_track,
     source,
-    extract_date
+    extract_date,
+    period_complete,
+    data_through
 from with_context
