@@ -48,21 +48,40 @@ spells as (
 located as (
     {{ areas_on_day('spells', 'spell_start') }}
 ),
+-- Per person first (per målgruppe, then over the four), so each person counts once without
+-- a count(distinct) per grouping set.
+person_codes as (
+    select period_start, area_level, area_id, maalgruppe_code, person_key,
+           count(*) filter (where is_activated) as spells_activated,
+           count(*) as spells
+    from located
+    group by all
+),
+person_totals as (
+    select period_start, area_level, area_id, person_key,
+           cast(sum(spells_activated) as bigint) as spells_activated,
+           cast(sum(spells) as bigint) as spells
+    from person_codes
+    group by all
+),
 counts as (
     select
-        period_start,
-        area_level,
-        area_id,
-        case when grouping(maalgruppe_code) = 0 then maalgruppe_code else '' end as variant,
-        count(*) filter (where is_activated) as spells_activated,
-        count(*) as spells,
-        count(distinct person_key) filter (where is_activated) as persons_activated,
-        count(distinct person_key) as persons
-    from located
-    group by grouping sets (
-        (period_start, area_level, area_id),
-        (period_start, area_level, area_id, maalgruppe_code)
-    )
+        period_start, area_level, area_id, '' as variant,
+        cast(sum(spells_activated) as bigint) as spells_activated,
+        cast(sum(spells) as bigint) as spells,
+        count(*) filter (where spells_activated > 0) as persons_activated,
+        count(*) as persons
+    from person_totals
+    group by all
+    union all
+    select
+        period_start, area_level, area_id, maalgruppe_code,
+        cast(sum(spells_activated) as bigint),
+        cast(sum(spells) as bigint),
+        count(*) filter (where spells_activated > 0),
+        count(*)
+    from person_codes
+    group by all
 ),
 variants as (
     select '' as variant

@@ -19,11 +19,25 @@ meetings as (
     cross join quarters as q
     where m.frist between q.first_day and q.last_day
 ),
+-- Where the person lives on the Frist day (afdeling, boligområde, helhedsplan) ...
 located as (
-    {{ areas_on_day('meetings', 'frist') }}
+    {{ areas_on_day('meetings', 'frist', kommune=false) }}
+),
+-- ... and the kommune, always: straight from the meetings, per person and quarter, without
+-- locating them (most meetings are of persons living outside every afdeling).
+kommune_persons as (
+    select period_start, person_key,
+           count(*) filter (where is_on_time) as meetings_on_time,
+           count(*) as meetings
+    from meetings
+    group by all
 ),
 -- per person first, so each person counts once without a count(distinct)
 person_counts as (
+    select p.period_start, 'kommune' as area_level, k.area_id, p.person_key, p.meetings_on_time, p.meetings
+    from kommune_persons as p
+    cross join ({{ kommune_area_ids() }}) as k
+    union all
     select period_start, area_level, area_id, person_key,
            count(*) filter (where is_on_time) as meetings_on_time,
            count(*) as meetings
