@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from warehouse.publish import pause_for_crash_test
 from warehouse.config import DBT_PROJECT_DIR, ensure_dbt_on_path
+from orchestration.memory import release_freed_memory
 from orchestration.metadata import with_model_metadata
 from orchestration.resources import HelhedsdataResource
 
@@ -95,6 +96,9 @@ def dbt_resource() -> DbtCliResource:
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsdata: HelhedsdataResource):
     s = helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
+    # dbt's DuckDB runs in this process: what the readers freed goes back to the OS first, so it
+    # is not held beside DuckDB's buffer pool (orchestration/memory.py).
+    release_freed_memory()
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
     # dbt's unit tests test the SQL, not the night's data: the test suite runs them

@@ -1,0 +1,29 @@
+"""Give memory the readers freed back to the operating system before dbt runs.
+
+The readers build and drop multi-GB Arrow tables and DuckDB results (1 000 000 persons: Momentum
+alone peaks at ~2.7 GB). Freed, that memory stays with the process: glibc keeps it in its
+arenas and Arrow's allocator (mimalloc) in its pages, so the `helhedsdata run` process still held
+~1.3 GB of nothing when dbt's DuckDB, in the same process, began filling its 2 GB buffer pool
+(measured in docs/benchmarks.md, "Memory"). Both allocators can be asked to return it.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+
+
+def release_freed_memory() -> None:
+    """Return freed heap pages to the OS (Arrow's pool, then glibc's arenas); a no-op where
+    the C library has no `malloc_trim` (musl, macOS)."""
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
