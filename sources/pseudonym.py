@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +28,7 @@ class Pseudonymizer:
         # The same persons recur in every file of an extract: hash each value once per domain.
         # Kept as Arrow arrays (values, pseudonyms), looked up with index_in, not a Python dict.
         self._known: dict[str, tuple[pa.Array, pa.Array]] = {}
+        self._lock = threading.Lock()
 
     def _digest(self, domain: str, value: str) -> str:
         # Domain separation: a CPR and an address string can never share a pseudonym.
@@ -64,12 +66,16 @@ class Pseudonymizer:
         empty = pa.array([], pa.string())
         known, hashed = self._known.get(domain, (empty, empty))
         where = pc.index_in(distinct, value_set=known)
-        new = distinct.filter(pc.is_null(where))
-        if len(new):
-            known = pa.concat_arrays([known, new])
-            hashed = pa.concat_arrays([hashed, self._digests(new, domain)])
-            self._known[domain] = (known, hashed)
-            where = pc.index_in(distinct, value_set=known)
+        if where.null_count:
+            with self._lock:  # readers of one extract run in threads and share the cache
+                known, hashed = self._known.get(domain, (empty, empty))
+                where = pc.index_in(distinct, value_set=known)
+                new = distinct.filter(pc.is_null(where))
+                if len(new):
+                    known = pa.concat_arrays([known, new])
+                    hashed = pa.concat_arrays([hashed, self._digests(new, domain)])
+                    self._known[domain] = (known, hashed)
+                    where = pc.index_in(distinct, value_set=known)
         return pc.take(pc.take(hashed, where), enc.indices)
 
 
