@@ -511,7 +511,10 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
             # Trimmed (any Unicode white space) once, here; empty is no value. The rules in
             # SQL see the trimmed value (`r.<name>`) beside the typed one (`t.<name>`).
             trimmed = arrow_trim(arr)
-            cols[c.name] = pc.if_else(pc.fill_null(pc.equal(trimmed, ""), False), pa.scalar(None, pa.string()), trimmed)
+            empty = pc.fill_null(pc.equal(trimmed, ""), False)
+            # if_else copies every string; a field of white space only is rare (the parser
+            # already reads an empty field as null), so copy only when there is one.
+            cols[c.name] = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed) if pc.any(empty).as_py() else trimmed
     if contract.address:
         if pseudo is None:
             raise ValueError(f"{contract.file}: a contract with an address needs a Pseudonymizer")
