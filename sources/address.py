@@ -31,8 +31,19 @@ def normalise_postcode(postcode: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(postcode, RE2_CLASS + "+", "")
 
 
+def _on_distinct(normalise, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`normalise(values)`, computed once per distinct value: streets, house numbers and
+    postcodes recur in many rows (the regular expressions cost ~1 s CPU per call on every
+    row of Momentum's borger_adresse at 1 000 000 persons)."""
+    enc = pc.dictionary_encode(values)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+    return pc.take(normalise(enc.dictionary), enc.indices)
+
+
 def address_key(street: pa.Array, number: pa.Array, postcode: pa.Array, pseudo: Pseudonymizer) -> pa.Array:
     joined = pc.binary_join_element_wise(
-        normalise_street(street), normalise_house_number(number), normalise_postcode(postcode), "|"
+        _on_distinct(normalise_street, street), _on_distinct(normalise_house_number, number),
+        _on_distinct(normalise_postcode, postcode), "|"
     )
     return pseudo.pseudonymize(joined, domain="address")

@@ -5,6 +5,7 @@ its contract and every row count matches the control file.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -119,9 +120,17 @@ def read_extract(folder: Path, pseudo: Pseudonymizer, inbox: Path | None = None,
         raise ContractError([Violation(str(rel), "folder-name", "extract folder is not named YYYYMMDD")])
     counts, violations = read_control_file(folder / control_file, control_encoding, str(rel / control_file), control_headers)
     tables, rows = {}, {}
+    # The files of an extract are independent: two at a time. Most of a reader's work (Arrow
+    # compute kernels, DuckDB) runs on one core and releases the GIL, so two files keep both
+    # cores busy. Momentum at 1 000 000 persons: 20.1 s -> 10.7 s wall at the same CPU time
+    # (16-17 s) and peak memory (2.63 -> 2.66 GB). Results are taken in contract order, so
+    # the violations are listed as before.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = {name: pool.submit(read_file, folder / c.file, c, pseudo, extract_date, str(rel / c.file))
+                   for name, c in contracts.items()}
     for name, contract in contracts.items():
         display = str(rel / contract.file)
-        res = read_file(folder / contract.file, contract, pseudo, extract_date, display)
+        res = results.pop(name).result()
         violations += res.violations
         rows[name] = res.data_rows
         if res.table is not None:

@@ -24,6 +24,12 @@ def load_raw(path: Path, source: str, tables: dict[str, pa.Table], extract_date,
     """Replace the raw tables of one source in one transaction (all or nothing) and
     record the load in meta.loads."""
     with connect(path) as con:
+        # The raw tables need not keep the readers' row order (every row carries its
+        # source_row; no model, check or archive relies on the order, and the published
+        # checksums are the same either way): DuckDB then writes the tables without buffering
+        # them to restore that order. Measured on the four Momentum tables at 1 000 000 persons:
+        # 10.8-12.4 s and a 330 MB file with the order kept, 3.0-6.1 s and 176 MB without.
+        con.execute("SET preserve_insertion_order = false")
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
         con.execute("""CREATE TABLE IF NOT EXISTS meta.loads (
