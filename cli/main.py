@@ -21,7 +21,8 @@ def cmd_generate(args) -> int:
 
     out = Path(args.out)
     t0 = time.perf_counter()
-    summary = generate_inbox(out, persons=args.persons, seed=args.seed, kommunekode=args.kommunekode)
+    summary = generate_inbox(out, persons=args.persons, seed=args.seed, kommunekode=args.kommunekode,
+                             **({"extract_date": args.extract_date} if args.extract_date else {}))
     (out / SYNTHETIC_MARKER).write_text("written by helhedsdata generate: synthetic, no real persons\n")
     print(f"Synthetic inbox for {args.persons} persons (seed {args.seed}) in {out} "
           f"({time.perf_counter() - t0:.1f} s)")
@@ -603,6 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=1, help="the generator's seed: the same seed gives the same inbox")
     g.add_argument("--kommunekode", default="540",
                    help="the jobcenter's kommune (540 Sønderborg; 183 exercises the Ishøj strategy)")
+    g.add_argument("--extract-date", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="the date of the Momentum extract (default 2021-03-01, a month's first day); a mid-month "
+                        "date exercises the running periods")
 
     rb = _command(sub, "rebuild", "rebuild a past publication from the archive into a separate folder",
                   "Runs the pipeline over the archive entry of the newest extract on or before --as-of (the "

@@ -383,3 +383,18 @@ def test_realistic_proportions(tmp_path):
                              & (te.isna() | (te >= D)), "CPR-nummer"]))
     rate = led.p.isin(act).mean()
     assert 0.15 <= rate <= 0.45
+
+
+def test_cli_generate_takes_the_extract_date(tmp_path):
+    """`helhedsdata generate --extract-date` dates the Momentum extract (a mid-month date
+    exercises the running periods; bench/reference/compare.py passes it on)."""
+    from cli.main import main
+    from sources import momentum
+
+    assert main(["generate", "--out", str(tmp_path / "inbox"), "--persons", "100", "--seed", "2",
+                 "--extract-date", "2021-03-19"]) == 0
+    folders = momentum.find_extracts(tmp_path / "inbox")
+    assert [momentum.extract_date_of(f) for f in folders][-1] == date(2021, 3, 19)
+    with pytest.raises(SystemExit):  # not a date: argparse's usage error, nothing written
+        main(["generate", "--out", str(tmp_path / "other"), "--extract-date", "19.03.2021"])
+    assert not (tmp_path / "other").exists()

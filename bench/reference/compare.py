@@ -109,6 +109,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--persons", type=int, default=400)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--extract-date", help="YYYY-MM-DD: the generated Momentum extract's date (default: the generator's, 2021-03-01); a mid-month date exercises the running periods")
     ap.add_argument("--out", type=Path, required=True, help="work folder (inbox, home)")
     ap.add_argument("--tidy", action="store_true", help="leave the generated inbox as it is")
     ap.add_argument("--mess-seed", type=int, default=None, help="default: --seed")
@@ -141,7 +142,8 @@ def main(argv=None):
             shutil.rmtree(out)
         out.mkdir(parents=True)
         subprocess.run([a.generator or a.helhedsdata, "generate", "--out", str(inbox), "--persons", str(a.persons),
-                        "--seed", str(a.seed)], check=True, env=env, stdout=subprocess.DEVNULL)
+                        "--seed", str(a.seed), *(["--extract-date", a.extract_date] if a.extract_date else [])],
+                       check=True, env=env, stdout=subprocess.DEVNULL)
         if not a.tidy:
             import mess
 

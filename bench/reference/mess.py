@@ -544,7 +544,9 @@ def check_inbox(inbox: Path) -> list[str]:
                 out.append(f"{path.name}:{n}: end before start")
             per[key(r[0])].append((s, e, n))
         for k, ps in per.items():
-            ps.sort()
+            # Two periods of one person may start the same day, one of them open (end None):
+            # an open end sorts last (a tuple sort would compare None with a date).
+            ps.sort(key=lambda p: (p[0], p[1] is None, p[1] or p[0], p[2]))
             if no_overlap:
                 for (a0, a1, n0), (b0, b1, n1) in zip(ps, ps[1:]):
                     if a1 is None or a1 >= b0:
