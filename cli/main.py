@@ -341,7 +341,8 @@ def cmd_demo(args) -> int:
         if inbox.exists() and any(inbox.iterdir()):
             print(f"error: {inbox} holds a non-synthetic inbox; the demo will not touch it", file=sys.stderr)
             return 2
-        cmd_generate(argparse.Namespace(out=str(inbox), persons=args.persons, seed=args.seed, kommunekode="540"))
+        cmd_generate(argparse.Namespace(out=str(inbox), persons=args.persons, seed=args.seed, kommunekode="540",
+                                        extract_date=None))
     ok = run_pipeline(settings, quiet=True)
     if not ok:
         return 1
