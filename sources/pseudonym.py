@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import threading
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
