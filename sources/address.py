@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.pseudonym import Pseudonymizer
+from sources.pseudonym import Pseudonymizer, encode_distinct
 from sources.whitespace import RE2_CLASS
 
 
@@ -35,9 +35,7 @@ def _on_distinct(normalise, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """`normalise(values)`, computed once per distinct value: streets, house numbers and
     postcodes recur in many rows (the regular expressions cost ~1 s CPU per call on every
     row of Momentum's borger_adresse at 1 000 000 persons)."""
-    enc = pc.dictionary_encode(values)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+    enc = encode_distinct(values)
     return pc.take(normalise(enc.dictionary), enc.indices)
 
 

@@ -14,11 +14,20 @@ import pyarrow.compute as pc
 from sources.whitespace import RE2_CLASS
 
 
+def encode_distinct(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """`values` as one dictionary array: work on `.dictionary` (each distinct value once:
+    persons, streets and postcodes recur in many rows), then spread it over the rows with
+    `pc.take(result, .indices)`."""
+    enc = pc.dictionary_encode(values)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+    return enc
+
+
 class Pseudonymizer:
     def __init__(self, key: bytes):
         if len(key) < 16:
             raise ValueError("the pseudonym key must be at least 16 bytes")
-        self._key = key
         # HMAC's inner and outer key pads (RFC 2104): a key longer than SHA-256's block is
         # hashed first; the pads are bound as query parameters, never written into SQL text.
         block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
@@ -58,9 +67,7 @@ class Pseudonymizer:
         """Pseudonymise an array of normalised strings; nulls stay null.
 
         HMAC is computed once per distinct value (persons recur in many rows and files)."""
-        enc = pc.dictionary_encode(values)
-        if isinstance(enc, pa.ChunkedArray):
-            enc = enc.combine_chunks() if enc.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+        enc = encode_distinct(values)
         distinct = enc.dictionary.cast(pa.string())
         empty = pa.array([], pa.string())
         known, hashed = self._known.get(domain, (empty, empty))
