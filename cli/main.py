@@ -16,18 +16,23 @@ from warehouse.config import DBT_PROJECT_DIR, REPO, ensure_dbt_on_path, SYNTHETI
 log = logging.getLogger("helhedsdata")
 
 
-def cmd_generate(args) -> int:
+def write_synthetic_inbox(out: Path, persons: int, seed: int, kommunekode: str = "540",
+                          extract_date: date | None = None) -> None:
+    """`helhedsdata generate` and the demo: a synthetic inbox, marked as such, and what it holds.
+    Without an extract date, the generator's own."""
     from synth.generator import generate_inbox
 
-    out = Path(args.out)
     t0 = time.perf_counter()
-    summary = generate_inbox(out, persons=args.persons, seed=args.seed, kommunekode=args.kommunekode,
-                             **({"extract_date": args.extract_date} if args.extract_date else {}))
+    summary = generate_inbox(out, persons=persons, seed=seed, kommunekode=kommunekode,
+                             **({"extract_date": extract_date} if extract_date else {}))
     (out / SYNTHETIC_MARKER).write_text("written by helhedsdata generate: synthetic, no real persons\n")
-    print(f"Synthetic inbox for {args.persons} persons (seed {args.seed}) in {out} "
-          f"({time.perf_counter() - t0:.1f} s)")
+    print(f"Synthetic inbox for {persons} persons (seed {seed}) in {out} ({time.perf_counter() - t0:.1f} s)")
     for name, rows in sorted(summary.get("files", {}).items()):
         print(f"  {name}: {rows} rows")
+
+
+def cmd_generate(args) -> int:
+    write_synthetic_inbox(Path(args.out), args.persons, args.seed, args.kommunekode, args.extract_date)
     return 0
 
 
@@ -341,8 +346,7 @@ def cmd_demo(args) -> int:
         if inbox.exists() and any(inbox.iterdir()):
             print(f"error: {inbox} holds a non-synthetic inbox; the demo will not touch it", file=sys.stderr)
             return 2
-        cmd_generate(argparse.Namespace(out=str(inbox), persons=args.persons, seed=args.seed, kommunekode="540",
-                                        extract_date=None))
+        write_synthetic_inbox(inbox, args.persons, args.seed)
     ok = run_pipeline(settings, quiet=True)
     if not ok:
         return 1
