@@ -197,15 +197,27 @@ def pipeline_runs_are_marked_slow():
     mp.undo()
 
 
+@contextlib.contextmanager
+def restored_environ(*names: str):
+    """Put the named environment variables back as they were when the block ends: a pipeline
+    run exports its settings (HELHEDSDATA_HOME, _INBOX, _PLANS, _WAREHOUSE, DAGSTER_HOME), and a
+    later test in the same process must not find them."""
+    saved = {k: os.environ.get(k) for k in names}
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @pytest.fixture(scope="session", autouse=True)
 def pseudonym_key():
-    old = os.environ.get("HELHEDSDATA_PSEUDONYM_KEY")
-    os.environ["HELHEDSDATA_PSEUDONYM_KEY"] = TEST_KEY
-    yield Pseudonymizer(TEST_KEY.encode())
-    if old is None:
-        os.environ.pop("HELHEDSDATA_PSEUDONYM_KEY", None)
-    else:
-        os.environ["HELHEDSDATA_PSEUDONYM_KEY"] = old
+    with restored_environ("HELHEDSDATA_PSEUDONYM_KEY"):
+        os.environ["HELHEDSDATA_PSEUDONYM_KEY"] = TEST_KEY
+        yield Pseudonymizer(TEST_KEY.encode())
 
 
 def person_key(cpr: str) -> str:
@@ -304,13 +316,7 @@ def small_pg_run(tmp_path_factory, pg_url):
     root = tmp_path_factory.mktemp("small_pg")
     inbox, home = root / "inbox", root / "home"
     assert main(["generate", "--out", str(inbox), "--persons", "500", "--seed", "7"]) == 0
-    old = os.environ.get("HELHEDSDATA_PUBLISH_URL")
-    os.environ["HELHEDSDATA_PUBLISH_URL"] = pg_url
-    try:  # no test reads this run's Dagster storage
+    with restored_environ("HELHEDSDATA_PUBLISH_URL"):  # no test reads this run's Dagster storage
+        os.environ["HELHEDSDATA_PUBLISH_URL"] = pg_url
         assert run_pipeline(home, inbox, in_memory=True), (home / "logs" / "dbt-last-run.log").read_text()[-3000:]
-    finally:
-        if old is None:
-            os.environ.pop("HELHEDSDATA_PUBLISH_URL", None)
-        else:
-            os.environ["HELHEDSDATA_PUBLISH_URL"] = old
     return inbox, home, pg_url

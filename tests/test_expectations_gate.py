@@ -17,7 +17,7 @@ import pytest
 from tests.reader_helpers import drifted_suite_loader
 
 from warehouse import expectations as E
-from tests.conftest import SAMPLES, query, run_pipeline
+from tests.conftest import SAMPLES, query, restored_environ, run_pipeline
 
 pytestmark = pytest.mark.slow  # every test here needs a pipeline run
 
@@ -29,15 +29,8 @@ _ENV = ("HELHEDSDATA_HOME", "HELHEDSDATA_INBOX", "HELHEDSDATA_PLANS", "HELHEDSDA
 def restore_env():
     """run_pipeline exports its settings to the environment: put them back afterwards, so a
     later test (`helhedsdata demo`) does not find this module's non-synthetic inbox."""
-    import os
-
-    saved = {k: os.environ.get(k) for k in _ENV}
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with restored_environ(*_ENV):
+        yield
 
 
 @pytest.fixture(scope="module")

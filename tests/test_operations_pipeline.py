@@ -16,7 +16,7 @@ import pytest
 
 from warehouse import inbox_state
 from warehouse.config import REPO, Settings
-from tests.conftest import PG_SERVER, query
+from tests.conftest import PG_SERVER, query, restored_environ
 
 pytestmark = pytest.mark.slow  # every test here needs a pipeline run
 
@@ -109,35 +109,30 @@ def ops(tmp_path_factory):
     url = f"{PG_SERVER}/{db}"
     settings = Settings(home.resolve(), inbox.resolve(), url, plans.resolve())
     receivers = _Receivers()
-    saved = {k: os.environ.get(k) for k in [*receivers.env, "HELHEDSDATA_PUBLISH_URL", "HELHEDSDATA_PLANS",
-                                            "HELHEDSDATA_HOME", "HELHEDSDATA_INBOX", "DAGSTER_HOME"]}
-    os.environ.update(receivers.env)
     out = {"settings": settings, "receivers": receivers, "url": url}
     try:
-        assert run_pipeline(settings, quiet=True)
-        with dg.DagsterInstance.get() as instance:
-            out["run1"] = _last_run_id(instance)
-        newest = sorted((inbox / "momentum").iterdir())[-1]
-        name = str(int(newest.name) + 1)  # the next day's extract: same files, a new folder
-        shutil.copytree(newest, inbox / "momentum" / name)
-        out["new_extract"] = name
-        assert run_pipeline(settings, quiet=True, only_changed=True)
-        with dg.DagsterInstance.get() as instance:
-            out["run2"] = _last_run_id(instance)
-        out["published_after_run2"] = query(settings.published, "SELECT count(*) FROM published.indicator_values")
-        plan = sorted(plans.glob("*.yaml"))[0]
-        plan.write_text(plan.read_text().replace("delmaal:", "delmaal_broken:", 1))
-        assert not run_pipeline(settings, quiet=True, only_changed=True)
-        with dg.DagsterInstance.get() as instance:
-            out["run3"] = _last_run_id(instance)
-        yield out
+        with restored_environ(*receivers.env, "HELHEDSDATA_PUBLISH_URL", "HELHEDSDATA_PLANS",
+                              "HELHEDSDATA_HOME", "HELHEDSDATA_INBOX", "DAGSTER_HOME"):
+            os.environ.update(receivers.env)
+            assert run_pipeline(settings, quiet=True)
+            with dg.DagsterInstance.get() as instance:
+                out["run1"] = _last_run_id(instance)
+            newest = sorted((inbox / "momentum").iterdir())[-1]
+            name = str(int(newest.name) + 1)  # the next day's extract: same files, a new folder
+            shutil.copytree(newest, inbox / "momentum" / name)
+            out["new_extract"] = name
+            assert run_pipeline(settings, quiet=True, only_changed=True)
+            with dg.DagsterInstance.get() as instance:
+                out["run2"] = _last_run_id(instance)
+            out["published_after_run2"] = query(settings.published, "SELECT count(*) FROM published.indicator_values")
+            plan = sorted(plans.glob("*.yaml"))[0]
+            plan.write_text(plan.read_text().replace("delmaal:", "delmaal_broken:", 1))
+            assert not run_pipeline(settings, quiet=True, only_changed=True)
+            with dg.DagsterInstance.get() as instance:
+                out["run3"] = _last_run_id(instance)
+            yield out
     finally:
         receivers.close()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         with psycopg.connect(admin, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 

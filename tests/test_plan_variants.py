@@ -2,13 +2,12 @@
 age in whole years on the day read from the birth date in the CPR. Hand-computed cases
 for the Ishøj strategy's two filtered indicators (plans/ishoej-aktiveringsstrategi-2015.yaml):
 maalgruppe_antal 'under 30, 6.1-6.5' and afgang 'Ordinær uddannelse' (6.4, under 30)."""
-import os
 import shutil
 
 import pytest
 
 from warehouse.config import PLANS_DIR, Settings
-from tests.conftest import in_memory_dagster, query
+from tests.conftest import in_memory_dagster, query, restored_environ
 from tests.inbox_builder import d, write_momentum, write_register
 
 pytestmark = pytest.mark.slow  # every test here needs a pipeline run
@@ -59,15 +58,9 @@ def home(tmp_path_factory):
     (plans / "typo.yaml").write_text(TYPO_PLAN, encoding="utf-8")
     from cli.main import run_pipeline
 
-    saved = os.environ.get("HELHEDSDATA_PLANS")
-    try:
-        with in_memory_dagster() as used:  # no test reads Dagster's storage
-            assert run_pipeline(Settings(home.resolve(), inbox.resolve(), plans=plans), quiet=True)
-    finally:  # the run exports its plans folder: later tests in this process read the repository's
-        if saved is None:
-            os.environ.pop("HELHEDSDATA_PLANS", None)
-        else:
-            os.environ["HELHEDSDATA_PLANS"] = saved
+    # the run exports its plans folder: later tests in this process read the repository's
+    with restored_environ("HELHEDSDATA_PLANS"), in_memory_dagster() as used:  # no test reads Dagster's storage
+        assert run_pipeline(Settings(home.resolve(), inbox.resolve(), plans=plans), quiet=True)
     assert used
     return home
 
