@@ -219,3 +219,19 @@ def test_data_docs_of_a_step_built_once_are_the_pages_built_per_validation(tmp_p
     assert [k for k in a if a[k] != b[k]] == []
     index = (once / "index.html").read_text()
     assert all(f"momentum__{n}" in index for n in tables) and "run-1" in index and "run-2" in index
+
+
+def test_great_expectations_is_imported_without_loading_scipy_stats_until_it_is_used():
+    # A third of GX's import time is one expectation's `from scipy import stats` (not in our
+    # suites): warehouse.expectations._gx() defers it. In a fresh interpreter, since this
+    # process may have loaded scipy.stats already; the deferred module must still work.
+    import subprocess
+    import sys
+
+    code = ("import sys; from warehouse.expectations import _gx; gx = _gx(); "
+            "assert gx.expectations.ExpectColumnValuesToNotBeNull; "
+            "print('loaded' if 'scipy.stats._stats_py' in sys.modules else 'deferred'); "
+            "from scipy import stats; print(round(float(stats.entropy([1, 1], [1, 3])), 4))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    assert out == ["deferred", "0.1438"]
