@@ -221,6 +221,7 @@ def test_data_docs_of_a_step_built_once_are_the_pages_built_per_validation(tmp_p
     assert all(f"momentum__{n}" in index for n in tables) and "run-1" in index and "run-2" in index
 
 
+@pytest.mark.slow  # a fresh interpreter importing GX: 6-20 s on the 2-core machine
 def test_great_expectations_is_imported_without_loading_scipy_stats_until_it_is_used():
     # A third of GX's import time is one expectation's `from scipy import stats` (not in our
     # suites): warehouse.expectations._gx() defers it. In a fresh interpreter, since this
