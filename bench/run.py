@@ -266,13 +266,6 @@ def archive_entry_size(home: Path) -> dict:
             "own_bytes": sum(f.stat().st_size for f in files if f.stat().st_nlink == 1)}
 
 
-def _log_ts(line: str):
-    try:
-        return datetime.fromisoformat(json.loads(line)["info"]["ts"].replace("Z", "+00:00"))
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
 def dbt_timings(home: Path) -> dict:
     """Per-node timings from the home's dbt target folder (reused run after run, so the
     newest run_results.json and the last command in dbt.log are this run's)."""
@@ -280,19 +273,15 @@ def dbt_timings(home: Path) -> dict:
     if not found.exists():
         return {}
     rr = json.loads(found.read_text())
-    command_s, partial_parse, first_ts = None, "used", None
+    command_s, partial_parse = None, "used"
     log = found.with_name("dbt.log")
     if log.exists():
         for line in log.read_text(errors="replace").splitlines():
             if '"MainReportVersion"' in line:  # a new dbt command: forget the previous one's lines
                 command_s, partial_parse = None, "used"
-            if line.startswith("{"):  # the command's time: its first line to its last (dbt.log
-                ts = _log_ts(line)      # is at info level: dbt's CommandCompleted is a debug line)
-                if '"MainReportVersion"' in line:
-                    first_ts = ts
-                elif ts is not None and first_ts is not None:
-                    command_s = (ts - first_ts).total_seconds()
-            if '"UnableToPartialParse"' in line:
+            if '"CommandCompleted"' in line:
+                command_s = json.loads(line)["data"].get("elapsed")
+            elif '"UnableToPartialParse"' in line:
                 partial_parse = "not used: " + json.loads(line)["data"].get("reason", "?")
     nodes = sorted(((x["unique_id"], x["execution_time"]) for x in rr["results"]), key=lambda x: -x[1])
     by_kind: dict[str, float] = {}

@@ -63,7 +63,7 @@ class InProcessDbt:
 
     def _callback(self, msg) -> None:
         # The subprocess printed events of level info and above on stdout; dagster-dbt's result
-        # events (Log*Result) are among them. Debug events (every SQL statement) are dropped.
+        # events (Log*Result) are among them. Debug events (every SQL statement) stay in dbt.log.
         if msg.info.level != "debug":
             self._events.put(msg)
 
@@ -73,14 +73,10 @@ class InProcessDbt:
         try:
             # args[0] is the executable's name; --log-level none: no console logger of dbt's own
             # (dagster-dbt writes each event to stdout itself, as it did with the subprocess);
-            # --log-level-file info: dbt.log in the target folder holds what the console would
-            # (each node's start, result and time; warnings, errors), in JSON lines; `--log-level`
-            # alone silences the file too. Not debug: that writes every statement dbt sends
-            # (~10 MB a night at 10 000 persons), and handing those lines to Python's rotating
-            # file handler was 12-16 % of dbt's CPU time in the night's profile (py-spy; 8 % at
-            # info). The SQL each node ran stays in target/run/ (docs/runbook.md).
+            # --log-level-file debug: dbt.log in the target folder as the subprocess wrote it (the
+            # operator's record of every statement; `--log-level` alone silences the file too).
             result = dbtRunner(callbacks=[self._callback]).invoke(
-                [*self.args[1:], "--log-level", "none", "--log-level-file", "info"])
+                [*self.args[1:], "--log-level", "none", "--log-level-file", "debug"])
             self.exception = result.exception
             self.returncode = 0 if result.success else (2 if result.exception is not None else 1)
         except BaseException as e:  # noqa: BLE001 - reported through the error event below

@@ -47,8 +47,8 @@ def test_events_above_debug_are_read_once_and_the_environment_is_restored(fake_d
     assert [e["info"]["level"] for e in first] == ["info", "error"]  # as the subprocess printed them
     assert list(proc.events()) == []  # read once, like a pipe: dagster-dbt asks again at the end
     assert proc.wait() == 0
-    # no console log of dbt's own; its file log (dbt.log) at info: what the console would show
-    assert fake_dbt["args"] == ["build", "--log-level", "none", "--log-level-file", "info"] and fake_dbt["target"] == "/tmp/t"
+    # no console log of dbt's own; its file log (dbt.log) at debug, as the subprocess wrote it
+    assert fake_dbt["args"] == ["build", "--log-level", "none", "--log-level-file", "debug"] and fake_dbt["target"] == "/tmp/t"
     assert "DBT_TARGET_PATH" not in os.environ
 
 
