@@ -446,6 +446,18 @@ def test_row_after_a_skipped_row_keeps_its_line(inbox):
     assert sorted(found(err), key=lambda f: f[1]) == [(TILBUD, "code", [5]), (TILBUD, "field-count", [3])]
 
 
+def test_bad_bytes_in_a_row_with_a_wrong_field_count_are_an_encoding_fault(inbox):
+    # Arrow parses UTF-8 itself and checks the bytes of the fields it converts; a row it skips
+    # for a wrong field count is never converted, so its bytes are checked apart: the file is
+    # still rejected for its encoding, on that line, as when Python decoded the whole file.
+    path = folder_of(inbox) / "tilbud.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3].rstrip(b"\r") + b";\xff\r"
+    path.write_bytes(b"\n".join(lines))
+    err = rejected(inbox, "tilbud")
+    assert found(err) == [(TILBUD, "encoding", [4])]
+
+
 def test_encoding_line_across_chunk_boundary(tmp_path):
     # The check streams 1 MiB chunks. A four-byte character split by a chunk boundary,
     # then a bad byte and the line's end: the fault is on line 2, wherever the split falls.
