@@ -511,7 +511,15 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
             valid = pc.if_else(ok, norm, pa.scalar(None, pa.string()))
             ok = pc.fill_null(pc.take(ok, enc.indices), False)  # per row; an empty field is not valid
             row_errors.append(("cpr", f"{c.header} is not a valid CPR number", _where(idx, pc.invert(ok))))
-            cols[c.name] = pc.take(pseudo.pseudonymize(valid, domain="cpr"), enc.indices)
+            hashed, where = pseudo.pseudonym_indices(valid, domain="cpr")
+            # One integer per row naming its pseudonym: the rules that group rows by person
+            # (overlap) sort on it instead of the 32-character pseudonyms (momentum at
+            # borger_adresse at 1 000 000 persons: the overlap rule 2.1 s -> 0.9 s CPU). Not handed over.
+            person = pc.take(where, enc.indices)
+            if c.name == "person_key":
+                cols[_PERSON] = person
+            cols[c.name] = pc.take(hashed, person)
+            hashed = where = person = None
             if c.birth_date:
                 cols[c.birth_date] = pc.take(cpr_birth_date(valid), enc.indices)
             enc = valid = None
@@ -551,7 +559,8 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
         typed_part = con.sql(f"SELECT {', '.join(e for _, e in computed)} FROM staged").arrow()
         typed_part = typed_part.read_all() if hasattr(typed_part, "read_all") else typed_part
     computed_names = {n for n, _ in computed}
-    typed = pa.table({n: typed_part.column(n) if n in computed_names else staged.column(n) for n in names})
+    typed = pa.table({n: typed_part.column(n) if n in computed_names else staged.column(n) for n in names}
+                     | ({_PERSON: staged.column(_PERSON)} if _PERSON in staged.column_names else {}))
     typed_part = None
     con.register("typed", typed)
     if checks:
@@ -566,13 +575,14 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     del staged  # the rules below read only the typed rows
     if contract.non_overlapping and contract.period:
         a, b = contract.period
+        person = _PERSON if _PERSON in typed.column_names else "person_key"
         rows = con.sql(f"""
             SELECT _idx FROM (
               SELECT _idx, {a} AS s,
                      max(coalesce({b}, DATE '9999-12-31')) OVER (
-                        PARTITION BY person_key ORDER BY {a}, _idx
+                        PARTITION BY {person} ORDER BY {a}, _idx
                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
-              FROM typed WHERE person_key IS NOT NULL AND {a} IS NOT NULL)
+              FROM typed WHERE {person} IS NOT NULL AND {a} IS NOT NULL)
             WHERE prev_end >= s ORDER BY 1""").fetchall()
         row_errors.append(("overlap", "period overlaps an earlier period of the same person", [r[0] for r in rows]))
     if contract.unique:
@@ -588,6 +598,8 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     bad = sorted({i for _, _, rows in row_errors for i in rows})
     dups = _duplicates(con, contract, bad)  # (duplicate, kept) row indices
     con.close()
+    if _PERSON in typed.column_names:
+        typed = typed.drop_columns([_PERSON])
 
     drop = contract.row_faults == "drop"
     file_rows = contract.row_numbers == "file"
@@ -644,6 +656,10 @@ def _duplicates(con, contract: FileContract, bad: list[int]) -> list[tuple[int, 
           WINDOW w AS (PARTITION BY {keys} ORDER BY {filled} DESC, _idx))
         WHERE rn > 1 ORDER BY _idx""").fetchall()
     return [(d, k) for d, k in rows]
+
+
+# The person as an integer (the index of the CPR's pseudonym): the overlap rule's partition.
+_PERSON = "_person"
 
 
 def _q(s: str) -> str:
