@@ -553,15 +553,23 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     # ~10 million 32-character pseudonyms alone), and the copy lived beside the staged table.
     names = [_output_name(e) for e in select]
     computed = [(n, e) for n, e in zip(names, select) if not _PASSTHROUGH.fullmatch(e)]
-    if computed:
-        # Same row order as staged: a projection of one Arrow scan (the checks' POSITIONAL
-        # JOIN relies on it too).
-        typed_part = con.sql(f"SELECT {', '.join(e for _, e in computed)} FROM staged").arrow()
-        typed_part = typed_part.read_all() if hasattr(typed_part, "read_all") else typed_part
-    computed_names = {n for n, _ in computed}
-    typed = pa.table({n: typed_part.column(n) if n in computed_names else staged.column(n) for n in names}
+    # Each typed column is a function of the staged column of its name alone (a date, a
+    # number): the same SQL types each distinct text once, and Arrow spreads the result over
+    # the rows, in row order (the checks' POSITIONAL JOIN relies on it). Dates and hours
+    # recur: momentum/samtale at 1 000 000 persons has 4.6 million rows and ~1 900 distinct
+    # dates per column (typing both columns 1.0 s -> 0.45 s CPU; tilbud's hours 0.5 -> 0.08 s).
+    typed_cols = {}
+    for n, e in computed:
+        enc = encode_distinct(staged.column(n))
+        con.register("distinct_values", pa.table({n: enc.dictionary}))
+        values = con.sql(f"SELECT {e} FROM distinct_values").arrow()
+        values = (values.read_all() if hasattr(values, "read_all") else values).column(n)
+        typed_cols[n] = pc.take(values.combine_chunks() if values.num_chunks != 1 else values.chunk(0), enc.indices)
+        con.unregister("distinct_values")
+    enc = values = None
+    typed = pa.table({n: typed_cols[n] if n in typed_cols else staged.column(n) for n in names}
                      | ({_PERSON: staged.column(_PERSON)} if _PERSON in staged.column_names else {}))
-    typed_part = None
+    typed_cols = None
     con.register("typed", typed)
     if checks:
         # One pass over typed and raw side by side (same row order: typed is a projection
@@ -677,7 +685,9 @@ def _output_name(item: str) -> str:
 
 def _typing_sql(contract: FileContract, extract_date: date | None) -> tuple[list[str], list[tuple[str, str, str]]]:
     """SELECT expressions that type each column, and (rule, detail, condition) checks
-    over typed `t` and untyped `r` rows (`r`: the text trimmed, an empty value null)."""
+    over typed `t` and untyped `r` rows (`r`: the text trimmed, an empty value null).
+    An expression that types reads only the staged column of its own name (`_validate`
+    evaluates it once per distinct value)."""
     select = ["_idx"] + (["address_key"] if contract.address else [])
     checks: list[tuple[str, str, str]] = []
     fmts = contract.date_formats

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from sources.contract import ContractError, _check_encoding, read_file
@@ -382,6 +383,17 @@ def test_iso_date_in_a_ddmmyyyy_column(inbox):
     assert found(err) == [(MAAL, "date", [2])]
 
 
+def test_a_value_typed_once_is_judged_on_every_row(inbox):
+    # Dates and numbers are typed once per distinct text and spread over the rows: the same
+    # bad date, and the same bad number, is a fault on each line that holds it.
+    path = folder_of(inbox) / "tilbud.csv"
+    replace_in_line(path, 2, "28-03-2021", "31-02-2021")
+    replace_in_line(path, 4, "01-02-2021;;30,5", "31-02-2021;;tre")
+    replace_in_line(path, 5, "01-02-2021;;2", "31-02-2021;;tre")
+    err = rejected(inbox, "tilbud")
+    assert sorted(found(err)) == [(TILBUD, "date", [2]), (TILBUD, "date", [4, 5]), (TILBUD, "number", [4, 5])]
+
+
 @pytest.mark.parametrize("at", [0, 5], ids=["line-start", "mid-field"])
 def test_binary_garbage(inbox, at):
     path = folder_of(inbox) / "maalgruppe.csv"
@@ -489,6 +501,24 @@ def test_register_key_matches_citizen_address(extract, register):
     # Stenbjergparken 3 and Nørager 7 also match; Perlegade 50 is outside the register.
     reg = set(col(register, "address_key"))
     assert [k in reg for k in col(adresse, "address_key")] == [True, True, True, True, True, False]
+
+
+def test_pseudonym_indices_name_the_pseudonym():
+    """pseudonym_indices: pseudonyms[indices[i]] is the pseudonym of values[i], a null value
+    has a null index, and two values share an index exactly when they share a pseudonym
+    (the overlap rule groups a person's rows on the index), across calls that share the cache."""
+    from sources.pseudonym import Pseudonymizer
+
+    p = Pseudonymizer(b"k" * 32)
+    first = pa.array(["1203851234", None, "0101901111", "1203851234"])
+    hashed, idx = p.pseudonym_indices(first, "cpr")
+    assert pc.take(hashed, idx).to_pylist() == p.pseudonymize(first, "cpr").to_pylist()
+    assert idx[1].as_py() is None and idx[0] == idx[3] and idx[0] != idx[2]
+    later = pa.chunked_array([["0101901111", "2902001234"], [None, "1203851234"]])
+    hashed2, idx2 = p.pseudonym_indices(later, "cpr")
+    assert idx2.to_pylist() == [idx[2].as_py(), idx2[1].as_py(), None, idx[0].as_py()]
+    assert len(set(idx.to_pylist() + idx2.to_pylist()) - {None}) == 3
+    assert pc.take(hashed2, idx2).to_pylist() == Pseudonymizer(b"k" * 32).pseudonymize(later, "cpr").to_pylist()
 
 
 def test_pseudonyms_are_python_hmac_sha256():
