@@ -245,6 +245,15 @@ def test_birth_date_from_cpr(cpr, born):
     assert cpr_birth_date(pa.array([cpr])).to_pylist() == [born]
 
 
+def test_birth_dates_of_many_cprs_sharing_their_first_seven_digits():
+    # Each distinct first seven digits is dated once and spread back over every value.
+    from sources.pseudonym import cpr_birth_date
+
+    values = pa.chunked_array([["0101601234", None, "0101605234"], ["0101609999", "2902001234", "0101601111"]])
+    assert cpr_birth_date(values).to_pylist() == [
+        date(1960, 1, 1), None, date(1860, 1, 1), date(1960, 1, 1), None, date(1960, 1, 1)]
+
+
 # ---------------------------------------------------------------- 2. privacy at the boundary
 
 def all_tables(extract, register) -> dict[str, pa.Table]:
