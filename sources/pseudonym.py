@@ -67,6 +67,14 @@ class Pseudonymizer:
         """Pseudonymise an array of normalised strings; nulls stay null.
 
         HMAC is computed once per distinct value (persons recur in many rows and files)."""
+        hashed, where = self.pseudonym_indices(values, domain)
+        return pc.take(hashed, where)
+
+    def pseudonym_indices(self, values: pa.Array | pa.ChunkedArray, domain: str) -> tuple[pa.Array, pa.Array]:
+        """(pseudonyms, indices): the pseudonym of `values[i]` is `pseudonyms[indices[i]]`; a
+        null value has a null index. Equal indices are equal pseudonyms, so the indices are
+        an integer key of the pseudonym (a reader sorts and groups on it far cheaper than
+        on the 32-character text)."""
         enc = encode_distinct(values)
         distinct = enc.dictionary.cast(pa.string())
         empty = pa.array([], pa.string())
@@ -82,7 +90,7 @@ class Pseudonymizer:
                     hashed = pa.concat_arrays([hashed, self._digests(new, domain)])
                     self._known[domain] = (known, hashed)
                     where = pc.index_in(distinct, value_set=known)
-        return pc.take(pc.take(hashed, where), enc.indices)
+        return hashed, pc.take(where, enc.indices)
 
 
 _CPR_NOISE = RE2_CLASS[:-1] + "-]"  # any white space, and the hyphen
@@ -103,7 +111,16 @@ def cpr_is_valid(normalised: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def cpr_birth_date(normalised: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The birth date a valid CPR encodes: ddmmyy plus the century from the 7th digit
-    (CPR-kontoret's table). Null for an invalid or impossible date (e.g. 300280)."""
+    (CPR-kontoret's table). Null for an invalid or impossible date (e.g. 300280).
+
+    Only the first seven digits count, and they recur: each distinct seven is dated once
+    (momentum/maalgruppe at 1 000 000 persons: 716 000 CPR texts, 74 000 distinct sevens;
+    1.65 s -> 0.5 s CPU)."""
+    enc = encode_distinct(pc.utf8_slice_codeunits(normalised, 0, 7))
+    return pc.take(_birth_date(enc.dictionary), enc.indices)
+
+
+def _birth_date(normalised: pa.Array) -> pa.Array:
     yy = pc.cast(pc.utf8_slice_codeunits(normalised, 4, 6), pa.int32())
     d7 = pc.cast(pc.utf8_slice_codeunits(normalised, 6, 7), pa.int32())
     century = pc.case_when(

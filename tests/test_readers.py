@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from sources.contract import ContractError, _check_encoding, read_file
@@ -244,6 +245,15 @@ def test_birth_date_from_cpr(cpr, born):
     assert cpr_birth_date(pa.array([cpr])).to_pylist() == [born]
 
 
+def test_birth_dates_of_many_cprs_sharing_their_first_seven_digits():
+    # Each distinct first seven digits is dated once and spread back over every value.
+    from sources.pseudonym import cpr_birth_date
+
+    values = pa.chunked_array([["0101601234", None, "0101605234"], ["0101609999", "2902001234", "0101601111"]])
+    assert cpr_birth_date(values).to_pylist() == [
+        date(1960, 1, 1), None, date(1860, 1, 1), date(1960, 1, 1), None, date(1960, 1, 1)]
+
+
 # ---------------------------------------------------------------- 2. privacy at the boundary
 
 def all_tables(extract, register) -> dict[str, pa.Table]:
@@ -382,6 +392,17 @@ def test_iso_date_in_a_ddmmyyyy_column(inbox):
     assert found(err) == [(MAAL, "date", [2])]
 
 
+def test_a_value_typed_once_is_judged_on_every_row(inbox):
+    # Dates and numbers are typed once per distinct text and spread over the rows: the same
+    # bad date, and the same bad number, is a fault on each line that holds it.
+    path = folder_of(inbox) / "tilbud.csv"
+    replace_in_line(path, 2, "28-03-2021", "31-02-2021")
+    replace_in_line(path, 4, "01-02-2021;;30,5", "31-02-2021;;tre")
+    replace_in_line(path, 5, "01-02-2021;;2", "31-02-2021;;tre")
+    err = rejected(inbox, "tilbud")
+    assert sorted(found(err)) == [(TILBUD, "date", [2]), (TILBUD, "date", [4, 5]), (TILBUD, "number", [4, 5])]
+
+
 @pytest.mark.parametrize("at", [0, 5], ids=["line-start", "mid-field"])
 def test_binary_garbage(inbox, at):
     path = folder_of(inbox) / "maalgruppe.csv"
@@ -446,6 +467,18 @@ def test_row_after_a_skipped_row_keeps_its_line(inbox):
     assert sorted(found(err), key=lambda f: f[1]) == [(TILBUD, "code", [5]), (TILBUD, "field-count", [3])]
 
 
+def test_bad_bytes_in_a_row_with_a_wrong_field_count_are_an_encoding_fault(inbox):
+    # Arrow parses UTF-8 itself and checks the bytes of the fields it converts; a row it skips
+    # for a wrong field count is never converted, so its bytes are checked apart: the file is
+    # still rejected for its encoding, on that line, as when Python decoded the whole file.
+    path = folder_of(inbox) / "tilbud.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3].rstrip(b"\r") + b";\xff\r"
+    path.write_bytes(b"\n".join(lines))
+    err = rejected(inbox, "tilbud")
+    assert found(err) == [(TILBUD, "encoding", [4])]
+
+
 def test_encoding_line_across_chunk_boundary(tmp_path):
     # The check streams 1 MiB chunks. A four-byte character split by a chunk boundary,
     # then a bad byte and the line's end: the fault is on line 2, wherever the split falls.
@@ -477,6 +510,24 @@ def test_register_key_matches_citizen_address(extract, register):
     # Stenbjergparken 3 and Nørager 7 also match; Perlegade 50 is outside the register.
     reg = set(col(register, "address_key"))
     assert [k in reg for k in col(adresse, "address_key")] == [True, True, True, True, True, False]
+
+
+def test_pseudonym_indices_name_the_pseudonym():
+    """pseudonym_indices: pseudonyms[indices[i]] is the pseudonym of values[i], a null value
+    has a null index, and two values share an index exactly when they share a pseudonym
+    (the overlap rule groups a person's rows on the index), across calls that share the cache."""
+    from sources.pseudonym import Pseudonymizer
+
+    p = Pseudonymizer(b"k" * 32)
+    first = pa.array(["1203851234", None, "0101901111", "1203851234"])
+    hashed, idx = p.pseudonym_indices(first, "cpr")
+    assert pc.take(hashed, idx).to_pylist() == p.pseudonymize(first, "cpr").to_pylist()
+    assert idx[1].as_py() is None and idx[0] == idx[3] and idx[0] != idx[2]
+    later = pa.chunked_array([["0101901111", "2902001234"], [None, "1203851234"]])
+    hashed2, idx2 = p.pseudonym_indices(later, "cpr")
+    assert idx2.to_pylist() == [idx[2].as_py(), idx2[1].as_py(), None, idx[0].as_py()]
+    assert len(set(idx.to_pylist() + idx2.to_pylist()) - {None}) == 3
+    assert pc.take(hashed2, idx2).to_pylist() == Pseudonymizer(b"k" * 32).pseudonymize(later, "cpr").to_pylist()
 
 
 def test_pseudonyms_are_python_hmac_sha256():
