@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.pseudonym import Pseudonymizer, encode_distinct
+from sources.pseudonym import Pseudonymizer, on_distinct
 from sources.whitespace import RE2_CLASS
 
 
@@ -31,17 +31,12 @@ def normalise_postcode(postcode: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(postcode, RE2_CLASS + "+", "")
 
 
-def _on_distinct(normalise, values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """`normalise(values)`, computed once per distinct value: streets, house numbers and
-    postcodes recur in many rows (the regular expressions cost ~1 s CPU per call on every
-    row of Momentum's borger_adresse at 1 000 000 persons)."""
-    enc = encode_distinct(values)
-    return pc.take(normalise(enc.dictionary), enc.indices)
-
-
 def address_key(street: pa.Array, number: pa.Array, postcode: pa.Array, pseudo: Pseudonymizer) -> pa.Array:
+    # Each part normalised once per distinct value: streets, house numbers and postcodes recur
+    # in many rows (the regular expressions cost ~1 s CPU per call on every row of Momentum's
+    # borger_adresse at 1 000 000 persons).
     joined = pc.binary_join_element_wise(
-        _on_distinct(normalise_street, street), _on_distinct(normalise_house_number, number),
-        _on_distinct(normalise_postcode, postcode), "|"
+        on_distinct(normalise_street, street), on_distinct(normalise_house_number, number),
+        on_distinct(normalise_postcode, postcode), "|"
     )
     return pseudo.pseudonymize(joined, domain="address")

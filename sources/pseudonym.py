@@ -24,6 +24,14 @@ def encode_distinct(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     return enc
 
 
+def on_distinct(compute, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`compute(values)` worked out once per distinct value and spread over the rows:
+    `compute` maps an array of distinct values to an array of the same length (a date per
+    text, a normalised street per street)."""
+    enc = encode_distinct(values)
+    return pc.take(compute(enc.dictionary), enc.indices)
+
+
 class Pseudonymizer:
     def __init__(self, key: bytes):
         if len(key) < 16:
@@ -116,8 +124,7 @@ def cpr_birth_date(normalised: pa.Array | pa.ChunkedArray) -> pa.Array:
     Only the first seven digits count, and they recur: each distinct seven is dated once
     (momentum/maalgruppe at 1 000 000 persons: 716 000 CPR texts, 74 000 distinct sevens;
     1.65 s -> 0.5 s CPU)."""
-    enc = encode_distinct(pc.utf8_slice_codeunits(normalised, 0, 7))
-    return pc.take(_birth_date(enc.dictionary), enc.indices)
+    return on_distinct(_birth_date, pc.utf8_slice_codeunits(normalised, 0, 7))
 
 
 def _birth_date(normalised: pa.Array) -> pa.Array:
