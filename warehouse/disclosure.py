@@ -30,48 +30,62 @@ def secondary(suppressed: dict[Hashable, bool], size: dict[Hashable, float],
     """Extend `suppressed` so that no equation (total, part, part, …) has exactly one
     withheld member. Members missing from `suppressed` are ignored (not published).
     Returns the new flags; the input is not changed."""
-    # Keys become their rank in repr order, one repr and one hash per key: a key is a tuple
-    # with dates, and Python hashes a tuple anew on every dict lookup (this ran 3.0 s CPU on
-    # a 10 000-person inbox with keys, under 1 s with ranks).
-    keys = sorted(suppressed, key=repr)
-    rank = {m: i for i, m in enumerate(keys)}
-    hidden = [bool(suppressed[m]) for m in keys]
-    sizes = [size.get(m) or 0 for m in keys]
-    end = len(keys)
-    eqs = []
-    for eq in equations:
-        ids = [i for i in map(rank.get, eq) if i is not None]
-        if len(ids) >= 2:
-            eqs.append([ids[0], *sorted(ids[1:])])
-    # In a fixed order: the greedy choice depends on the order equations are visited, and the
-    # rows reach the model in no fixed order (DuckDB unions in parallel), so unsorted the same
-    # data could withhold other cells from one run to the next. The order is that of repr(eq):
-    # a tuple's repr is never a proper prefix of another's, so ranks compare as reprs do, and
-    # the end marker puts [a, b] before [a] as "[a, b]" < "[a]" does.
-    eqs.sort(key=lambda eq: (*eq, end))
-    by_member = defaultdict(list)
-    for i, eq in enumerate(eqs):
-        for m in eq:
-            by_member[m].append(i)
-    todo = set(range(len(eqs)))
-    while todo:
-        i = todo.pop()
-        eq = eqs[i]
-        if sum(hidden[m] for m in eq) != 1:
-            continue
-        total, parts = eq[0], eq[1:]
-        # The smallest non-zero part hides least. Not a zero: knowing the rule, a reader
-        # would know a withheld partner of a withheld 1–4 count could be 0, and learn
-        # the count from the total. A total only when no such part is left.
-        open_parts = [m for m in parts if not hidden[m]]
-        candidates = ([m for m in open_parts if sizes[m] > 0]
-                      or ([total] if not hidden[total] else open_parts))
-        if not candidates:
-            continue
-        pick = min(candidates, key=lambda m: (sizes[m], m))  # m: the key's rank, as str(key) was
-        hidden[pick] = True
-        todo.update(by_member[pick])
-    return {m: hidden[rank[m]] for m in suppressed}  # in the order given, as the input
+    return _System(suppressed, size, equations).extend(suppressed)
+
+
+class _System:
+    """The equations over a fixed set of keys, prepared once; `extend` runs the secondary rule
+    for any flags of those keys (decide runs it twice when running periods add withheld cells)."""
+
+    def __init__(self, keys: Iterable[Hashable], size: dict[Hashable, float],
+                 equations: Iterable[Sequence[Hashable]]):
+        # Keys become their rank in repr order, one repr and one hash per key: a key is a tuple
+        # with dates, and Python hashes a tuple anew on every dict lookup (this ran 3.0 s CPU on
+        # a 10 000-person inbox with keys, under 1 s with ranks).
+        self.keys = sorted(keys, key=repr)
+        self.rank = {m: i for i, m in enumerate(self.keys)}
+        self.sizes = [size.get(m) or 0 for m in self.keys]
+        end = len(self.keys)
+        eqs = []
+        for eq in equations:
+            ids = [i for i in map(self.rank.get, eq) if i is not None]
+            if len(ids) >= 2:
+                eqs.append([ids[0], *sorted(ids[1:])])
+        # In a fixed order: the greedy choice depends on the order equations are visited, and
+        # the rows reach the model in no fixed order (DuckDB unions in parallel), so unsorted the
+        # same data could withhold other cells from one run to the next. The order is that of
+        # repr(eq): a tuple's repr is never a proper prefix of another's, so ranks compare as
+        # reprs do, and the end marker puts [a, b] before [a] as "[a, b]" < "[a]" does.
+        eqs.sort(key=lambda eq: (*eq, end))
+        self.eqs = eqs
+        self.by_member = defaultdict(list)
+        for i, eq in enumerate(eqs):
+            for m in eq:
+                self.by_member[m].append(i)
+
+    def extend(self, suppressed: dict[Hashable, bool]) -> dict[Hashable, bool]:
+        """`suppressed` (flags of exactly this system's keys) extended by the secondary rule."""
+        eqs, sizes, rank = self.eqs, self.sizes, self.rank
+        hidden = [bool(suppressed[m]) for m in self.keys]
+        todo = set(range(len(eqs)))
+        while todo:
+            i = todo.pop()
+            eq = eqs[i]
+            if sum(hidden[m] for m in eq) != 1:
+                continue
+            total, parts = eq[0], eq[1:]
+            # The smallest non-zero part hides least. Not a zero: knowing the rule, a reader
+            # would know a withheld partner of a withheld 1–4 count could be 0, and learn
+            # the count from the total. A total only when no such part is left.
+            open_parts = [m for m in parts if not hidden[m]]
+            candidates = ([m for m in open_parts if sizes[m] > 0]
+                          or ([total] if not hidden[total] else open_parts))
+            if not candidates:
+                continue
+            pick = min(candidates, key=lambda m: (sizes[m], m))  # m: the key's rank, as str(key) was
+            hidden[pick] = True
+            todo.update(self.by_member[pick])
+        return {m: hidden[rank[m]] for m in suppressed}  # in the order given, as the input
 
 
 # A key is (indicator_id, variant, period_type, period_start, period_end, area_level, area_id).
@@ -149,13 +163,10 @@ def running_ties(final: dict[tuple, bool], running: dict[tuple, object]) -> set[
     return tied
 
 
-def _secondary_with_implicit(flags: dict, size: dict, eqs: list[list[tuple]], implicit: dict) -> dict:
-    work = dict(flags)
-    size = dict(size)
-    for t in implicit:
-        work[t] = False
-        size[t] = float("inf")
-    final = secondary(work, size, eqs)
+def _with_implicit(system: _System, flags: dict, implicit: dict) -> dict:
+    """The secondary rule with the implicit totals (always published, never withheld first):
+    one that had to be withheld withholds its whole distribution."""
+    final = system.extend({**flags, **{t: False for t in implicit}})
     for t, members in implicit.items():
         if final.pop(t):
             for m in members:
@@ -177,10 +188,11 @@ def decide(keys: Sequence[tuple], persons_numerator: Sequence, persons_denominat
              for k, n, d, src in zip(keys, persons_numerator, persons_denominator, source_suppressed)}
     size = {k: n or 0 for k, n in zip(keys, persons_numerator)}
     implicit = {eq[0]: eq[1:] for eq in eqs if eq[0][0] == "=total"}
-    final = _secondary_with_implicit(flags, size, eqs, implicit)
+    system = _System([*flags, *implicit], {**size, **{t: float("inf") for t in implicit}}, eqs)
+    final = _with_implicit(system, flags, implicit)
     tied = running_ties(final, running or {})
     if tied - {k for k, w in final.items() if w}:
-        again = _secondary_with_implicit({k: w or k in tied for k, w in final.items()}, size, eqs, implicit)
+        again = _with_implicit(system, {k: w or k in tied for k, w in final.items()}, implicit)
         changed = [k for k in final if again[k] != final[k] and k not in running]
         if changed:
             raise AssertionError(f"withholding running rows changed complete rows: {changed[:3]}")
