@@ -70,6 +70,7 @@ class InProcessDbt:
     def _main(self) -> None:
         from dbt.cli.main import dbtRunner
 
+        restore = _cheaper_behavior_flag_source()
         try:
             # args[0] is the executable's name; --log-level none: no console logger of dbt's own
             # (dagster-dbt writes each event to stdout itself, as it did with the subprocess);
@@ -83,6 +84,7 @@ class InProcessDbt:
             self.exception = e
             self.returncode = 2
         finally:
+            restore()
             _release_duckdb()
             for k, v in self._saved.items():
                 if v is None:
@@ -119,6 +121,45 @@ class InProcessDbt:
         # A running dbtRunner cannot be interrupted from outside; Dagster's interrupt ends the
         # process, and dbt with it (as a killed subprocess would end).
         pass
+
+
+def _module_of_caller() -> str:
+    """The name of the first module on the call stack other than dbt_common.behavior_flags:
+    what dbt_common's `BehaviorFlagRendered._default_source` returns, found by walking the
+    frames instead of `inspect.stack()`."""
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if name and name != "dbt_common.behavior_flags":
+            return name
+        frame = frame.f_back
+    return "Unknown"
+
+
+def _cheaper_behavior_flag_source():
+    """dbt's adapter builds one BehaviorFlagRendered per behavior flag at every start, and each
+    calls `_default_source()` (even when the flag names its source), which calls
+    `inspect.stack()`: a source-line lookup for every frame and a walk of `inspect.getmodule`
+    over every module in sys.modules, which also loads the scipy.stats that warehouse/
+    expectations.py defers (0.6 s). ~1 s of a 10 000-person night (py-spy, docs/benchmarks.md).
+    The name is only shown in dbt's message about the flag; `_module_of_caller` finds the same
+    one (tests/test_dbt_inprocess.py compares them). Swapped for the run only, like
+    `DbtCliInvocation` in orchestration/assets/dbt.py; returns what puts dbt's back."""
+    try:
+        from dbt_common.behavior_flags import BehaviorFlagRendered
+    except ImportError:  # pragma: no cover - a dbt_common without behavior flags
+        return lambda: None
+    original = vars(BehaviorFlagRendered).get("_default_source")
+    if not isinstance(original, staticmethod):
+        return lambda: None  # not the dbt_common this was written for: leave it
+    BehaviorFlagRendered._default_source = staticmethod(_module_of_caller)
+
+    def restore():
+        BehaviorFlagRendered._default_source = original
+
+    return restore
 
 
 def _release_duckdb() -> None:

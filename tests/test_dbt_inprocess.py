@@ -70,3 +70,34 @@ def test_subprocess_on_request(monkeypatch):
     assert not dbt_inprocess.in_process_enabled()
     monkeypatch.setenv(dbt_inprocess.SUBPROCESS_ENV, "0")
     assert dbt_inprocess.in_process_enabled()
+
+
+
+def test_the_behavior_flag_source_is_dbts_answer_without_inspect_stack(tmp_path, monkeypatch):
+    """dbt_common names the module that built a behavior flag with inspect.stack(), ~1 s per
+    night; the frame walk that stands in for it during a run gives the same name, from this
+    module and from another one on disk (as dbt's adapter module is), and dbt's own is back
+    afterwards."""
+    import importlib
+
+    import dbt_common.behavior_flags as bf
+
+    original = vars(bf.BehaviorFlagRendered)["_default_source"]
+    flag = {"name": "some_flag", "default": False, "description": "d"}
+    (tmp_path / "flag_maker.py").write_text(
+        "from dbt_common.behavior_flags import BehaviorFlagRendered\n"
+        "def made(flag):\n    return BehaviorFlagRendered(flag, {})._behavior_change_event.flag_source\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    maker = importlib.import_module("flag_maker")
+
+    def sources():
+        return bf.BehaviorFlagRendered(flag, {})._behavior_change_event.flag_source, maker.made(flag)
+
+    dbts = sources()
+    restore = dbt_inprocess._cheaper_behavior_flag_source()
+    try:
+        assert bf.BehaviorFlagRendered._default_source is dbt_inprocess._module_of_caller
+        assert sources() == dbts == (__name__, "flag_maker")
+    finally:
+        restore()
+    assert vars(bf.BehaviorFlagRendered)["_default_source"] is original
