@@ -107,6 +107,52 @@ def test_dbt_unit_tests_pass(generated_run, tmp_path):
     assert len(results) == len(expected) >= 6
 
 
+
+@pytest.mark.slow
+def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run, tmp_path):
+    """tests/generic/row_rules.sql holds a model's row rules in one test. Four rows added to a
+    copy of the shared run's int_generate_periods break its rules in known ways: dbt's failure
+    count is the sum of breaches, and the test's SQL names each broken rule with its count.
+    Nulls behave as in the single tests: accepted by accepted_values, a failure for not_null
+    and for an expression that is not true, no failure for end_not_before_start."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import duckdb
+
+    _, home = generated_run
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(home / "warehouse.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("""insert into intermediate.int_generate_periods
+            (period_type, period_start, period_end, period_days, calendar_end, period_complete) values
+            ('week', date '2020-01-01', date '2020-01-31', 31, date '2020-01-31', true),  -- A: type
+            ('month', date '2020-02-10', date '2020-02-01', -8, null, false),            -- B: end, calendar_end
+            (null, date '2020-03-01', date '2020-03-31', 31, date '2020-03-31', true),    -- C: nothing
+            ('month', date '2020-04-01', null, 30, date '2020-04-30', false)              -- D: both expressions""")
+    env = {**os.environ, "HELHEDSDATA_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = Path(sys.executable).parent / "dbt"
+    proc = subprocess.run([str(dbt), "test", "--select", "row_rules_int_generate_periods", "--project-dir",
+                           str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path",
+                           str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+                          env=env, capture_output=True, text=True)
+    [result] = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert proc.returncode == 1 and result["status"] == "fail", proc.stdout[-2000:]
+    assert result["failures"] == 6
+    compiled = next((tmp_path / "target" / "compiled").rglob("row_rules_int_generate_periods.sql")).read_text()
+    with duckdb.connect(str(db), read_only=True) as con:
+        broken = dict(con.execute(compiled).fetchall())
+    assert broken == {
+        "period_type in (month, quarter, year)": 1,  # A (C's null type is accepted)
+        "calendar_end is not null": 1,  # B
+        "period_end >= period_start": 1,  # B (D's null end is not a breach)
+        "period_days = datediff('day', period_start, period_end) + 1": 1,  # D: null is not true
+        "period_complete = (period_end = calendar_end) and period_end <= calendar_end": 2,  # B, D
+    }
+
 def test_dbt_resource_starts_no_version_subprocess_and_no_adapter(monkeypatch):
     """dagster-dbt runs `dbt --version` before every command and opens a dbt adapter in the
     Dagster process (docs/benchmarks.md, "Fixed cost of a night"): with this environment's own

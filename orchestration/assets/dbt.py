@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_shared.record import replace
 
 from warehouse.publish import pause_for_crash_test
 from warehouse.config import DBT_PROJECT_DIR, ensure_dbt_on_path
@@ -32,8 +33,26 @@ class Translator(DagsterDbtTranslator):
             return "published"
         return fqn[1] if len(fqn) > 2 else "default"
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        # One check holds all of a model's row rules (tests/generic/row_rules.sql): the UI lists
+        # them in the check's description, as declared in the model's YAML.
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        test = manifest["nodes"].get(unique_id) or {}
+        if spec is not None and not spec.description and (test.get("test_metadata") or {}).get("name") == "row_rules":
+            spec = replace(spec, description=row_rules_description(test["test_metadata"]["kwargs"]))
+        return spec
+
 
 translator = Translator()
+
+
+def row_rules_description(kwargs: Mapping[str, Any]) -> str:
+    """The rules of a row_rules test, a line each, as its YAML declares them."""
+    lines = [f"- {c} is not null" for c in kwargs.get("not_null", [])]
+    lines += [f"- {c} is null or one of: {', '.join(map(str, v))}" for c, v in kwargs.get("accepted_values", {}).items()]
+    lines += [f"- {e}" for e in kwargs.get("expressions", [])]
+    lines += [f"- {p['end_column']} is not before {p['start_column']}" for p in kwargs.get("end_not_before_start", [])]
+    return "Row rules (each row must keep every one; failures = rows breaking a rule, per rule, summed):\n" + "\n".join(lines)
 
 
 # Column lineage depends on the compiled SQL and column types only, not on the data or the
