@@ -215,14 +215,19 @@ def with_model_metadata(events: Iterable, manifest: Mapping[str, Any], warehouse
     run: Dagster records an event in ~35 ms, and 540 of them then ran after dbt, not
     beside it. When dbt fails (a failed test), the observations of what it did build are
     yielded, then its error raised."""
-    seen, error = [], None
+    seen, held, error = [], [], None
     try:
         for ev in events:
             if isinstance(ev, (dg.Output, dg.AssetMaterialization)) and "unique_id" in ev.metadata:
                 seen.append(ev)
+            if _is_failed_row_rules(ev, manifest):
+                held.append(ev)  # named with its broken rules once dbt lets go of the warehouse
+                continue
             yield ev
     except Exception as e:
         error = e
+    for ev in held:
+        yield _with_broken_rules(ev, manifest, warehouse, target_path)
     t0 = time.perf_counter()
     try:
         extra = _model_metadata(seen, manifest, warehouse, translator, target_path, timings, lineage_cache)
@@ -236,6 +241,47 @@ def with_model_metadata(events: Iterable, manifest: Mapping[str, Any], warehouse
                                   metadata={"unique_id": uid, **md})
     if error is not None:
         raise error
+
+
+def _test_node(ev, manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    uid = ev.metadata.get("unique_id")
+    return manifest["nodes"].get(getattr(uid, "text", uid)) if uid is not None else None
+
+
+def _is_failed_row_rules(ev, manifest: Mapping[str, Any]) -> bool:
+    if not isinstance(ev, dg.AssetCheckResult) or ev.passed:
+        return False
+    node = _test_node(ev, manifest)
+    return node is not None and (node.get("test_metadata") or {}).get("name") == "row_rules"
+
+
+def compiled_test_sql(node: Mapping[str, Any], target_path: Path) -> Path:
+    """Where dbt writes a YAML-declared test's compiled SQL: under the YAML file's path."""
+    return Path(target_path) / "compiled" / node["package_name"] / node["original_file_path"] / node["path"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")  # a rule's || must not end its markdown table cell
+
+
+def _with_broken_rules(ev: dg.AssetCheckResult, manifest, warehouse: Path, target_path: Path) -> dg.AssetCheckResult:
+    """A failed row_rules check (dbt_project/tests/generic/row_rules.sql), with the rules its
+    rows broke and how many rows broke each: the test's own compiled SQL, run again on the
+    finished warehouse. It returns rule texts and counts only, never a value from a row."""
+    node = _test_node(ev, manifest)
+    sql_path = compiled_test_sql(node, target_path)
+    try:
+        import duckdb
+
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            broken = con.execute(sql_path.read_text()).fetchall()
+        text = "| rule | rows breaking it |\n| --- | ---: |\n" + "\n".join(f"| `{_cell(r)}` | {n} |" for r, n in broken)
+        extra = {"broken_rules": dg.MetadataValue.md(text)}
+        log.error("dbt test %s failed: %s", node["name"], "; ".join(f"{r}: {n} rows" for r, n in broken))
+    except Exception as e:  # the check's own result stands; the detail is a courtesy
+        extra = {"broken_rules": dg.MetadataValue.text(f"not found: {type(e).__name__}; run {sql_path} by hand")}
+    return dg.AssetCheckResult(asset_key=ev.asset_key, check_name=ev.check_name, passed=ev.passed,
+                               severity=ev.severity, description=ev.description, metadata={**ev.metadata, **extra})
 
 
 def _model_metadata(buffered, manifest, warehouse, translator, target_path, timings, lineage_cache) -> dict:

@@ -142,7 +142,11 @@ def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run,
     [result] = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     assert proc.returncode == 1 and result["status"] == "fail", proc.stdout[-2000:]
     assert result["failures"] == 6
-    compiled = next((tmp_path / "target" / "compiled").rglob("row_rules_int_generate_periods.sql")).read_text()
+    from orchestration.metadata import compiled_test_sql
+
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    [node] = [n for n in manifest["nodes"].values() if n["name"] == "row_rules_int_generate_periods"]
+    compiled = compiled_test_sql(node, tmp_path / "target").read_text()  # where the check's metadata finds it
     with duckdb.connect(str(db), read_only=True) as con:
         broken = dict(con.execute(compiled).fetchall())
     assert broken == {

@@ -120,3 +120,52 @@ def test_metadata_failure_never_fails_the_build(tmp_path):
     out = list(md.with_model_metadata(_events(False), manifest, tmp_path / "missing" / "x.duckdb",
                                       DagsterDbtTranslator(), target))
     assert [type(e) for e in out] == [dg.Output, dg.AssetCheckResult]  # no observation, no error
+
+
+ROW_RULES_SQL = """
+with counted as (
+    select count(*) filter (where not coalesce((n > 3), false)) as rule_1,
+           count(*) filter (where not coalesce((grp || 'x' <> '1x'), false)) as rule_2
+    from "warehouse"."marts"."per_grp")
+select 'n > 3' as rule, rule_1 as failing_rows from counted where rule_1 > 0
+union all
+select 'grp || ''x'' <> ''1x''' as rule, rule_2 as failing_rows from counted where rule_2 > 0
+"""
+
+
+def test_a_failed_row_rules_check_names_its_broken_rules_once_dbt_has_exited(tmp_path):
+    """One check holds all of a model's row rules (dbt_project/tests/generic/row_rules.sql);
+    when it fails, its own SQL is run again on the finished warehouse and the check's
+    metadata names each broken rule with its count (rule texts and counts, never a row).
+    Other checks pass on as they came."""
+    from dagster_dbt import DagsterDbtTranslator
+
+    wh, target, manifest = _project(tmp_path)
+    test = {"unique_id": "test.p.row_rules_per_grp", "resource_type": "test", "name": "row_rules_per_grp",
+            "package_name": "p", "original_file_path": "models/_models.yml", "path": "row_rules_per_grp.sql",
+            "test_metadata": {"name": "row_rules", "kwargs": {}}}
+    manifest["nodes"][test["unique_id"]] = test
+    sql = target / "compiled" / "p" / "models" / "_models.yml" / "row_rules_per_grp.sql"
+    sql.parent.mkdir(parents=True)
+    sql.write_text(ROW_RULES_SQL)
+
+    def events():
+        yield dg.AssetCheckResult(asset_key="per_grp", check_name="row_rules_per_grp", passed=False,
+                                  severity=dg.AssetCheckSeverity.ERROR,
+                                  metadata={"unique_id": test["unique_id"], "dagster_dbt/failed_row_count": 3})
+        yield dg.AssetCheckResult(asset_key="per_grp", check_name="other", passed=False,
+                                  metadata={"unique_id": "test.p.other"})
+        raise RuntimeError("dbt build failed")
+
+    got = []
+    with pytest.raises(RuntimeError, match="dbt build failed"):
+        for ev in md.with_model_metadata(events(), manifest, wh, DagsterDbtTranslator(), target):
+            got.append(ev)
+    assert [e.check_name for e in got[:2]] == ["other", "row_rules_per_grp"]
+    held = got[1]
+    assert not held.passed and held.severity == dg.AssetCheckSeverity.ERROR
+    assert held.metadata["dagster_dbt/failed_row_count"].value == 3
+    text = held.metadata["broken_rules"].value
+    # groups 0, 1, 2 hold 4, 3 and 3 rows: two break `n > 3`; group 1 breaks the second rule
+    assert "| `n > 3` | 2 |" in text
+    assert "| `grp \\|\\| 'x' <> '1x'` | 1 |" in text

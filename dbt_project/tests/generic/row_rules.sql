@@ -8,7 +8,8 @@
 
   Returns one row per broken rule: the rule as written below and how many rows break it.
   fail_calc sums them, so dbt's failure count (and the check's failed_row_count) is the
-  number of rule breaches, and the compiled SQL, run by hand, names each broken rule.
+  number of rule breaches; a failed check's metadata names each broken rule with its count
+  (orchestration/metadata.py runs this SQL again once dbt has exited).
 
   Semantics are those of the single tests: a null fails not_null; a null is an
   accepted value (as in dbt's accepted_values); an expression fails unless it is true (null
