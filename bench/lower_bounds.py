@@ -136,7 +136,7 @@ def models(home: Path, out: Path) -> dict:
                      if r["unique_id"].startswith("model.")}
     return {"models_s": models_s, "models_with_checkpoint_s": models_checkpoint_s, "tests_s": tests_s,
             "per_model_s": per_model, "dbt_per_model_s": dbt_per_model, "python_models_dbt_s": skipped,
-            "tests": len(per_test), "dbt": dbt}
+            "per_test_s": per_test, "tests": len(per_test), "dbt": dbt}
 
 
 def main(argv: list[str]) -> int:

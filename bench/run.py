@@ -289,8 +289,28 @@ def dbt_timings(home: Path) -> dict:
         by_kind[uid.split(".")[0]] = by_kind.get(uid.split(".")[0], 0.0) + s
     return {"elapsed_s": rr.get("elapsed_time"), "command_s": command_s, "partial_parse": partial_parse,
             "by_kind_s": by_kind, "per_model_s": {uid.split(".")[-1]: s for uid, s in nodes if uid.startswith("model.")},
+            "per_node_s": {uid.split(".", 2)[-1]: s for uid, s in nodes},
             "top": [{"node": uid.split(".", 2)[-1], "kind": uid.split(".")[0], "s": s} for uid, s in nodes[:12]],
             "run_results": str(found)}
+
+
+def _seconds(s: float | None) -> str:
+    return "—" if s is None else f"{s:.1f}"
+
+
+def _empty_node_s(big: dict, top: dict) -> float | None:
+    """The same node's time in the empty home's run (models and tests)."""
+    dbt = big["empty"]["dbt"]
+    return dbt.get("per_node_s", dbt.get("per_model_s", {})).get(top["node"])
+
+
+def _bound_node_s(big: dict, top: dict) -> float | None:
+    """The node's compiled SQL run straight (bench/lower_bounds.py): a model's CREATE, a
+    test's count; a test is keyed there by its name without dbt's hash suffix."""
+    bounds = big["bounds"]["models"]
+    if top["kind"] == "model":
+        return bounds["per_model_s"].get(top["node"])
+    return bounds.get("per_test_s", {}).get(top["node"].split(".")[0])
 
 
 def run_plain(folder: Path, tag: str = "plain") -> dict:
@@ -631,9 +651,8 @@ def write_doc(results: dict, info: dict, command: str) -> None:
             "",
             "| node | kind | seconds in dbt (warm) | seconds in dbt (empty) | compiled SQL straight |",
             "| --- | --- | ---: | ---: | ---: |",
-            *[f"| `{t['node']}` | {t['kind']} | {t['s']:.1f} | "
-              f"{big['empty']['dbt'].get('per_model_s', {}).get(t['node'], float('nan')):.1f} | "
-              f"{big['bounds']['models']['per_model_s'].get(t['node'], float('nan')):.1f} |" for t in d["top"]],
+            *[f"| `{t['node']}` | {t['kind']} | {t['s']:.1f} | {_seconds(_empty_node_s(big, t))} | "
+              f"{_seconds(_bound_node_s(big, t))} |" for t in d["top"]],
             "",
         ]
     if any(len(r["warm"].get("all_walls_s", [])) > 1 for r in results.values()):
