@@ -169,3 +169,15 @@ def test_a_failed_row_rules_check_names_its_broken_rules_once_dbt_has_exited(tmp
     # groups 0, 1, 2 hold 4, 3 and 3 rows: two break `n > 3`; group 1 breaks the second rule
     assert "| `n > 3` | 2 |" in text
     assert "| `grp \\|\\| 'x' <> '1x'` | 1 |" in text
+
+
+def test_row_counts_are_read_for_tables_and_not_for_views(tmp_path):
+    """A view's count would run its query again (the status views: 2.9 s at 1 000 000
+    persons); its columns are still read."""
+    wh, _, _ = _project(tmp_path)
+    with duckdb.connect(str(wh)) as con:
+        con.execute("CREATE VIEW marts.per_grp_view AS SELECT grp, n * 2 AS n2 FROM marts.per_grp")
+    nodes = [{"unique_id": f"model.p.{n}", "schema": "marts", "alias": n, "name": n} for n in ("per_grp", "per_grp_view")]
+    columns, counts = md.warehouse_facts(wh, nodes)
+    assert counts == {"model.p.per_grp": 3}
+    assert columns[("marts", "per_grp_view")] == {"grp": "BIGINT", "n2": "BIGINT"}
