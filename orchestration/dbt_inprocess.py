@@ -68,10 +68,11 @@ class InProcessDbt:
             self._events.put(msg)
 
     def _main(self) -> None:
-        from dbt.cli.main import dbtRunner
+        restore = None
+        try:  # everything inside: the finally must release the lock and end the event stream
+            from dbt.cli.main import dbtRunner
 
-        restore = _cheaper_behavior_flag_source()
-        try:
+            restore = _cheaper_behavior_flag_source()
             # args[0] is the executable's name; --log-level none: no console logger of dbt's own
             # (dagster-dbt writes each event to stdout itself, as it did with the subprocess);
             # --log-level-file debug: dbt.log in the target folder as the subprocess wrote it (the
@@ -84,7 +85,8 @@ class InProcessDbt:
             self.exception = e
             self.returncode = 2
         finally:
-            restore()
+            if restore is not None:
+                restore()
             _release_duckdb()
             for k, v in self._saved.items():
                 if v is None:

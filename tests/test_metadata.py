@@ -169,6 +169,26 @@ def test_a_failed_row_rules_check_names_its_broken_rules_once_dbt_has_exited(tmp
     # groups 0, 1, 2 hold 4, 3 and 3 rows: two break `n > 3`; group 1 breaks the second rule
     assert "| `n > 3` | 2 |" in text
     assert "| `grp \\|\\| 'x' <> '1x'` | 1 |" in text
+    # a rule written over several YAML lines stays on its table row
+    assert md._cell("a or\n   b || c") == "a or b \\|\\| c"
+
+
+def test_an_interrupt_passes_a_held_row_rules_check_on_as_it_came(tmp_path):
+    from dagster_dbt import DagsterDbtTranslator
+
+    wh, target, manifest = _project(tmp_path)
+    manifest["nodes"]["test.p.rr"] = {"unique_id": "test.p.rr", "resource_type": "test", "name": "rr",
+                                      "test_metadata": {"name": "row_rules", "kwargs": {}}}
+
+    def events():
+        yield dg.AssetCheckResult(asset_key="per_grp", check_name="rr", passed=False, metadata={"unique_id": "test.p.rr"})
+        raise KeyboardInterrupt
+
+    got = []
+    with pytest.raises(KeyboardInterrupt):
+        for ev in md.with_model_metadata(events(), manifest, wh, DagsterDbtTranslator(), target):
+            got.append(ev)
+    assert [(e.check_name, "broken_rules" in e.metadata) for e in got] == [("rr", False)]
 
 
 def test_row_counts_are_read_for_tables_and_not_for_views(tmp_path):
@@ -177,7 +197,11 @@ def test_row_counts_are_read_for_tables_and_not_for_views(tmp_path):
     wh, _, _ = _project(tmp_path)
     with duckdb.connect(str(wh)) as con:
         con.execute("CREATE VIEW marts.per_grp_view AS SELECT grp, n * 2 AS n2 FROM marts.per_grp")
+        con.execute("CREATE SCHEMA staging; CREATE VIEW staging.stg_src AS SELECT id FROM raw.src")
     nodes = [{"unique_id": f"model.p.{n}", "schema": "marts", "alias": n, "name": n} for n in ("per_grp", "per_grp_view")]
+    # a staging view is one source table renamed and typed: counted
+    nodes.append({"unique_id": "model.p.stg_src", "schema": "staging", "alias": "stg_src", "name": "stg_src",
+                  "fqn": ["p", "staging", "stg_src"]})
     columns, counts = md.warehouse_facts(wh, nodes)
-    assert counts == {"model.p.per_grp": 3}
+    assert counts == {"model.p.per_grp": 3, "model.p.stg_src": 10}
     assert columns[("marts", "per_grp_view")] == {"grp": "BIGINT", "n2": "BIGINT"}
