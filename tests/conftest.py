@@ -320,3 +320,32 @@ def small_pg_run(tmp_path_factory, pg_url):
         os.environ["HELHEDSDATA_PUBLISH_URL"] = pg_url
         assert run_pipeline(home, inbox, in_memory=True), (home / "logs" / "dbt-last-run.log").read_text()[-3000:]
     return inbox, home, pg_url
+
+
+# Debian's chromium and chromedriver for the browser tests (the status reports, the Dagster UI).
+CHROMIUM = Path(os.environ.get("HELHEDSDATA_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("HELHEDSDATA_CHROMEDRIVER", "/usr/bin/chromedriver"))
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not (p.exists() and os.access(p, os.X_OK))]
+    if missing:
+        pytest.fail(f"the browser tests need Debian's chromium and chromedriver; missing: "
+                    f"{', '.join(missing)}. Install them: apt-get install -y chromium chromium-driver "
+                    "(`make test` does it when it may), or point HELHEDSDATA_CHROMIUM / "
+                    "HELHEDSDATA_CHROMEDRIVER at them.", pytrace=False)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager, were it ever asked, downloads nothing
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                "--window-size=1000,1400", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    yield driver
+    driver.quit()

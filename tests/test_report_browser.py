@@ -21,34 +21,8 @@ from tests.conftest import query
 from tests.report_helpers import (CPR_SHAPE, ISHOEJ, PSEUDONYM_SHAPE, SOENDERBORG, cells, plans,
                                   small_person_counts, soenderborg_publication)
 
-CHROMIUM = Path(os.environ.get("HELHEDSDATA_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("HELHEDSDATA_CHROMEDRIVER", "/usr/bin/chromedriver"))
 ENGLISH_NUMBER = re.compile(r"\b\d+\.\d+\s?%|\b\d{1,3},\d{3}\b(?!,)")
 A4_POINTS = (595.3, 841.9)  # 210 x 297 mm
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not (p.exists() and os.access(p, os.X_OK))]
-    if missing:
-        pytest.fail(f"the status-report browser tests need Debian's chromium and chromedriver; missing: "
-                    f"{', '.join(missing)}. Install them: apt-get install -y chromium chromium-driver "
-                    "(`make test` does it when it may), or point HELHEDSDATA_CHROMIUM / "
-                    "HELHEDSDATA_CHROMEDRIVER at them.", pytrace=False)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager, were it ever asked, downloads nothing
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                "--window-size=1000,1400", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    yield driver
-    driver.quit()
 
 
 def read_as_a_reader(driver, html_path: Path, out: Path) -> dict:
