@@ -288,8 +288,7 @@ def dbt_timings(home: Path) -> dict:
     for uid, s in nodes:
         by_kind[uid.split(".")[0]] = by_kind.get(uid.split(".")[0], 0.0) + s
     return {"elapsed_s": rr.get("elapsed_time"), "command_s": command_s, "partial_parse": partial_parse,
-            "by_kind_s": by_kind, "per_model_s": {uid.split(".")[-1]: s for uid, s in nodes if uid.startswith("model.")},
-            "per_node_s": {uid.split(".", 2)[-1]: s for uid, s in nodes},
+            "by_kind_s": by_kind, "per_node_s": {uid.split(".", 2)[-1]: s for uid, s in nodes},
             "top": [{"node": uid.split(".", 2)[-1], "kind": uid.split(".")[0], "s": s} for uid, s in nodes[:12]],
             "run_results": str(found)}
 
@@ -300,17 +299,14 @@ def _seconds(s: float | None) -> str:
 
 def _empty_node_s(big: dict, top: dict) -> float | None:
     """The same node's time in the empty home's run (models and tests)."""
-    dbt = big["empty"]["dbt"]
-    return dbt.get("per_node_s", dbt.get("per_model_s", {})).get(top["node"])
+    return big["empty"]["dbt"]["per_node_s"].get(top["node"])
 
 
 def _bound_node_s(big: dict, top: dict) -> float | None:
     """The node's compiled SQL run straight (bench/lower_bounds.py): a model's CREATE, a
-    test's count; a test is keyed there by its name without dbt's hash suffix."""
+    test's count."""
     bounds = big["bounds"]["models"]
-    if top["kind"] == "model":
-        return bounds["per_model_s"].get(top["node"])
-    return bounds.get("per_test_s", {}).get(top["node"].split(".")[0])
+    return bounds["per_model_s" if top["kind"] == "model" else "per_test_s"].get(top["node"])
 
 
 def run_plain(folder: Path, tag: str = "plain") -> dict:

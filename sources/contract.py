@@ -109,6 +109,12 @@ class FileContract:
     unique: tuple[str, ...] = ()
     sheet: str | None = None  # .xlsx: the sheet to read; None = the first
 
+    def __post_init__(self):
+        # The overlap rule groups rows by person on the integer the CPR's pseudonym gets
+        # (`_validate`): a contract asking for it names the CPR column person_key.
+        if self.non_overlapping and not any(c.name == "person_key" and c.kind == "cpr" for c in self.columns):
+            raise ValueError(f"{self.file}: non_overlapping needs a CPR column named person_key")
+
     @property
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
@@ -575,14 +581,13 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     del staged  # the rules below read only the typed rows
     if contract.non_overlapping and contract.period:
         a, b = contract.period
-        person = _PERSON if _PERSON in typed.column_names else "person_key"
         rows = con.sql(f"""
             SELECT _idx FROM (
               SELECT _idx, {a} AS s,
                      max(coalesce({b}, DATE '9999-12-31')) OVER (
-                        PARTITION BY {person} ORDER BY {a}, _idx
+                        PARTITION BY {_PERSON} ORDER BY {a}, _idx
                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
-              FROM typed WHERE {person} IS NOT NULL AND {a} IS NOT NULL)
+              FROM typed WHERE {_PERSON} IS NOT NULL AND {a} IS NOT NULL)
             WHERE prev_end >= s ORDER BY 1""").fetchall()
         row_errors.append(("overlap", "period overlaps an earlier period of the same person", [r[0] for r in rows]))
     if contract.unique:

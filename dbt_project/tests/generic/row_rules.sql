@@ -29,8 +29,7 @@
                        column ~ ' is null or ' ~ column ~ ' in (' ~ (quoted | join(', ')) ~ ')')) -%}
 {%- endfor -%}
 {%- for expression in expressions -%}
-  {#- named on one line: a YAML folded block keeps the line breaks of indented lines -#}
-  {%- do rules.append((expression.split() | join(' '), expression)) -%}
+  {%- do rules.append((expression, expression)) -%}
 {%- endfor -%}
 {%- for pair in end_not_before_start -%}
   {%- do rules.append((pair.end_column ~ ' >= ' ~ pair.start_column,
