@@ -108,13 +108,21 @@ def run_pipeline(settings: Settings, quiet: bool = False, only_changed: bool = F
 
     settings_ok_or_raise(settings)  # fail fast, before Dagster and dbt start (~15 s), saying what to do
     settings.export_env()
-    ensure_dagster_home(settings)
-    prepare_dbt(settings)
+    from warehouse import gx_worker
     from warehouse.runlock import warehouse_lock
 
     # execute_in_process bypasses the daemon's run queue: this lock is the one-writer guard.
     with warehouse_lock(settings.home):
-        return _run_locked(settings, quiet, only_changed, with_checks)
+        if with_checks:
+            # Great Expectations is imported in its own process, on the other core, while
+            # this one loads Dagster (warehouse/gx_worker.py).
+            gx_worker.start()
+        try:
+            ensure_dagster_home(settings)
+            prepare_dbt(settings)
+            return _run_locked(settings, quiet, only_changed, with_checks)
+        finally:
+            gx_worker.stop()  # the Data Docs are rendered and the worker is gone when the run returns
 
 
 def _refuse_while_daemon_runs(instance) -> None:

@@ -2,6 +2,7 @@
 sequential, and nothing writes while dbt builds."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,9 +21,11 @@ def connect(path: Path, read_only: bool = False):
         con.close()
 
 
-def load_raw(path: Path, source: str, tables: dict[str, pa.Table], extract_date, origin: str) -> None:
+def load_raw(path: Path, source: str, tables: dict[str, pa.Table], extract_date, origin: str,
+             commit_if: Callable[[], bool] | None = None) -> bool:
     """Replace the raw tables of one source in one transaction (all or nothing) and
-    record the load in meta.loads."""
+    record the load in meta.loads. `commit_if`: asked once the tables are written, before
+    the commit; False rolls the load back (the tables stay as they were) and is returned."""
     with connect(path) as con:
         # The raw tables need not keep the readers' row order (every row carries its
         # source_row; no model, check or archive relies on the order, and the published
@@ -43,7 +46,11 @@ def load_raw(path: Path, source: str, tables: dict[str, pa.Table], extract_date,
             con.unregister("incoming")
             con.execute("INSERT INTO meta.loads VALUES (?, ?, ?, ?, ?, ?)",
                         [now, source, name, extract_date, origin, table.num_rows])
+        if commit_if is not None and not commit_if():
+            con.execute("ROLLBACK")
+            return False
         con.execute("COMMIT")
+        return True
 
 
 def row_count(path: Path, table: str) -> int | None:

@@ -349,16 +349,24 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
     `defer_docs`: the result is kept but not rendered yet; `build_docs` renders the results of
     several validations at once (one index page instead of one per validation), exactly the
     pages GX's UpdateDataDocsAction renders for each."""
+    part, step = sample(table, limit)
+    return validate_sample(name, part, table.num_rows, step, extract_date, control_count, docs_dir,
+                           suite, run_name, defer_docs)
+
+
+def validate_sample(name: str, part: pa.Table, rows: int, step: int, extract_date: date | None = None,
+                    control_count: int | None = None, docs_dir: Path | None = None, suite: dict | None = None,
+                    run_name: str | None = None, defer_docs: bool = False) -> SuiteResult:
+    """`validate` on `part`, what `sample()` took of a table of `rows` rows (every `step`-th):
+    the worker process (warehouse/gx_worker.py) is sent the sample, not the table."""
     gx = _gx()
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     t0 = time.perf_counter()
     docs_ids: list = []
     data = suite or load_suite(name)
-    rows = table.num_rows
-    part, step = sample(table, limit)
     df = part.to_pandas()  # dates as Python dates: GX compares them with its date bounds
-    found = {f.name: str(f.type) for f in table.schema}
+    found = {f.name: str(f.type) for f in part.schema}
     schema_failed = [{"expectation": "arrow_schema_matches", "column": n, "rule": "type",
                       "unexpected_count": None, "element_count": rows, "error": False}
                      for n, t in data["meta"]["arrow_types"].items() if found.get(n, t) != t]

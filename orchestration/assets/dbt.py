@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_shared.record import replace
 
+from warehouse import gx_worker
 from warehouse.publish import pause_for_crash_test
 from warehouse.config import DBT_PROJECT_DIR, ensure_dbt_on_path
 from orchestration.memory import release_freed_memory
@@ -118,6 +119,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     # dbt's DuckDB runs in this process: what the readers freed goes back to the OS first, so it
     # is not held beside DuckDB's buffer pool (orchestration/memory.py).
     release_freed_memory()
+    # The sources are done: Great Expectations' worker renders the Data Docs while dbt runs and
+    # exits, returning its memory before dbt's peak (warehouse/gx_worker.py).
+    gx_worker.release()
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
     # dbt's unit tests test the SQL, not the night's data: the test suite runs them

@@ -1,0 +1,115 @@
+"""Great Expectations in its own process (warehouse/gx_worker.py): the same results as in
+the night's process, the suite the night's process reads, Data Docs rendered when the worker
+is released, and a night's process that never imports GX."""
+import subprocess
+import sys
+import textwrap
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from sources import momentum
+from sources.contract import output_schema
+from tests.conftest import SAMPLES
+from tests.reader_helpers import drifted_suite_loader
+from warehouse import expectations as E
+from warehouse import gx_worker
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _comparable(r: E.SuiteResult) -> dict:
+    return {k: v for k, v in asdict(r).items() if k not in ("seconds", "docs_ids")}
+
+
+def _maalgruppe(rows: int) -> pa.Table:
+    """`rows` rows of momentum/maalgruppe, every third with a code no seed holds."""
+    schema = output_schema(momentum.CONTRACTS["maalgruppe"])
+    return pa.Table.from_pylist([
+        {"source_row": i + 1, "person_key": f"{i:032x}", "foedselsdato": date(1980, 1, 1),
+         "maalgruppe_code": "ZZ" if i % 3 == 0 else "6.1", "maalgruppe_name": "x", "start_date": date(2020, 1, 1),
+         "end_date": None, "afslutningsaarsag": None, "extract_date": date(2021, 3, 1)} for i in range(rows)],
+        schema=schema)
+
+
+def test_the_worker_gives_what_the_night_process_gives(sample_extract_tables):
+    extract_date, tables, counts = sample_extract_tables
+    futures = {n: gx_worker.validate(f"momentum__{n}", t, extract_date, counts[n]) for n, t in tables.items()}
+    for n, t in tables.items():
+        here = E.validate(f"momentum__{n}", t, extract_date, counts[n])
+        there = futures[n].result()
+        assert here.success and _comparable(there) == _comparable(here), n
+    # a table above SAMPLE_ROWS is sampled here; the worker is told the whole table's size
+    big = _maalgruppe(E.SAMPLE_ROWS + 7)
+    there = gx_worker.validate("momentum__maalgruppe", big, date(2021, 3, 1), big.num_rows).result()
+    here = E.validate("momentum__maalgruppe", big, date(2021, 3, 1), big.num_rows)
+    assert not there.success and _comparable(there) == _comparable(here)
+    assert there.rows == E.SAMPLE_ROWS + 7 and there.rows_validated < E.SAMPLE_ROWS
+
+
+def test_the_worker_validates_the_suite_this_process_reads(monkeypatch):
+    table = _maalgruppe(5)
+    table = table.set_column(3, "maalgruppe_code", pa.array(["6.1"] * 5))
+    assert gx_worker.validate("momentum__maalgruppe", table, date(2021, 3, 1)).result().success
+    monkeypatch.setattr(E, "load_suite", drifted_suite_loader(E.load_suite, "momentum__maalgruppe",
+                                                              "maalgruppe_code", lambda v: False))
+    r = gx_worker.validate("momentum__maalgruppe", table, date(2021, 3, 1)).result()
+    assert not r.success
+    assert [(f["expectation"], f["column"], f["unexpected_count"]) for f in r.failed] == [
+        ("expect_column_values_to_be_in_set", "maalgruppe_code", 5)]
+
+
+def test_a_script_without_a_main_guard_validates_in_the_worker_without_importing_gx(tmp_path):
+    """The night's process: a script starting the worker at its top level (spawn would run it
+    again in the worker), Data Docs only once the worker is released, and no GX in this
+    process at any point."""
+    script = tmp_path / "night.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        from datetime import date
+        from pathlib import Path
+        from sources import momentum
+        from sources.contract import output_schema
+        from warehouse import gx_worker
+
+        docs = Path({str(tmp_path / "data_docs")!r})
+        gx_worker.start()
+        tables = {{n: output_schema(c).empty_table() for n, c in momentum.CONTRACTS.items()}}
+        futures = [gx_worker.validate(f"momentum__{{n}}", t, date(2021, 3, 1), 0, docs, run_name="night-1")
+                   for n, t in tables.items()]
+        results = [f.result() for f in futures]
+        assert all(r.success for r in results), [r.failed for r in results]
+        gx_worker.build_docs(docs, results)
+        assert not (docs / "index.html").exists(), "rendered before the worker was released"
+        gx_worker.stop()
+        index = (docs / "index.html").read_text()
+        assert all(f"momentum__{{n}}" in index for n in tables) and "night-1" in index
+        assert "great_expectations" not in sys.modules
+        import multiprocessing
+        assert multiprocessing.active_children() == []
+        print("ok")
+    """), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == "ok"
+
+
+def test_an_error_in_the_worker_reaches_the_night_as_a_plain_error(monkeypatch):
+    def broken(name, *args, **kwargs):
+        suite = original(name)
+        suite["expectations"].append({"type": "expect_no_such_thing", "kwargs": {}, "meta": {}})
+        return suite
+
+    original = E.load_suite
+    monkeypatch.setattr(E, "load_suite", broken)
+    with pytest.raises(RuntimeError, match="Great Expectations failed on suite momentum__samtale: AttributeError"):
+        gx_worker.validate("momentum__samtale", output_schema(momentum.CONTRACTS["samtale"]).empty_table()).result()
+
+
+@pytest.fixture(scope="module")
+def sample_extract_tables(pseudonym_key):
+    ext = momentum.read_extract(momentum.find_extracts(SAMPLES)[0], pseudonym_key, SAMPLES)
+    return ext.extract_date, ext.tables, ext.row_counts

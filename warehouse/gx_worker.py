@@ -1,0 +1,143 @@
+"""Great Expectations in a process of its own, beside the night's process.
+
+In the night's own process GX cost a warm 10 000-person night ~5 s of its one busy core
+(docs/benchmarks.md): the import (~1.6 s, most of it GX's own modules), a checkpoint per
+table, and the Data Docs. Here, `start()` spawns one worker process as the night starts
+(`helhedsdata run` calls it before Dagster's definitions load), so GX is imported on the
+second core while the first loads Dagster. The suites still gate the load: a source step
+waits for its validations. The Data Docs gate nothing: they are rendered in the worker
+when `release()` is called as dbt starts (the sources are done by then), while dbt runs,
+and the worker then exits, so its memory is returned before dbt's peak.
+
+The worker is sent what `expectations.sample()` takes of a table (at most SAMPLE_ROWS rows)
+and the suite as loaded here, and returns a `SuiteResult`: plain values, so this process
+never imports GX. A night that did not call `start()` (a run the daemon or the UI launched)
+starts the worker at its first validation.
+"""
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import multiprocessing
+import sys
+import threading
+import types
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from warehouse import expectations as E
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_docs: dict[Path, list[str]] = {}  # Data Docs still to render: docs folder -> result tokens
+_released: list[threading.Thread] = []  # each waits for a released worker to render and exit
+
+
+def start() -> None:
+    """Spawn the worker and let it import GX now (idempotent)."""
+    global _pool
+    with _lock:
+        if _pool is None:
+            # spawn, not fork: the night's process runs threads (Dagster, DuckDB), and a fork
+            # copies their locks in whatever state they are.
+            _pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
+            # The worker needs nothing of __main__ (its functions live in this module), but spawn
+            # would run the main script again in it, which a script that starts a night at its
+            # top level (no `if __name__ == "__main__":`) cannot survive. The pool spawns its
+            # one process at its first task, here, and never again (a dead worker breaks the pool).
+            main = sys.modules["__main__"]
+            sys.modules["__main__"] = types.ModuleType("__main__")
+            try:
+                _pool.submit(int)
+            finally:
+                sys.modules["__main__"] = main
+
+
+def validate(name: str, table: pa.Table, extract_date: date | None = None, control_count: int | None = None,
+             docs_dir: Path | None = None, run_name: str | None = None) -> Future:
+    """`expectations.validate` in the worker; a Future of its SuiteResult. The suite is read
+    here, in this process, so what the night's process reads is what is validated."""
+    start()
+    part, step = E.sample(table)
+    return _pool.submit(_validate, name, part, table.num_rows, step, extract_date, control_count,
+                        docs_dir, E.load_suite(name), run_name)
+
+
+def build_docs(docs_dir: Path, results: list[E.SuiteResult]) -> None:
+    """Render the Data Docs of these results in the worker when `release()` or `stop()`
+    is called, with those of every other source (one index page)."""
+    tokens = [t for r in results for t in r.docs_ids]
+    if tokens:
+        with _lock:
+            _docs.setdefault(docs_dir, []).extend(tokens)
+
+
+def release() -> None:
+    """No more validations in this night: render the pending Data Docs and let the worker
+    exit, without waiting for either (`stop()` waits)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+        pending = dict(_docs)
+        _docs.clear()
+    if pool is None:
+        return
+    for docs, tokens in pending.items():
+        pool.submit(_build_docs, docs, tokens).add_done_callback(_report_docs_failure)
+    # shutdown(wait=True) returns once the tasks are done and the process has exited; in a
+    # thread of its own, so that this night goes on meanwhile.
+    waiter = threading.Thread(target=pool.shutdown, name="gx-worker-exit")
+    waiter.start()
+    _released.append(waiter)
+
+
+def stop() -> None:
+    """Render what is pending and wait until every worker this process started has exited."""
+    release()
+    while _released:
+        _released.pop().join()
+
+
+def _report_docs_failure(f: Future) -> None:
+    # The Data Docs are a view of the results, not a gate: a failure to render them is
+    # reported, and the night goes on.
+    if f.exception() is not None:
+        log.error("Great Expectations Data Docs were not rendered: %s", f.exception())
+
+
+atexit.register(stop)
+
+
+# --- in the worker ---------------------------------------------------------------------------
+
+_RESULTS: dict[str, E.SuiteResult] = {}  # token -> result whose Data Docs are not rendered yet
+_tokens = itertools.count()
+
+
+def _warm() -> None:
+    E._context(None)
+
+
+def _validate(name, part, rows, step, extract_date, control_count, docs_dir, suite, run_name) -> E.SuiteResult:
+    try:
+        r = E.validate_sample(name, part, rows, step, extract_date, control_count, docs_dir, suite,
+                              run_name, defer_docs=docs_dir is not None)
+    except Exception as e:
+        # Re-raised as a plain error: unpickling a GX exception would import GX in the
+        # night's process. GX's messages name expectations and columns, not values.
+        raise RuntimeError(f"Great Expectations failed on suite {name}: {type(e).__name__}: {e}") from None
+    token = f"{next(_tokens)}:{name}"
+    _RESULTS[token], ids = r, r.docs_ids
+    # The GX identifiers stay here; the night's process gets a token for them.
+    return E.SuiteResult(r.suite, r.success, r.rows, r.rows_validated, r.failed, r.evaluated, r.seconds,
+                         [token] if ids else [])
+
+
+def _build_docs(docs_dir: Path, tokens: list[str]) -> None:
+    E.build_docs(docs_dir, [_RESULTS.pop(t) for t in tokens])
