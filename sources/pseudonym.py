@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -90,14 +91,22 @@ class Pseudonymizer:
         where = pc.index_in(distinct, value_set=known)
         if where.null_count:
             with self._lock:  # readers of one extract run in threads and share the cache
-                known, hashed = self._known.get(domain, (empty, empty))
-                where = pc.index_in(distinct, value_set=known)
-                new = distinct.filter(pc.is_null(where))
+                now_known, now_hashed = self._known.get(domain, (empty, empty))
+                if len(now_known) != len(known):  # another reader added values meanwhile
+                    known, hashed = now_known, now_hashed
+                    where = pc.index_in(distinct, value_set=known)
+                missing = pc.is_null(where)
+                new = distinct.filter(missing)
                 if len(new):
+                    # The new values are appended in order, so the k-th of them is found at
+                    # len(known) + k: no second lookup against the grown cache (each lookup hashes
+                    # every known value again: ~0.3 s CPU per Momentum file at 1 000 000 persons).
+                    idx = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).copy()
+                    idx[idx < 0] = np.arange(len(known), len(known) + len(new), dtype=idx.dtype)
+                    where = pa.array(idx)
                     known = pa.concat_arrays([known, new])
                     hashed = pa.concat_arrays([hashed, self._digests(new, domain)])
                     self._known[domain] = (known, hashed)
-                    where = pc.index_in(distinct, value_set=known)
         return hashed, pc.take(where, enc.indices)
 
 

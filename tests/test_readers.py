@@ -530,6 +530,30 @@ def test_pseudonym_indices_name_the_pseudonym():
     assert pc.take(hashed2, idx2).to_pylist() == Pseudonymizer(b"k" * 32).pseudonymize(later, "cpr").to_pylist()
 
 
+def test_pseudonym_indices_agree_across_calls_and_threads_sharing_the_cache():
+    """Values met before, new ones between them, and readers in threads adding to the cache at
+    once: every index names the value's own pseudonym, and equal values share one index."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sources.pseudonym import Pseudonymizer
+
+    rnd = random.Random(5)
+    pool = [f"{rnd.randrange(10**10):010d}" for _ in range(4000)]
+    batches = [pa.array([rnd.choice(pool) if rnd.random() > 0.05 else None for _ in range(3000)]) for _ in range(8)]
+    fresh = Pseudonymizer(b"k" * 32)
+    want = [fresh.pseudonymize(b, "cpr").to_pylist() for b in batches]
+    shared = Pseudonymizer(b"k" * 32)
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda b: shared.pseudonym_indices(b, "cpr"), batches))
+    index_of: dict[str, int] = {}
+    for (hashed, idx), b, w in zip(got, batches, want):
+        assert pc.take(hashed, idx).to_pylist() == w
+        for v, i in zip(b.to_pylist(), idx.to_pylist()):
+            if v is not None:
+                assert index_of.setdefault(v, i) == i
+
+
 def test_pseudonyms_are_python_hmac_sha256():
     """Pseudonyms are computed in DuckDB (sources/pseudonym.py): each must equal Python's
     HMAC-SHA256 of "domain\\x1fvalue" (first 16 bytes, hex), for non-ASCII text, the separator
