@@ -113,3 +113,24 @@ def test_an_error_in_the_worker_reaches_the_night_as_a_plain_error(monkeypatch):
 def sample_extract_tables(pseudonym_key):
     ext = momentum.read_extract(momentum.find_extracts(SAMPLES)[0], pseudonym_key, SAMPLES)
     return ext.extract_date, ext.tables, ext.row_counts
+
+
+def test_data_docs_pending_at_exit_are_rendered_before_the_process_ends(tmp_path):
+    """A run that never reaches dbt (a source-only run from the UI) releases the worker only
+    at exit: the Data Docs are rendered then, before concurrent.futures stops its pools."""
+    script = tmp_path / "source_only.py"
+    script.write_text(textwrap.dedent(f"""
+        from datetime import date
+        from pathlib import Path
+        from sources import momentum
+        from sources.contract import output_schema
+        from warehouse import gx_worker
+
+        docs = Path({str(tmp_path / "data_docs")!r})
+        table = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
+        result = gx_worker.validate("momentum__samtale", table, date(2021, 3, 1), 0, docs, run_name="r").result()
+        gx_worker.build_docs(docs, [result])
+    """), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-3000:]
+    assert "momentum__samtale" in (tmp_path / "data_docs" / "index.html").read_text()

@@ -111,7 +111,9 @@ def _report_docs_failure(f: Future) -> None:
         log.error("Great Expectations Data Docs were not rendered: %s", f.exception())
 
 
-atexit.register(stop)
+# At exit, before concurrent.futures stops its pools (after which a pool takes no task): its
+# hook is one of threading's exit hooks, which run before atexit's, the latest registered first.
+getattr(threading, "_register_atexit", atexit.register)(stop)
 
 
 # --- in the worker ---------------------------------------------------------------------------
