@@ -98,8 +98,12 @@ def _tree_rss(root: int) -> dict[int, tuple[int, str]]:
                 argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
         except (OSError, ValueError, IndexError):
             continue
-        # e.g. "helhedsdata run", "dbt build": the program and its first argument
-        name = " ".join(Path(a).name for a in argv[1:3] if not a.startswith("-")) if argv[:1] and \
+        # e.g. "helhedsdata run", "dbt build": the program and its first argument; Python's
+        # multiprocessing children (python -c "...spawn_main..."): Great Expectations' worker
+        # (warehouse/gx_worker.py) and the resource tracker spawn starts beside it.
+        code = next((a for a in argv if "multiprocessing" in a), "")
+        name = ("GX worker" if "spawn_main" in code else "multiprocessing resource tracker") if code else \
+            " ".join(Path(a).name for a in argv[1:3] if not a.startswith("-")) if argv[:1] and \
             Path(argv[0]).name.startswith("python") else " ".join(Path(a).name for a in argv[:2])
         out[pid] = (rss, (name or "?").replace("\n", " ")[:40])
     return out

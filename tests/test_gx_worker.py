@@ -134,3 +134,22 @@ def test_data_docs_pending_at_exit_are_rendered_before_the_process_ends(tmp_path
     out = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-3000:]
     assert "momentum__samtale" in (tmp_path / "data_docs" / "index.html").read_text()
+
+
+def test_a_worker_that_dies_is_reported_as_such_and_the_next_validation_gets_a_new_one():
+    import os
+    import signal
+    import time
+
+    table = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
+    first = gx_worker.validate("momentum__samtale", table)
+    assert gx_worker.result(first).success
+    pid = first.pool.submit(os.getpid).result()
+    first.pool.submit(time.sleep, 30)  # busy: the next validation waits behind it
+    waiting = gx_worker.validate("momentum__samtale", table)
+    os.kill(pid, signal.SIGKILL)  # killed mid-night (the kernel's OOM killer, an operator)
+    with pytest.raises(gx_worker.WorkerDied, match="worker process died"):
+        gx_worker.result(waiting)
+    again = gx_worker.validate("momentum__samtale", table)
+    assert gx_worker.result(again).success
+    assert again.pool is not first.pool and again.pool.submit(os.getpid).result() != pid

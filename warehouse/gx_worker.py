@@ -24,6 +24,7 @@ import sys
 import threading
 import types
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
@@ -63,10 +64,48 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
              docs_dir: Path | None = None, run_name: str | None = None) -> Future:
     """`expectations.validate` in the worker; a Future of its SuiteResult. The suite is read
     here, in this process, so what the night's process reads is what is validated."""
-    start()
     part, step = E.sample(table)
-    return _pool.submit(_validate, name, part, table.num_rows, step, extract_date, control_count,
-                        docs_dir, E.load_suite(name), run_name)
+    args = (name, part, table.num_rows, step, extract_date, control_count, docs_dir, E.load_suite(name), run_name)
+    start()
+    pool = _pool
+    try:
+        future = pool.submit(_validate, *args)
+    except BrokenProcessPool:  # the worker died since its last task: a new one
+        _forget(pool)
+        start()
+        pool = _pool
+        future = pool.submit(_validate, *args)
+    future.pool = pool  # the worker that answers it (`result`)
+    return future
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+def result(future: Future) -> E.SuiteResult:
+    """The SuiteResult of a `validate` Future. A worker that died meanwhile (killed, out of
+    memory) is a fault of the machine, not of the data: WorkerDied, and the next validation
+    starts a new worker."""
+    try:
+        return future.result()
+    except BrokenProcessPool as e:
+        _forget(future.pool)
+        raise WorkerDied("Great Expectations' worker process died (killed, or out of memory?) before it "
+                         "answered; see docs/runbook.md, 'Great Expectations Data Docs'") from e
+
+
+def _forget(pool: ProcessPoolExecutor) -> None:
+    """Drop a dead worker, and the Data Docs it held results for (they died with it)."""
+    global _pool
+    with _lock:
+        if _pool is not pool:
+            return
+        _pool = None
+        lost = sum(len(t) for t in _docs.values())
+        _docs.clear()
+    if lost:
+        log.warning("Great Expectations' worker died: the Data Docs of %d earlier validations are not rendered", lost)
 
 
 def build_docs(docs_dir: Path, results: list[E.SuiteResult]) -> None:
@@ -88,8 +127,11 @@ def release() -> None:
         _docs.clear()
     if pool is None:
         return
-    for docs, tokens in pending.items():
-        pool.submit(_build_docs, docs, tokens).add_done_callback(_report_docs_failure)
+    try:
+        for docs, tokens in pending.items():
+            pool.submit(_build_docs, docs, tokens).add_done_callback(_report_docs_failure)
+    except BrokenProcessPool:
+        log.error("Great Expectations Data Docs were not rendered: the worker process died")
     # shutdown(wait=True) returns once the tasks are done and the process has exited; in a
     # thread of its own, so that this night goes on meanwhile.
     waiter = threading.Thread(target=pool.shutdown, name="gx-worker-exit")

@@ -80,7 +80,7 @@ def _gx_gather(s, futures: dict) -> dict[str, gx_suites.SuiteResult]:
     results: dict[str, gx_suites.SuiteResult] = {}
     try:
         for name, f in futures.items():
-            results[name] = f.result()
+            results[name] = gx_worker.result(f)
     finally:  # the pages of what was validated, also when a later table raised
         gx_worker.build_docs(s.home / "gx" / "data_docs", list(results.values()))
     return results
