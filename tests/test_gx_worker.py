@@ -35,6 +35,7 @@ def _maalgruppe(rows: int) -> pa.Table:
         schema=schema)
 
 
+@pytest.mark.slow  # a worker of its own, importing GX (and GX in this process too)
 def test_the_worker_gives_what_the_night_process_gives(sample_extract_tables):
     extract_date, tables, counts = sample_extract_tables
     futures = {n: gx_worker.validate(f"momentum__{n}", t, extract_date, counts[n]) for n, t in tables.items()}
@@ -62,6 +63,7 @@ def test_the_worker_validates_the_suite_this_process_reads(monkeypatch):
         ("expect_column_values_to_be_in_set", "maalgruppe_code", 5)]
 
 
+@pytest.mark.slow  # a fresh interpreter and a fresh worker, each importing what a night imports
 def test_a_script_without_a_main_guard_validates_in_the_worker_without_importing_gx(tmp_path):
     """The night's process: a script starting the worker at its top level (spawn would run it
     again in the worker), Data Docs only once the worker is released, and no GX in this
@@ -115,6 +117,7 @@ def sample_extract_tables(pseudonym_key):
     return ext.extract_date, ext.tables, ext.row_counts
 
 
+@pytest.mark.slow  # a fresh interpreter and a fresh worker, each importing what a night imports
 def test_data_docs_pending_at_exit_are_rendered_before_the_process_ends(tmp_path):
     """A run that never reaches dbt (a source-only run from the UI) releases the worker only
     at exit: the Data Docs are rendered then, before concurrent.futures stops its pools."""
@@ -136,6 +139,7 @@ def test_data_docs_pending_at_exit_are_rendered_before_the_process_ends(tmp_path
     assert "momentum__samtale" in (tmp_path / "data_docs" / "index.html").read_text()
 
 
+@pytest.mark.slow  # a worker of its own, importing GX (and GX in this process too)
 def test_a_worker_that_dies_is_reported_as_such_and_the_next_validation_gets_a_new_one():
     import os
     import signal
