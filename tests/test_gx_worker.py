@@ -152,8 +152,68 @@ def test_a_worker_that_dies_is_reported_as_such_and_the_next_validation_gets_a_n
     first.pool.submit(time.sleep, 30)  # busy: the next validation waits behind it
     waiting = gx_worker.validate("momentum__samtale", table)
     os.kill(pid, signal.SIGKILL)  # killed mid-night (the kernel's OOM killer, an operator)
-    with pytest.raises(gx_worker.WorkerDied, match="worker process died"):
+    with pytest.raises(gx_worker.WorkerDied, match="worker process ended before it answered"):
         gx_worker.result(waiting)
     again = gx_worker.validate("momentum__samtale", table)
     assert gx_worker.result(again).success
     assert again.pool is not first.pool and again.pool.submit(os.getpid).result() != pid
+
+
+def _spawned_night(docs: str) -> None:
+    """A night in a process that is itself a multiprocessing child, as Dagster's code server
+    runs each run: validates, leaves its Data Docs pending, and returns."""
+    from warehouse import gx_worker as w
+
+    table = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
+    w.build_docs(Path(docs), [w.result(w.validate("momentum__samtale", table, date(2021, 3, 1), 0, Path(docs), "r"))])
+
+
+@pytest.mark.slow  # a spawned process and its worker, each importing what a night imports
+def test_a_night_in_a_multiprocessing_child_exits_with_its_docs_rendered(tmp_path):
+    import multiprocessing
+
+    docs = tmp_path / "data_docs"
+    p = multiprocessing.get_context("spawn").Process(target=_spawned_night, args=(str(docs),))
+    p.start()
+    p.join(180)
+    alive = p.is_alive()
+    if alive:
+        p.kill()
+    assert not alive, "the process waited for ever on a worker nobody released"
+    assert p.exitcode == 0
+    assert "momentum__samtale" in (docs / "index.html").read_text()
+
+
+@pytest.mark.slow  # an interpreter of its own and its worker
+def test_the_worker_exits_when_the_night_process_is_killed(tmp_path):
+    import os
+    import time
+
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent("""
+        import os, signal
+        from warehouse import gx_worker
+        pool = gx_worker.start()
+        print(pool.submit(os.getpid).result(), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    worker = int(out.stdout.strip())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{worker}"):
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{worker}"), "the worker outlived its night's process"
+
+
+@pytest.mark.slow  # ends the shared worker: the next test starts a new one
+def test_data_docs_survive_repeated_and_foreign_tokens(tmp_path):
+    docs = tmp_path / "data_docs"
+    tables = {n: output_schema(c).empty_table() for n, c in momentum.CONTRACTS.items() if n in ("samtale", "tilbud")}
+    results = [gx_worker.result(gx_worker.validate(f"momentum__{n}", t, date(2021, 3, 1), 0, docs, "r"))
+               for n, t in tables.items()]
+    gx_worker.build_docs(docs, results)
+    gx_worker.build_docs(docs, results)  # the same results twice (a gather retried)
+    gx_worker.build_docs(docs, [E.SuiteResult("momentum__maalgruppe", True, 0, 0, [], 1, 0.0, ["1:0:x"])])
+    gx_worker.stop()  # a token of a worker that died: reported, the others rendered
+    index = (docs / "index.html").read_text()
+    assert "momentum__samtale" in index and "momentum__tilbud" in index

@@ -392,3 +392,31 @@ def test_a_move_warning_still_publishes_and_is_named_in_the_log_message(tmp_path
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["moves_beyond_threshold"].value == 2 and check.metadata["figures_compared"].value == 40
     assert check.metadata["largest_moves"].value == top
+
+
+@pytest.mark.slow  # ends the shared GX worker: the next test starts a new one
+def test_a_suite_that_errs_fails_the_step_loads_nothing_and_keeps_the_other_tables_docs(tmp_path, inbox, pseudonym_key,
+                                                                                      monkeypatch):
+    """A suite that raises (not one that fails): the step fails as a fault of the night, not of
+    the extract (nothing loaded, nothing quarantined), and the Data Docs of the tables that
+    validated are still rendered."""
+    from warehouse import gx_worker
+    from warehouse.database import row_count
+
+    original = E.load_suite
+
+    def broken(name, *args, **kwargs):
+        suite = original(name, *args, **kwargs)
+        if name == "momentum__tilbud":
+            suite["expectations"].append({"type": "expect_no_such_thing", "kwargs": {}, "meta": {}})
+        return suite
+
+    monkeypatch.setattr(E, "load_suite", broken)
+    s = _settings(tmp_path, inbox)
+    with pytest.raises(RuntimeError, match="suite momentum__tilbud: AttributeError"):
+        _accept(s, pseudonym_key)
+    gx_worker.stop()
+    assert row_count(s.warehouse, "raw.momentum__samtale") is None
+    assert not s.quarantine.exists() or not any(s.quarantine.rglob("REJECTED.json"))
+    index = (s.home / "gx" / "data_docs" / "index.html").read_text()
+    assert all(f"momentum__{n}" in index for n in ("borger_adresse", "maalgruppe", "samtale"))

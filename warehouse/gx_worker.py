@@ -20,6 +20,9 @@ import atexit
 import itertools
 import logging
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.util
+import os
 import sys
 import threading
 import types
@@ -36,18 +39,19 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_used = False  # whether the current worker was asked anything (else stop() need not wait for it)
 _docs: dict[Path, list[str]] = {}  # Data Docs still to render: docs folder -> result tokens
 _released: list[threading.Thread] = []  # each waits for a released worker to render and exit
 
 
-def start() -> None:
-    """Spawn the worker and let it import GX now (idempotent)."""
+def start() -> ProcessPoolExecutor:
+    """Spawn the worker and let it import GX now (idempotent); the worker."""
     global _pool
     with _lock:
         if _pool is None:
             # spawn, not fork: the night's process runs threads (Dagster, DuckDB), and a fork
             # copies their locks in whatever state they are.
-            _pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
             # The worker needs nothing of __main__ (its functions live in this module), but spawn
             # would run the main script again in it, which a script that starts a night at its
             # top level (no `if __name__ == "__main__":`) cannot survive. The pool spawns its
@@ -55,25 +59,28 @@ def start() -> None:
             main = sys.modules["__main__"]
             sys.modules["__main__"] = types.ModuleType("__main__")
             try:
-                _pool.submit(int)
+                pool.submit(int)
             finally:
                 sys.modules["__main__"] = main
+            _pool = pool
+        return _pool
 
 
 def validate(name: str, table: pa.Table, extract_date: date | None = None, control_count: int | None = None,
              docs_dir: Path | None = None, run_name: str | None = None) -> Future:
-    """`expectations.validate` in the worker; a Future of its SuiteResult. The suite is read
-    here, in this process, so what the night's process reads is what is validated."""
+    """`expectations.validate` in the worker; a Future of its SuiteResult (read it with
+    `result`). The suite is read here, in this process, so what the night's process reads
+    is what is validated."""
+    global _used
     part, step = E.sample(table)
     args = (name, part, table.num_rows, step, extract_date, control_count, docs_dir, E.load_suite(name), run_name)
-    start()
-    pool = _pool
+    pool = start()
+    _used = True
     try:
         future = pool.submit(_validate, *args)
     except BrokenProcessPool:  # the worker died since its last task: a new one
         _forget(pool)
-        start()
-        pool = _pool
+        pool = start()
         future = pool.submit(_validate, *args)
     future.pool = pool  # the worker that answers it (`result`)
     return future
@@ -84,15 +91,16 @@ class WorkerDied(RuntimeError):
 
 
 def result(future: Future) -> E.SuiteResult:
-    """The SuiteResult of a `validate` Future. A worker that died meanwhile (killed, out of
-    memory) is a fault of the machine, not of the data: WorkerDied, and the next validation
-    starts a new worker."""
+    """The SuiteResult of a `validate` Future. A worker that ended meanwhile (killed, out of
+    memory, or GX failed to start in it) is a fault of the machine, not of the data:
+    WorkerDied, and the next validation starts a new worker."""
     try:
         return future.result()
     except BrokenProcessPool as e:
         _forget(future.pool)
-        raise WorkerDied("Great Expectations' worker process died (killed, or out of memory?) before it "
-                         "answered; see docs/runbook.md, 'Great Expectations Data Docs'") from e
+        raise WorkerDied("Great Expectations' worker process ended before it answered (killed, out of "
+                         "memory, or GX failed to start in it: see the run's stderr); see docs/runbook.md, "
+                         "'Great Expectations Data Docs'") from e
 
 
 def _forget(pool: ProcessPoolExecutor) -> None:
@@ -114,19 +122,25 @@ def build_docs(docs_dir: Path, results: list[E.SuiteResult]) -> None:
     tokens = [t for r in results for t in r.docs_ids]
     if tokens:
         with _lock:
-            _docs.setdefault(docs_dir, []).extend(tokens)
+            pending = _docs.setdefault(docs_dir, [])
+            pending.extend(t for t in tokens if t not in pending)
 
 
 def release() -> None:
     """No more validations in this night: render the pending Data Docs and let the worker
     exit, without waiting for either (`stop()` waits)."""
-    global _pool
+    global _pool, _used
     with _lock:
         pool, _pool = _pool, None
+        used, _used = _used, False
         pending = dict(_docs)
         _docs.clear()
     if pool is None:
         return
+    if not used:
+        # Asked nothing (a run with nothing to do): it need not finish importing GX first.
+        for p in list(getattr(pool, "_processes", {}).values()):
+            p.terminate()
     try:
         for docs, tokens in pending.items():
             pool.submit(_build_docs, docs, tokens).add_done_callback(_report_docs_failure)
@@ -136,14 +150,19 @@ def release() -> None:
     # thread of its own, so that this night goes on meanwhile.
     waiter = threading.Thread(target=pool.shutdown, name="gx-worker-exit")
     waiter.start()
-    _released.append(waiter)
+    with _lock:
+        _released.append(waiter)
 
 
 def stop() -> None:
     """Render what is pending and wait until every worker this process started has exited."""
     release()
-    while _released:
-        _released.pop().join()
+    while True:
+        with _lock:
+            if not _released:
+                return
+            waiter = _released.pop()
+        waiter.join()
 
 
 def _report_docs_failure(f: Future) -> None:
@@ -153,9 +172,14 @@ def _report_docs_failure(f: Future) -> None:
         log.error("Great Expectations Data Docs were not rendered: %s", f.exception())
 
 
-# At exit, before concurrent.futures stops its pools (after which a pool takes no task): its
-# hook is one of threading's exit hooks, which run before atexit's, the latest registered first.
+# At exit, stop() renders what is pending and waits for the worker, in two hooks (it runs once):
+# - one of threading's exit hooks, which run before atexit's (the latest registered first), so
+#   before concurrent.futures' own, after which a pool takes no task;
+# - a multiprocessing finaliser, for a process that is itself a multiprocessing child (Dagster's
+#   code server runs each run so): its exit joins its children before either hook above, and
+#   would wait for ever on a worker nobody released.
 getattr(threading, "_register_atexit", atexit.register)(stop)
+multiprocessing.util.Finalize(None, stop, exitpriority=100)
 
 
 # --- in the worker ---------------------------------------------------------------------------
@@ -165,6 +189,15 @@ _tokens = itertools.count()
 
 
 def _warm() -> None:
+    # A worker whose night's process was killed (the OOM killer, kill -9) must not live on:
+    # spawn's pipe from the parent closes when it dies, and then the worker exits too.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        def exit_with_parent():
+            multiprocessing.connection.wait([parent.sentinel])
+            os._exit(1)
+
+        threading.Thread(target=exit_with_parent, name="gx-worker-parent", daemon=True).start()
     E._context(None)
 
 
@@ -176,12 +209,22 @@ def _validate(name, part, rows, step, extract_date, control_count, docs_dir, sui
         # Re-raised as a plain error: unpickling a GX exception would import GX in the
         # night's process. GX's messages name expectations and columns, not values.
         raise RuntimeError(f"Great Expectations failed on suite {name}: {type(e).__name__}: {e}") from None
-    token = f"{next(_tokens)}:{name}"
-    _RESULTS[token], ids = r, r.docs_ids
-    # The GX identifiers stay here; the night's process gets a token for them.
-    return E.SuiteResult(r.suite, r.success, r.rows, r.rows_validated, r.failed, r.evaluated, r.seconds,
-                         [token] if ids else [])
+    if not r.docs_ids:
+        return r
+    # The GX identifiers stay here; the night's process gets a token naming this worker and
+    # the result, so a token of a worker that died is recognised as such by the next one.
+    token = f"{os.getpid()}:{next(_tokens)}:{name}"
+    _RESULTS[token] = r
+    return E.SuiteResult(r.suite, r.success, r.rows, r.rows_validated, r.failed, r.evaluated, r.seconds, [token])
 
 
 def _build_docs(docs_dir: Path, tokens: list[str]) -> None:
-    E.build_docs(docs_dir, [_RESULTS.pop(t) for t in tokens])
+    results = [_RESULTS.pop(t) for t in dict.fromkeys(tokens) if t in _RESULTS]
+    try:
+        E.build_docs(docs_dir, results)
+    except Exception as e:  # plain, as in _validate: this process must not import GX to read it
+        raise RuntimeError(f"{type(e).__name__}: {e}") from None
+    missing = len(set(tokens)) - len(results)
+    if missing:
+        raise RuntimeError(f"{missing} validation result(s) were held by a worker that died; "
+                           f"{len(results)} rendered")

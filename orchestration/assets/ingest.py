@@ -78,11 +78,16 @@ def _gx_gather(s, futures: dict) -> dict[str, gx_suites.SuiteResult]:
     """The results of `_gx_submit`; their Data Docs are rendered later, in the worker
     (which keeps the newest gx_suites.DATA_DOCS_RUNS runs)."""
     results: dict[str, gx_suites.SuiteResult] = {}
-    try:
-        for name, f in futures.items():
+    error = None
+    for name, f in futures.items():  # every table's answer, also after one raised
+        try:
             results[name] = gx_worker.result(f)
-    finally:  # the pages of what was validated, also when a later table raised
-        gx_worker.build_docs(s.home / "gx" / "data_docs", list(results.values()))
+        except Exception as e:  # noqa: BLE001 - raised below, once the others are in
+            error = error or e
+    # the pages of what was validated, also when another table raised
+    gx_worker.build_docs(s.home / "gx" / "data_docs", list(results.values()))
+    if error is not None:
+        raise error
     return results
 
 
@@ -151,8 +156,10 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         # (1 000 000 persons: Momentum's suites ~1 s beside its ~3 s load).
         pending = _gx_submit(context, s, src, ext.tables, ext.extract_date, ext.row_counts)
         results: dict[str, gx_suites.SuiteResult] = {}
+        asked = []
 
         def suites_passed() -> bool:
+            asked.append(True)
             results.update(_gx_gather(s, pending))
             return all(r.success for r in results.values())
 
@@ -160,7 +167,7 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
             loaded = load_raw(s.warehouse, src, ext.tables, ext.extract_date, str(ext.folder),
                               commit_if=suites_passed)
         finally:
-            if not results and pending:  # the load failed before it asked: the results still count
+            if not asked:  # the load failed before it asked: the validations still count
                 results.update(_gx_gather(s, pending))
         checks = _gx_checks(context, s, src, results)
         if loaded:
