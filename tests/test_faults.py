@@ -549,3 +549,38 @@ def test_indicator_move_check_ran_on_every_publication(first, blocked):
     for m, e in zip(md[1:], evs[1:]):
         assert e.passed and e.severity.value == "WARN"
         assert m["figures_compared"] > 0 and m["moves_beyond_threshold"] == 0 and m["largest_moves"] == []
+
+
+def test_a_load_that_is_not_to_commit_leaves_the_raw_tables_and_their_record_as_they_were(tmp_path):
+    """load_raw(commit_if=…): the suites gate the load's commit (orchestration/assets/ingest.py).
+    Asked False, or failing while asked, nothing of the load is seen: tables, new tables,
+    meta.loads."""
+    import duckdb
+    import pyarrow as pa
+
+    from warehouse.database import load_raw
+
+    w = tmp_path / "w.duckdb"
+    assert load_raw(w, "src", {"a": pa.table({"x": [1, 2]})}, None, "first") is True
+
+    def state():
+        with duckdb.connect(str(w), read_only=True) as con:
+            tables = sorted(r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall())
+            return tables, con.execute("SELECT sum(x) FROM raw.src__a").fetchone()[0], \
+                sorted(con.execute("SELECT origin, row_count FROM meta.loads").fetchall())
+
+    before = state()
+    assert before == (["src__a"], 3, [("first", 2)])
+    second = {"a": pa.table({"x": [10, 20, 30]}), "b": pa.table({"y": ["new"]})}
+    assert load_raw(w, "src", second, None, "second", commit_if=lambda: False) is False
+    assert state() == before
+
+    def fails():
+        raise RuntimeError("the worker died")
+
+    with pytest.raises(RuntimeError, match="the worker died"):
+        load_raw(w, "src", second, None, "third", commit_if=fails)
+    assert state() == before
+    assert load_raw(w, "src", second, None, "fourth", commit_if=lambda: True) is True
+    assert state() == (["src__a", "src__b"], 60, [("first", 2), ("fourth", 1), ("fourth", 3)])
