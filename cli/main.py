@@ -122,7 +122,7 @@ def run_pipeline(settings: Settings, quiet: bool = False, only_changed: bool = F
             prepare_dbt(settings)
             return _run_locked(settings, quiet, only_changed, with_checks)
         finally:
-            gx_worker.stop()  # the Data Docs are rendered and the worker is gone when the run returns
+            gx_worker.finish()  # the Data Docs are rendered when the run returns
 
 
 def _refuse_while_daemon_runs(instance) -> None:

@@ -217,3 +217,20 @@ def test_data_docs_survive_repeated_and_foreign_tokens(tmp_path):
     gx_worker.stop()  # a token of a worker that died: reported, the others rendered
     index = (docs / "index.html").read_text()
     assert "momentum__samtale" in index and "momentum__tilbud" in index
+
+
+@pytest.mark.slow  # ends the shared worker: the next test starts a new one
+def test_a_small_night_keeps_its_worker_for_the_next_and_a_big_one_lets_it_exit(monkeypatch):
+    import os
+
+    small = _maalgruppe(10)
+    first = gx_worker.validate("momentum__maalgruppe", small)
+    pid = first.pool.submit(os.getpid).result()
+    gx_worker.finish()  # a small night: kept
+    again = gx_worker.validate("momentum__maalgruppe", small)
+    assert again.pool is first.pool and gx_worker.result(again).rows == 10
+    monkeypatch.setattr(gx_worker, "KEEP_BELOW_ROWS", 10)  # now 10 rows are a big night
+    gx_worker.finish()
+    assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/status").read().count("zombie")
+    later = gx_worker.validate("momentum__maalgruppe", small)
+    assert later.pool is not first.pool and gx_worker.result(later).success is False  # every third code is ZZ

@@ -37,9 +37,18 @@ from warehouse import expectations as E
 
 log = logging.getLogger(__name__)
 
+# A night that validated fewer rows than this keeps its worker when it releases it: its dbt
+# needs no memory headroom (a 100 000-person night validates ~1.2 million rows and peaks at ~1.1
+# GB, a 1 000 000-person one ~12 million and ~2.7 GB), and the next night in the same process
+# (the test suite, `helhedsdata rebuild` over several entries) uses it instead of importing GX
+# again in a new one (~2.5 s per night).
+KEEP_BELOW_ROWS = 1_000_000
+
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _used = False  # whether the current worker was asked anything (else stop() need not wait for it)
+_rows = 0  # rows of the tables validated since the worker was last released
+_rendering: list[Future] = []  # Data Docs being rendered by a worker that was kept
 _docs: dict[Path, list[str]] = {}  # Data Docs still to render: docs folder -> result tokens
 _released: list[threading.Thread] = []  # each waits for a released worker to render and exit
 
@@ -71,11 +80,12 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
     """`expectations.validate` in the worker; a Future of its SuiteResult (read it with
     `result`). The suite is read here, in this process, so what the night's process reads
     is what is validated."""
-    global _used
+    global _used, _rows
     part, step = E.sample(table)
     args = (name, part, table.num_rows, step, extract_date, control_count, docs_dir, E.load_suite(name), run_name)
     pool = start()
     _used = True
+    _rows += table.num_rows
     try:
         future = pool.submit(_validate, *args)
     except BrokenProcessPool:  # the worker died since its last task: a new one
@@ -126,13 +136,18 @@ def build_docs(docs_dir: Path, results: list[E.SuiteResult]) -> None:
             pending.extend(t for t in tokens if t not in pending)
 
 
-def release() -> None:
+def release(keep_small: bool = True) -> None:
     """No more validations in this night: render the pending Data Docs and let the worker
-    exit, without waiting for either (`stop()` waits)."""
-    global _pool, _used
+    exit, without waiting for either (`finish()` and `stop()` wait). A worker that validated
+    fewer than KEEP_BELOW_ROWS rows since it was last released is kept (with `keep_small`)."""
+    global _pool, _used, _rows
     with _lock:
-        pool, _pool = _pool, None
-        used, _used = _used, False
+        pool = _pool
+        used, rows = _used, _rows
+        keep = keep_small and used and rows < KEEP_BELOW_ROWS
+        if not keep:
+            _pool, _used = None, False
+        _rows = 0
         pending = dict(_docs)
         _docs.clear()
     if pool is None:
@@ -143,9 +158,15 @@ def release() -> None:
             p.terminate()
     try:
         for docs, tokens in pending.items():
-            pool.submit(_build_docs, docs, tokens).add_done_callback(_report_docs_failure)
+            f = pool.submit(_build_docs, docs, tokens)
+            f.add_done_callback(_report_docs_failure)
+            if keep:
+                with _lock:
+                    _rendering.append(f)
     except BrokenProcessPool:
         log.error("Great Expectations Data Docs were not rendered: the worker process died")
+    if keep:
+        return
     # shutdown(wait=True) returns once the tasks are done and the process has exited; in a
     # thread of its own, so that this night goes on meanwhile.
     waiter = threading.Thread(target=pool.shutdown, name="gx-worker-exit")
@@ -154,15 +175,35 @@ def release() -> None:
         _released.append(waiter)
 
 
+def finish() -> None:
+    """The night is over: its Data Docs are rendered and a released worker has exited when
+    this returns; a small night's worker stays for the next night in this process."""
+    release()
+    _wait()
+
+
 def stop() -> None:
     """Render what is pending and wait until every worker this process started has exited."""
-    release()
+    release(keep_small=False)
+    _wait()
+
+
+def _wait() -> None:
     while True:
         with _lock:
-            if not _released:
+            if _rendering:
+                item = _rendering.pop()
+            elif _released:
+                item = _released.pop()
+            else:
                 return
-            waiter = _released.pop()
-        waiter.join()
+        if isinstance(item, Future):
+            try:
+                item.result()
+            except Exception:  # noqa: BLE001 - reported by _report_docs_failure
+                pass
+        else:
+            item.join()
 
 
 def _report_docs_failure(f: Future) -> None:

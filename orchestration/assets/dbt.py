@@ -119,8 +119,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     # dbt's DuckDB runs in this process: what the readers freed goes back to the OS first, so it
     # is not held beside DuckDB's buffer pool (orchestration/memory.py).
     release_freed_memory()
-    # The sources are done: Great Expectations' worker renders the Data Docs while dbt runs and
-    # exits, returning its memory before dbt's peak (warehouse/gx_worker.py).
+    # The sources are done: Great Expectations' worker renders the Data Docs while dbt runs and,
+    # after a big night, exits, returning its memory before dbt's peak (warehouse/gx_worker.py).
     gx_worker.release()
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
