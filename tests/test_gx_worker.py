@@ -234,3 +234,21 @@ def test_a_small_night_keeps_its_worker_for_the_next_and_a_big_one_lets_it_exit(
     assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/status").read().count("zombie")
     later = gx_worker.validate("momentum__maalgruppe", small)
     assert later.pool is not first.pool and gx_worker.result(later).success is False  # every third code is ZZ
+
+
+@pytest.mark.slow  # kills the shared worker: the next validation starts a new one
+def test_a_worker_that_died_between_nights_is_replaced_at_the_next_validation():
+    import os
+    import signal
+    import time
+
+    table = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
+    first = gx_worker.validate("momentum__samtale", table)
+    assert gx_worker.result(first).success
+    pid = first.pool.submit(os.getpid).result()
+    os.kill(pid, signal.SIGKILL)  # idle: nobody is waiting on it
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not first.pool._broken:  # the pool notices on its own
+        time.sleep(0.1)
+    later = gx_worker.validate("momentum__samtale", table)  # submit finds the pool broken
+    assert later.pool is not first.pool and gx_worker.result(later).success
