@@ -102,9 +102,12 @@ def _tree_rss(root: int) -> dict[int, tuple[int, str]]:
         # multiprocessing children (python -c "...spawn_main..."): Great Expectations' worker
         # (warehouse/gx_worker.py) and the resource tracker spawn starts beside it.
         code = next((a for a in argv if "multiprocessing" in a), "")
-        name = ("GX worker" if "spawn_main" in code else "multiprocessing resource tracker") if code else \
-            " ".join(Path(a).name for a in argv[1:3] if not a.startswith("-")) if argv[:1] and \
-            Path(argv[0]).name.startswith("python") else " ".join(Path(a).name for a in argv[:2])
+        if code:
+            name = "GX worker" if "spawn_main" in code else "multiprocessing resource tracker"
+        elif argv[:1] and Path(argv[0]).name.startswith("python"):
+            name = " ".join(Path(a).name for a in argv[1:3] if not a.startswith("-"))
+        else:
+            name = " ".join(Path(a).name for a in argv[:2])
         out[pid] = (rss, (name or "?").replace("\n", " ")[:40])
     return out
 

@@ -6,8 +6,10 @@ table, and the Data Docs. Here, `start()` spawns one worker process as the night
 (`helhedsdata run` calls it before Dagster's definitions load), so GX is imported on the
 second core while the first loads Dagster. The suites still gate the load: a source step
 waits for its validations. The Data Docs gate nothing: they are rendered in the worker
-when `release()` is called as dbt starts (the sources are done by then), while dbt runs,
-and the worker then exits, so its memory is returned before dbt's peak.
+when `release()` is called as dbt starts (the sources are done by then), while dbt runs.
+After a night of KEEP_BELOW_ROWS validated rows or more the worker then exits, so its memory
+is returned before dbt's peak; a smaller night's worker stays for the next night in the
+same process, and the exit hooks at the end of this module stop it.
 
 The worker is sent what `expectations.sample()` takes of a table (at most SAMPLE_ROWS rows)
 and the suite as loaded here, and returns a `SuiteResult`: plain values, so this process
@@ -26,7 +28,9 @@ import os
 import sys
 import threading
 import types
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
@@ -48,9 +52,10 @@ _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _used = False  # whether the current worker was asked anything (else stop() need not wait for it)
 _rows = 0  # rows of the tables validated since the worker was last released
-_rendering: list[Future] = []  # Data Docs being rendered by a worker that was kept
 _docs: dict[Path, list[str]] = {}  # Data Docs still to render: docs folder -> result tokens
-_released: list[threading.Thread] = []  # each waits for a released worker to render and exit
+# What finish() and stop() wait for: Data Docs a kept worker renders, and the exit of each
+# released worker (a thread running its shutdown, so that release() itself need not wait).
+_pending: list[Callable[[], object]] = []
 
 
 def start() -> ProcessPoolExecutor:
@@ -84,8 +89,9 @@ def validate(name: str, table: pa.Table, extract_date: date | None = None, contr
     part, step = E.sample(table)
     args = (name, part, table.num_rows, step, extract_date, control_count, docs_dir, E.load_suite(name), run_name)
     pool = start()
-    _used = True
-    _rows += table.num_rows
+    with _lock:
+        _used = True
+        _rows += table.num_rows
     try:
         future = pool.submit(_validate, *args)
     except BrokenProcessPool:  # the worker died since its last task: a new one
@@ -156,23 +162,22 @@ def release(keep_small: bool = True) -> None:
         # Asked nothing (a run with nothing to do): it need not finish importing GX first.
         for p in list(getattr(pool, "_processes", {}).values()):
             p.terminate()
+    waits = []
     try:
         for docs, tokens in pending.items():
             f = pool.submit(_build_docs, docs, tokens)
-            f.add_done_callback(_report_docs_failure)
-            if keep:
-                with _lock:
-                    _rendering.append(f)
+            f.add_done_callback(_report_docs_failure)  # reported there; waiting raises nothing
+            waits.append(lambda f=f: futures_wait([f]))
     except BrokenProcessPool:
         log.error("Great Expectations Data Docs were not rendered: the worker process died")
-    if keep:
-        return
-    # shutdown(wait=True) returns once the tasks are done and the process has exited; in a
-    # thread of its own, so that this night goes on meanwhile.
-    waiter = threading.Thread(target=pool.shutdown, name="gx-worker-exit")
-    waiter.start()
+    if not keep:
+        # shutdown(wait=True) returns once the tasks are done and the process has exited; in a
+        # thread of its own, so that this night goes on meanwhile.
+        waiter = threading.Thread(target=pool.shutdown, name="gx-worker-exit")
+        waiter.start()
+        waits = [waiter.join]
     with _lock:
-        _released.append(waiter)
+        _pending.extend(waits)
 
 
 def finish() -> None:
@@ -191,19 +196,10 @@ def stop() -> None:
 def _wait() -> None:
     while True:
         with _lock:
-            if _rendering:
-                item = _rendering.pop()
-            elif _released:
-                item = _released.pop()
-            else:
+            if not _pending:
                 return
-        if isinstance(item, Future):
-            try:
-                item.result()
-            except Exception:  # noqa: BLE001 - reported by _report_docs_failure
-                pass
-        else:
-            item.join()
+            wait = _pending.pop()
+        wait()
 
 
 def _report_docs_failure(f: Future) -> None:

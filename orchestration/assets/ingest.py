@@ -75,11 +75,13 @@ def _gx_submit(context, s, source: str, tables: dict[str, pa.Table], extract_dat
 
 
 def _gx_gather(s, futures: dict) -> dict[str, gx_suites.SuiteResult]:
-    """The results of `_gx_submit`; their Data Docs are rendered later, in the worker
-    (which keeps the newest gx_suites.DATA_DOCS_RUNS runs)."""
+    """The results of `_gx_submit`, taken out of `futures` (gathering again gives nothing);
+    their Data Docs are rendered later, in the worker (which keeps the newest
+    gx_suites.DATA_DOCS_RUNS runs)."""
     results: dict[str, gx_suites.SuiteResult] = {}
     error = None
-    for name, f in futures.items():  # every table's answer, also after one raised
+    for name in list(futures):  # every table's answer, in table order, also after one raised
+        f = futures.pop(name)
         try:
             results[name] = gx_worker.result(f)
         except Exception as e:  # noqa: BLE001 - raised below, once the others are in
@@ -156,19 +158,16 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         # (1 000 000 persons: Momentum's suites ~1 s beside its ~3 s load).
         pending = _gx_submit(context, s, src, ext.tables, ext.extract_date, ext.row_counts)
         results: dict[str, gx_suites.SuiteResult] = {}
-        asked = []
 
         def suites_passed() -> bool:
-            asked.append(True)
             results.update(_gx_gather(s, pending))
             return all(r.success for r in results.values())
 
         try:
             loaded = load_raw(s.warehouse, src, ext.tables, ext.extract_date, str(ext.folder),
                               commit_if=suites_passed)
-        finally:
-            if not asked:  # the load failed before it asked: the validations still count
-                results.update(_gx_gather(s, pending))
+        finally:  # the load failed before it asked: the validations still count
+            results.update(_gx_gather(s, pending))
         checks = _gx_checks(context, s, src, results)
         if loaded:
             return Accepted(ext, checks, rejected)
