@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 from sources.address import address_key
 from sources.codes import seed_values
 from sources.pseudonym import Pseudonymizer, cpr_birth_date, cpr_is_valid, encode_distinct, normalise_cpr, on_distinct
-from sources.whitespace import arrow_trim
+from sources.whitespace import trim_to_null
 
 EARLIEST_DATE = date(1990, 1, 1)
 
@@ -536,11 +536,7 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
                 cols[c.suppressed_name] = flag
             # Trimmed (any Unicode white space) once, here; empty is no value. The rules in
             # SQL see the trimmed value (`r.<name>`) beside the typed one (`t.<name>`).
-            trimmed = arrow_trim(arr)
-            empty = pc.fill_null(pc.equal(trimmed, ""), False)
-            # if_else copies every string; a field of white space only is rare (the parser
-            # already reads an empty field as null), so copy only when there is one.
-            cols[c.name] = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed) if pc.any(empty).as_py() else trimmed
+            cols[c.name] = trim_to_null(arr)
     if contract.address:
         if pseudo is None:
             raise ValueError(f"{contract.file}: a contract with an address needs a Pseudonymizer")
@@ -548,7 +544,7 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
         cols["address_key"] = address_key(s, n, p, pseudo)
     staged = pa.table(cols)
     del table, cols
-    arr = norm = ok = trimmed = None  # noqa: F841 - nor the last column's intermediates
+    arr = norm = ok = None  # noqa: F841 - nor the last column's intermediates
 
     con = duckdb.connect()
     con.register("staged", staged)

@@ -16,6 +16,67 @@ CHARACTERS = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x
 RE2_CLASS = r"[\s\p{Z}\x{0B}\x{85}]"
 
 
+# The bytes a white-space character's UTF-8 begins and ends with: a value whose first byte is
+# not in the one set and whose last byte is not in the other keeps every character when trimmed.
+_FIRST_BYTES = frozenset(ch.encode("utf-8")[0] for ch in CHARACTERS)
+_LAST_BYTES = frozenset(ch.encode("utf-8")[-1] for ch in CHARACTERS)
+
+
+def _lookup(byte_values: frozenset):
+    import numpy as np
+
+    table = np.zeros(256, dtype=bool)
+    table[list(byte_values)] = True
+    return table
+
+
+def _may_change(values) -> bool:
+    """Whether trimming could change a value of `values` (string or large_string, an Array or a
+    ChunkedArray) or it holds an empty string: true when some value starts with a byte that
+    begins a white-space character, ends with one that ends one (also e.g. 'é', whose last byte
+    ends U+2029: the test is conservative), or is empty. Read from the offsets and data buffers:
+    ~0.01 s per million values, where trimming copies every string (~0.1 s per million)."""
+    import numpy as np
+    import pyarrow as pa
+
+    first_ok, last_ok = _lookup(_FIRST_BYTES), _lookup(_LAST_BYTES)
+    for chunk in (values.chunks if isinstance(values, pa.ChunkedArray) else [values]):
+        if len(chunk) == 0:
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True  # not a plain string array (e.g. a dictionary): trim it the ordinary way
+        _, offsets_buf, data_buf = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        # A null's slot is normally empty: more empty slots than nulls means an empty string.
+        if len(chunk) - int(np.count_nonzero(filled)) > chunk.null_count:
+            return True
+        if data_buf is None or not filled.any():
+            continue
+        data = np.frombuffer(data_buf, dtype=np.uint8)
+        if first_ok[data[starts[filled]]].any() or last_ok[data[ends[filled] - 1]].any():
+            return True
+    return False
+
+
+def trim_to_null(values):
+    """`values` trimmed of white space of any kind (CHARACTERS), a value left empty null.
+    Returned unchanged (no copy) when no value could change, as in nearly every column of a
+    machine extract: trimming copies every string (Momentum at 1 000 000 persons: 1.2 s of
+    the readers' CPU)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not _may_change(values):
+        return values
+    trimmed = arrow_trim(values)
+    empty = pc.fill_null(pc.equal(trimmed, ""), False)
+    # if_else copies every string again: only when a value was empty or white space only
+    return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed) if pc.any(empty).as_py() else trimmed
+
+
 def arrow_trim(values):
     """pyarrow: `values` without leading and trailing white space of any kind (CHARACTERS).
     Arrow's trim of a character set is ~50x cheaper per value than DuckDB's (measured: 0.02 s

@@ -501,6 +501,28 @@ def test_register_reads(register):
     assert col(register, "postnummer") == ["6400"] * 5
 
 
+def test_address_keys_of_many_rows_are_each_rows_own_key(monkeypatch):
+    """address_key numbers each row's (street, number, postcode) and looks up only the
+    distinct addresses, falling back to joining every row's text when the parts are too many
+    to number: both give every row the key its own address gets alone (normalisation that
+    makes two spellings one address, nulls, repeats)."""
+    import random
+
+    from sources import address
+    from sources.address import address_key
+
+    rng = random.Random(7)
+    streets = ["Nørre Allé", "nørre  allé", "Hvedemarken", None, "Søstjernevej\u00a0", "Å"]
+    numbers = ["12A", "12 a", "007", "7", None, "41", "2", "3B", "3 b"]
+    postcodes = ["6400", " 6400", "8000", None]
+    rows = [(rng.choice(streets), rng.choice(numbers), rng.choice(postcodes)) for _ in range(400)]
+    one_by_one = [addr_key(s, n, p) if None not in (s, n, p) else None for s, n, p in rows]
+    s, n, p = (pa.array([r[i] for r in rows], pa.string()) for i in range(3))
+    assert address_key(s, n, p, PSEUDO).to_pylist() == one_by_one
+    monkeypatch.setattr(address, "NUMBERABLE", 1)  # as if the parts were too many to number
+    assert address_key(s, n, p, PSEUDO).to_pylist() == one_by_one
+
+
 def test_register_key_matches_citizen_address(extract, register):
     adresse = extract.tables["borger_adresse"]
     hvedemarken = col(register, "address_key")[4]  # Hvedemarken;41;6400

@@ -74,3 +74,37 @@ def test_a_momentum_file_with_pasted_white_space_reads_like_a_clean_one(tmp_path
     assert tables[1].column("person_key").to_pylist() == [key("1203851234")]
     assert tables[1].column("address_key").to_pylist() == [addr_key("Søstjernevej", "12A", "6400")]
     assert tables[1].column("gyldig_til").to_pylist() == [None]  # white space alone is empty
+
+
+def _plain_trim_to_null(values: list) -> list:
+    out = []
+    for v in values:
+        t = None if v is None else v.strip(CHARACTERS)
+        out.append(t or None)
+    return out
+
+
+def test_trim_to_null_equals_trimming_every_value():
+    """The reader skips the copy when no value could change: that shortcut must give what
+    trimming every value gives, for every white-space character at either end, values
+    whose last byte ends a white-space character ('é', 'Ñ…'), empty values, nulls, chunked and
+    sliced arrays."""
+    import random
+
+    import pyarrow as pa
+
+    from sources.whitespace import trim_to_null
+
+    rng = random.Random(13)
+    plain = ["a", "Nørre Allé", "é", "12A", "6400", "Ø", "x y", "…"]
+    values = [None, ""] + plain + [ws + p for ws in CHARACTERS for p in plain[:2]] \
+        + [p + ws for ws in CHARACTERS for p in plain[:2]] + list(CHARACTERS)
+    samples = [[v] for v in values] + [["a", v, None] for v in values]  # each value on its own
+    samples += [rng.sample(values, rng.randint(0, 6)) for _ in range(300)]
+    for sample in samples:
+        for arr in (pa.array(sample, pa.string()), pa.array(sample, pa.large_string()),
+                    pa.chunked_array([pa.array(sample[:2], pa.string()), pa.array(sample[2:], pa.string())]),
+                    pa.array(["pad"] + sample + ["pad"], pa.string()).slice(1, len(sample))):
+            assert trim_to_null(arr).to_pylist() == _plain_trim_to_null(sample), sample
+    clean = pa.array(["a", None, "b"], pa.string())
+    assert trim_to_null(clean) is clean  # nothing to trim: handed over without a copy
