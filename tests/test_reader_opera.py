@@ -334,6 +334,17 @@ def test_utf8_bom_is_not_windows_1252(inbox):
     assert found(err) == [(MATCH, "encoding", [1])]
 
 
+def test_a_byte_windows_1252_does_not_define_names_its_line(inbox):
+    """0x81 is no character in Windows-1252: the file is rejected as an encoding fault on the
+    line that holds it."""
+    path = folder(inbox) / "AKTIVERING.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b";", b"\x81;", 1)
+    path.write_bytes(b"\n".join(lines))
+    err = rejected(inbox, "aktivering")
+    assert found(err) == [(AKT, "encoding", [3])]
+
+
 def test_lower_case_headers(inbox):
     edit(folder(inbox) / "AKTIVERING.csv", lambda ls: [ls[0].lower()] + ls[1:])
     err = rejected(inbox, "aktivering")
