@@ -125,9 +125,17 @@ def read_extract(folder: Path, pseudo: Pseudonymizer, inbox: Path | None = None,
     # cores busy. Momentum at 1 000 000 persons: 20.1 s -> 10.7 s wall at the same CPU time
     # (16-17 s) and peak memory (2.63 -> 2.66 GB). Results are taken in contract order, so
     # the violations are listed as before.
+    # Largest file first: the two threads then finish close together (at 1 000 000 persons
+    # in contract order one thread read borger_adresse while the other read the three others).
+    def size(c: FileContract) -> int:
+        try:
+            return (folder / c.file).stat().st_size
+        except OSError:
+            return 0
+
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = {name: pool.submit(read_file, folder / c.file, c, pseudo, extract_date, str(rel / c.file))
-                   for name, c in contracts.items()}
+                   for name, c in sorted(contracts.items(), key=lambda kv: -size(kv[1]))}
     for name, contract in contracts.items():
         display = str(rel / contract.file)
         res = results.pop(name).result()
