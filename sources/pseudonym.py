@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.whitespace import RE2_CLASS
+from sources.whitespace import RE2_CLASS, may_hold_white_space
 
 
 def encode_distinct(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
@@ -130,7 +130,11 @@ _CPR_NOISE = RE2_CLASS[:-1] + "-]"  # any white space, and the hyphen
 
 def normalise_cpr(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Strip white space and the hyphen: '120385-1234 ' -> '1203851234'."""
-    return pc.replace_substring_regex(values, _CPR_NOISE, "")
+    if may_hold_white_space(values):
+        return pc.replace_substring_regex(values, _CPR_NOISE, "")
+    # Nearly always: only the hyphen to strip, without the regular expression (a million CPR
+    # texts: 0.05-0.1 s against 0.2 s).
+    return pc.replace_substring(values, "-", "")
 
 
 def cpr_is_valid(normalised: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -61,6 +61,25 @@ def _may_change(values) -> bool:
     return False
 
 
+def may_hold_white_space(values) -> bool:
+    """Whether any value of `values` (string or large_string) could hold a white-space
+    character anywhere: some byte of its data could begin one. Conservative (a 'Å' begins with
+    no such byte, a '§' does) and cheap: one table lookup per byte."""
+    import numpy as np
+    import pyarrow as pa
+
+    first_ok = _lookup(_FIRST_BYTES)
+    for chunk in (values.chunks if isinstance(values, pa.ChunkedArray) else [values]):
+        if len(chunk) == 0:
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        data = chunk.buffers()[2]
+        if data is not None and first_ok[np.frombuffer(data, dtype=np.uint8)].any():
+            return True
+    return False
+
+
 def trim_to_null(values):
     """`values` trimmed of white space of any kind (CHARACTERS), a value left empty null.
     Returned unchanged (no copy) when no value could change, as in nearly every column of a

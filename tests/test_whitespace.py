@@ -108,3 +108,18 @@ def test_trim_to_null_equals_trimming_every_value():
             assert trim_to_null(arr).to_pylist() == _plain_trim_to_null(sample), sample
     clean = pa.array(["a", None, "b"], pa.string())
     assert trim_to_null(clean) is clean  # nothing to trim: handed over without a copy
+
+
+def test_cpr_normalisation_without_white_space_equals_the_regular_expression():
+    """normalise_cpr strips only the hyphen when no byte of the values could begin a
+    white-space character: the same as the full rule, for every kind of white space."""
+    import pyarrow as pa
+
+    from sources.pseudonym import _CPR_NOISE
+
+    texts = ["120385-1234", "1203851234", "-120385--1234-", "", None, "12038§-1234", "Å120385-1234"]
+    texts += [f"{ws}120385-12{ws}34{ws}" for ws in CHARACTERS]
+    for sample in [[t] for t in texts] + [texts]:
+        arr = pa.array(sample, pa.string())
+        expected = pa.compute.replace_substring_regex(arr, _CPR_NOISE, "").to_pylist()
+        assert normalise_cpr(arr).to_pylist() == expected, sample
