@@ -20,7 +20,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,7 +27,7 @@ import pyarrow.csv as pacsv
 
 from sources.address import address_key
 from sources.codes import seed_values
-from sources.pseudonym import Pseudonymizer, cpr_birth_date, cpr_is_valid, encode_distinct, normalise_cpr, on_distinct
+from sources.pseudonym import Pseudonymizer, memory_cursor, cpr_birth_date, cpr_is_valid, encode_distinct, normalise_cpr, on_distinct
 from sources.whitespace import trim_to_null
 
 EARLIEST_DATE = date(1990, 1, 1)
@@ -546,7 +545,7 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     del table, cols
     arr = norm = ok = None  # noqa: F841 - nor the last column's intermediates
 
-    con = duckdb.connect()
+    con = memory_cursor()
     con.register("staged", staged)
     select, checks = _typing_sql(contract, extract_date)
     # A column handed over as staged (pseudonyms, text, flags) is taken from the staged Arrow
