@@ -159,6 +159,38 @@ def test_a_worker_that_dies_is_reported_as_such_and_the_next_validation_gets_a_n
     assert again.pool is not first.pool and again.pool.submit(os.getpid).result() != pid
 
 
+@pytest.mark.slow  # a worker of its own, importing GX, stopped and started again
+def test_a_worker_that_gives_no_answer_is_stopped_and_the_next_validation_gets_a_new_one(monkeypatch):
+    """A hung worker would hold the night, and with it the warehouse's lock, for ever: after
+    ANSWER_WITHIN_S the night stops it and fails the step as a fault of the machine."""
+    import os
+    import time
+
+    monkeypatch.setattr(gx_worker, "ANSWER_WITHIN_S", 1.0)
+    table = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
+    first = gx_worker.validate("momentum__samtale", table)
+    assert gx_worker.result(first).success
+    pid = first.pool.submit(os.getpid).result()
+    first.pool.submit(time.sleep, 60)  # hung
+    waiting = gx_worker.validate("momentum__samtale", table)
+    started = time.monotonic()
+    with pytest.raises(gx_worker.WorkerDied, match="gave no answer within 1 s"):
+        gx_worker.result(waiting)
+    assert time.monotonic() - started < 10
+    for _ in range(100):  # stopped, not left hanging
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the hung worker is still running")
+    monkeypatch.setattr(gx_worker, "ANSWER_WITHIN_S", 600.0)
+    again = gx_worker.validate("momentum__samtale", table)
+    assert gx_worker.result(again).success
+    assert again.pool is not first.pool and again.pool.submit(os.getpid).result() != pid
+
+
 def _spawned_night(docs: str) -> None:
     """A night in a process that is itself a multiprocessing child, as Dagster's code server
     runs each run: validates, leaves its Data Docs pending, and returns."""

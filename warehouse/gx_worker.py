@@ -106,17 +106,36 @@ class WorkerDied(RuntimeError):
     pass
 
 
+# How long the night waits for one answer. A validation of a sample (at most 50 000 rows) takes
+# 0.1-0.2 s, and a new worker's start (importing GX) a few seconds: a worker silent this long
+# is hung, and it holds the night, which holds the warehouse's lock, until it is stopped.
+ANSWER_WITHIN_S = 600.0
+
+
 def result(future: Future) -> E.SuiteResult:
     """The SuiteResult of a `validate` Future. A worker that ended meanwhile (killed, out of
-    memory, or GX failed to start in it) is a fault of the machine, not of the data:
-    WorkerDied, and the next validation starts a new worker."""
+    memory, or GX failed to start in it), or that gives no answer within ANSWER_WITHIN_S (it
+    is then stopped), is a fault of the machine, not of the data: WorkerDied, and the next
+    validation starts a new worker."""
     try:
-        return future.result()
+        return future.result(timeout=ANSWER_WITHIN_S)
     except BrokenProcessPool as e:
         _forget(future.pool)
         raise WorkerDied("Great Expectations' worker process ended before it answered (killed, out of "
                          "memory, or GX failed to start in it: see the run's stderr); see docs/runbook.md, "
                          "'Great Expectations Data Docs'") from e
+    except TimeoutError:
+        _stop_hung(future.pool)
+        raise WorkerDied(f"Great Expectations' worker process gave no answer within {ANSWER_WITHIN_S:.0f} s "
+                         "(hung) and was stopped; see docs/runbook.md, 'Great Expectations Data Docs'") from None
+
+
+def _stop_hung(pool: ProcessPoolExecutor) -> None:
+    """Stop a worker that does not answer; what waits on it gets BrokenProcessPool."""
+    _forget(pool)
+    for p in list(getattr(pool, "_processes", {}).values()):
+        p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _forget(pool: ProcessPoolExecutor) -> None:
