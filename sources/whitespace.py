@@ -45,14 +45,20 @@ def _may_change(values) -> bool:
             continue
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return True  # not a plain string array (e.g. a dictionary): trim it the ordinary way
-        _, offsets_buf, data_buf = chunk.buffers()
+        validity_buf, offsets_buf, data_buf = chunk.buffers()
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
         starts, ends = offsets[:-1], offsets[1:]
         filled = ends > starts
-        # A null's slot is normally empty: more empty slots than nulls means an empty string.
-        if len(chunk) - int(np.count_nonzero(filled)) > chunk.null_count:
+        empty_slots = len(chunk) - int(np.count_nonzero(filled))
+        if empty_slots > chunk.null_count:  # more empty slots than nulls: an empty string
             return True
+        if empty_slots and chunk.null_count:
+            # Arrow lets a null's slot hold bytes, so an empty string may hide behind one that
+            # does: read the validity bitmap.
+            valid = np.unpackbits(np.frombuffer(validity_buf, dtype=np.uint8), bitorder="little")
+            if (valid[chunk.offset:chunk.offset + len(chunk)].astype(bool) & ~filled).any():
+                return True
         if data_buf is None or not filled.any():
             continue
         data = np.frombuffer(data_buf, dtype=np.uint8)

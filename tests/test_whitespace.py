@@ -91,6 +91,7 @@ def test_trim_to_null_equals_trimming_every_value():
     sliced arrays."""
     import random
 
+    import numpy as np
     import pyarrow as pa
 
     from sources.whitespace import trim_to_null
@@ -108,6 +109,13 @@ def test_trim_to_null_equals_trimming_every_value():
             assert trim_to_null(arr).to_pylist() == _plain_trim_to_null(sample), sample
     clean = pa.array(["a", None, "b"], pa.string())
     assert trim_to_null(clean) is clean  # nothing to trim: handed over without a copy
+    # A null whose slot holds bytes (Arrow allows it) beside an empty string: still found.
+    offsets = pa.py_buffer(np.array([0, 3, 3, 4], dtype=np.int32))
+    data = pa.py_buffer(b"abcd")
+    validity = pa.py_buffer(np.packbits([False, True, True], bitorder="little"))
+    odd = pa.Array.from_buffers(pa.string(), 3, [validity, offsets, data], null_count=1)
+    assert odd.to_pylist() == [None, "", "d"]
+    assert trim_to_null(odd).to_pylist() == [None, None, "d"]
 
 
 def test_cpr_normalisation_without_white_space_equals_the_regular_expression():
