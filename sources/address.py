@@ -31,6 +31,7 @@ def normalise_postcode(postcode: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(postcode, RE2_CLASS + "+", "")
 
 
+# Combinations of (street, number, postcode) one int64 can number (address_key).
 NUMBERABLE = 2**63
 
 

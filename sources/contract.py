@@ -27,7 +27,8 @@ import pyarrow.csv as pacsv
 
 from sources.address import address_key
 from sources.codes import seed_values
-from sources.pseudonym import Pseudonymizer, memory_cursor, cpr_birth_date, cpr_is_valid, encode_distinct, normalise_cpr, on_distinct
+from sources.pseudonym import (Pseudonymizer, cpr_birth_date, cpr_is_valid, encode_distinct, memory_cursor,
+                               normalise_cpr, on_distinct)
 from sources.whitespace import trim_to_null
 
 EARLIEST_DATE = date(1990, 1, 1)

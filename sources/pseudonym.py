@@ -111,7 +111,8 @@ class Pseudonymizer:
         # Each value is looked up in the cache as it comes; only the values not there yet are
         # made distinct (a reader hands over one value per distinct text already, and after the
         # first file of an extract nearly every person is known): one hashing pass fewer than
-        # encoding every value first (Momentum at 1 000 000 persons: ~0.4 s of CPU).
+        # encoding every value first (the pseudonym stage of Momentum's four files at 1 000 000
+        # persons, one file at a time: 1.34 -> 1.20 s).
         where, missing = self._lookup(values, known)
         if missing is not None:
             with self._lock:  # readers of one extract run in threads and share the cache
