@@ -133,9 +133,13 @@ def result(future: Future) -> E.SuiteResult:
 def _stop_hung(pool: ProcessPoolExecutor) -> None:
     """Stop a worker that does not answer; what waits on it gets BrokenProcessPool."""
     _forget(pool)
+    _terminate(pool)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
     for p in list(getattr(pool, "_processes", {}).values()):
         p.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _forget(pool: ProcessPoolExecutor) -> None:
@@ -179,8 +183,7 @@ def release(keep_small: bool = True) -> None:
         return
     if not used:
         # Asked nothing (a run with nothing to do): it need not finish importing GX first.
-        for p in list(getattr(pool, "_processes", {}).values()):
-            p.terminate()
+        _terminate(pool)
     waits = []
     try:
         for docs, tokens in pending.items():
