@@ -139,24 +139,39 @@ def test_data_docs_pending_at_exit_are_rendered_before_the_process_ends(tmp_path
     assert "momentum__samtale" in (tmp_path / "data_docs" / "index.html").read_text()
 
 
-@pytest.mark.slow  # a worker of its own, importing GX (and GX in this process too)
-def test_a_worker_that_dies_is_reported_as_such_and_the_next_validation_gets_a_new_one():
+def _worker_busy_for(seconds: float):
+    """(table, a first validation, the worker's pid, a validation waiting behind a task that
+    keeps the worker busy for `seconds`)."""
     import os
-    import signal
     import time
 
     table = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
     first = gx_worker.validate("momentum__samtale", table)
     assert gx_worker.result(first).success
     pid = first.pool.submit(os.getpid).result()
-    first.pool.submit(time.sleep, 30)  # busy: the next validation waits behind it
-    waiting = gx_worker.validate("momentum__samtale", table)
-    os.kill(pid, signal.SIGKILL)  # killed mid-night (the kernel's OOM killer, an operator)
-    with pytest.raises(gx_worker.WorkerDied, match="worker process ended before it answered"):
-        gx_worker.result(waiting)
+    first.pool.submit(time.sleep, seconds)  # busy: the next validation waits behind it
+    return table, first, pid, gx_worker.validate("momentum__samtale", table)
+
+
+def _assert_replaced(first, pid: int, table) -> None:
+    """The next validation gets a new worker, and it answers."""
+    import os
+
     again = gx_worker.validate("momentum__samtale", table)
     assert gx_worker.result(again).success
     assert again.pool is not first.pool and again.pool.submit(os.getpid).result() != pid
+
+
+@pytest.mark.slow  # a worker of its own, importing GX (and GX in this process too)
+def test_a_worker_that_dies_is_reported_as_such_and_the_next_validation_gets_a_new_one():
+    import os
+    import signal
+
+    table, first, pid, waiting = _worker_busy_for(30)
+    os.kill(pid, signal.SIGKILL)  # killed mid-night (the kernel's OOM killer, an operator)
+    with pytest.raises(gx_worker.WorkerDied, match="worker process ended before it answered"):
+        gx_worker.result(waiting)
+    _assert_replaced(first, pid, table)
 
 
 @pytest.mark.slow  # a worker of its own, importing GX, stopped and started again
@@ -167,12 +182,7 @@ def test_a_worker_that_gives_no_answer_is_stopped_and_the_next_validation_gets_a
     import time
 
     monkeypatch.setattr(gx_worker, "ANSWER_WITHIN_S", 1.0)
-    table = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
-    first = gx_worker.validate("momentum__samtale", table)
-    assert gx_worker.result(first).success
-    pid = first.pool.submit(os.getpid).result()
-    first.pool.submit(time.sleep, 60)  # hung
-    waiting = gx_worker.validate("momentum__samtale", table)
+    table, first, pid, waiting = _worker_busy_for(60)  # hung
     started = time.monotonic()
     with pytest.raises(gx_worker.WorkerDied, match="gave no answer within 1 s"):
         gx_worker.result(waiting)
@@ -186,9 +196,7 @@ def test_a_worker_that_gives_no_answer_is_stopped_and_the_next_validation_gets_a
     else:
         raise AssertionError("the hung worker is still running")
     monkeypatch.setattr(gx_worker, "ANSWER_WITHIN_S", 600.0)
-    again = gx_worker.validate("momentum__samtale", table)
-    assert gx_worker.result(again).success
-    assert again.pool is not first.pool and again.pool.submit(os.getpid).result() != pid
+    _assert_replaced(first, pid, table)
 
 
 def _spawned_night(docs: str) -> None:
