@@ -109,13 +109,14 @@ def test_dbt_unit_tests_pass(generated_run, tmp_path):
 
 
 @pytest.mark.slow  # dbt in a subprocess of its own, on a copy of the shared run's warehouse
-def test_a_warm_rebuild_replaces_tables_in_place_and_keeps_the_views_on_them(generated_run, tmp_path):
+def test_a_warm_rebuild_replaces_tables_and_views_in_place_and_keeps_the_views_on_them(generated_run, tmp_path):
     """The project's table materialization (macros/materializations/table.sql) drops and
     recreates a table inside the model's transaction, where dbt-duckdb's renames it to a
     backup first (issue 13, item 3: those statements made a warm home's dbt slower than an
-    empty one's). In a warm warehouse: no backup or intermediate relation is made or left,
-    the views selecting from the rebuilt table still answer, and the Python model (on a
-    connection of its own) is still built."""
+    empty one's); its view materialization (view.sql) replaces a view with one statement. In a
+    warm warehouse: no backup or intermediate relation is made or left, the views selecting
+    from the rebuilt table still answer, the Python model (on a connection of its own) is still
+    built, and a view model whose name holds a table (a model that was a table) is a view again."""
     import os
     import shutil
     import subprocess
@@ -127,18 +128,26 @@ def test_a_warm_rebuild_replaces_tables_in_place_and_keeps_the_views_on_them(gen
     _, home = generated_run
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(home / "warehouse.duckdb", warehouse)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse)) as con:
         before = con.execute("SELECT count(*) FROM intermediate.int_merge_maalgruppe_spells").fetchone()[0]
+        statuses = con.execute("SELECT count(*) FROM intermediate.int_assign_maalgruppe_status").fetchone()[0]
+        # stg_momentum__samtale was a table: the view materialization must replace it
+        con.execute("CREATE TABLE staging.samtale_rows AS SELECT * FROM staging.stg_momentum__samtale")
+        con.execute("DROP VIEW staging.stg_momentum__samtale")
+        con.execute("ALTER TABLE staging.samtale_rows RENAME TO stg_momentum__samtale")
     env = {**os.environ, "HELHEDSDATA_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
     proc = subprocess.run([str(dbt), "run", "--select", "int_merge_maalgruppe_spells", "indicator_results_disclosed",
+                           "int_assign_maalgruppe_status", "stg_momentum__samtale",
                            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
                            "--log-level-file", "debug"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
     log = (tmp_path / "logs" / "dbt.log").read_text()
-    assert "int_merge_maalgruppe_spells__dbt_backup" not in log
-    assert "int_merge_maalgruppe_spells__dbt_tmp" not in log
+    for model in ("int_merge_maalgruppe_spells", "int_assign_maalgruppe_status", "stg_momentum__samtale"):
+        assert f"{model}__dbt_backup" not in log
+        assert f"{model}__dbt_tmp" not in log
+    assert 'create or replace view "warehouse"."intermediate"."int_assign_maalgruppe_status"' in log
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM intermediate.int_merge_maalgruppe_spells").fetchone()[0] == before > 0
         assert con.execute("SELECT count(*) FROM marts.indicator_results_disclosed").fetchone()[0] > 0
@@ -147,6 +156,8 @@ def test_a_warm_rebuild_replaces_tables_in_place_and_keeps_the_views_on_them(gen
         assert left == []
         views = con.execute("SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall()
         assert ("intermediate", "int_assign_maalgruppe_status") in views
+        assert ("staging", "stg_momentum__samtale") in views
+        assert con.execute("SELECT count(*) FROM intermediate.int_assign_maalgruppe_status").fetchone()[0] == statuses > 0
         for schema, view in views:  # each still binds to the tables it selects from
             con.execute(f'SELECT * FROM "{schema}"."{view}" LIMIT 0')
 
