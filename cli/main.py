@@ -56,9 +56,10 @@ def prepare_dbt(settings: Settings | None = None, force: bool = False) -> None:
     and again only when a dbt file changed since.
 
     Not per home folder: the manifest is the same for every warehouse path. dbt's partial
-    parse state is tied to the profile (which names the warehouse): each home keeps its
-    own dbt target folder, so a home's first run parses in full (~4 s) and later runs reuse
-    that parse."""
+    parse state is tied to the profile (which names the warehouse): each home keeps its own
+    dbt target folder, seeded from this one's and adapted to the home's warehouse path
+    (orchestration/dbt_inprocess.py, `seed_partial_parse`), so a home's first run does not
+    parse in full either."""
     settings = settings or Settings.from_env()
     settings.export_env()
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -69,6 +70,9 @@ def prepare_dbt(settings: Settings | None = None, force: bool = False) -> None:
     ensure_dbt_on_path()
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.preparer.prepare(project)
+    from orchestration.dbt_inprocess import WAREHOUSE_ENV, record_parsed_for
+
+    record_parsed_for(DBT_PROJECT_DIR / "target", os.environ[WAREHOUSE_ENV])
 
 
 def cmd_prepare(args) -> int:

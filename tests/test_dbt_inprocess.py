@@ -101,3 +101,51 @@ def test_the_behavior_flag_source_is_dbts_answer_without_inspect_stack(tmp_path,
     finally:
         restore()
     assert vars(bf.BehaviorFlagRendered)["_default_source"] is original
+
+
+def _state(tmp_path, parsed_for: str | None, checksum: str):
+    import msgpack
+
+    source = tmp_path / "project" / "partial_parse.msgpack"
+    source.parent.mkdir()
+    source.write_bytes(msgpack.packb({"state_check": {"profile_hash": {"name": "sha256", "checksum": checksum},
+                                                      "vars_hash": {"name": "sha256", "checksum": "v"}},
+                                      "files": {"a.sql": [1, 2.5, None, "x"]}}))
+    if parsed_for is not None:
+        dbt_inprocess.record_parsed_for(source.parent, parsed_for)
+    return source, tmp_path / "home" / "partial_parse.msgpack"
+
+
+def test_a_homes_partial_parse_state_names_its_own_warehouse(tmp_path):
+    """The project's partial-parse state, parsed for one warehouse path, is seeded into a new
+    home with the profile checksum dbt computes for the home's path, and nothing else changed."""
+    import msgpack
+
+    from warehouse.config import DBT_PROJECT_DIR
+
+    prepared, home = "/srv/prepare/warehouse.duckdb", "/srv/home/warehouse.duckdb"
+    expected = dbt_inprocess.profile_hash(DBT_PROJECT_DIR, home)
+    assert expected and expected != dbt_inprocess.profile_hash(DBT_PROJECT_DIR, prepared)
+    source, dest = _state(tmp_path, prepared, dbt_inprocess.profile_hash(DBT_PROJECT_DIR, prepared))
+    dest.parent.mkdir()
+    assert dbt_inprocess.seed_partial_parse(source, dest, DBT_PROJECT_DIR, home)
+    state, before = msgpack.unpackb(dest.read_bytes()), msgpack.unpackb(source.read_bytes())
+    assert state["state_check"]["profile_hash"] == {"name": "sha256", "checksum": expected}
+    before["state_check"]["profile_hash"]["checksum"] = expected
+    assert state == before
+
+
+@pytest.mark.parametrize("case", ["another file name", "checksum not reproduced", "no note of the path",
+                                  "same path"])
+def test_a_partial_parse_state_not_shown_to_fit_is_copied_as_it_is(tmp_path, case):
+    """Only a checksum reproduced exactly for the noted path, and the same database (file) name,
+    is replaced; otherwise the state is copied byte for byte and dbt decides (a full parse)."""
+    from warehouse.config import DBT_PROJECT_DIR
+
+    prepared = "/srv/prepare/warehouse.duckdb"
+    home = {"another file name": "/srv/home/other.duckdb", "same path": prepared}.get(case, "/srv/home/warehouse.duckdb")
+    checksum = "0" * 64 if case == "checksum not reproduced" else dbt_inprocess.profile_hash(DBT_PROJECT_DIR, prepared)
+    source, dest = _state(tmp_path, None if case == "no note of the path" else prepared, checksum)
+    dest.parent.mkdir()
+    assert not dbt_inprocess.seed_partial_parse(source, dest, DBT_PROJECT_DIR, home)
+    assert dest.read_bytes() == source.read_bytes()

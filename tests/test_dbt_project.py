@@ -163,6 +163,29 @@ def test_a_warm_rebuild_replaces_tables_and_views_in_place_and_keeps_the_views_o
 
 
 @pytest.mark.slow
+def test_a_new_homes_first_build_reuses_the_prepared_parse(generated_run):
+    """The shared run is its home's first night: dbt started from the project's prepared
+    partial-parse state, adapted to the home's warehouse (orchestration/dbt_inprocess.py,
+    `seed_partial_parse`), instead of parsing in full because the profile names another
+    warehouse; and the profile checksum computed here is the one dbt itself wrote for the home."""
+    import json
+
+    import msgpack
+
+    from orchestration.dbt_inprocess import profile_hash
+
+    _, home = generated_run
+    target = home / "dbt" / "target"
+    logs = [*sorted(target.glob("dbt.log.*"), reverse=True), target / "dbt.log"]  # oldest first
+    events = [json.loads(line)["info"] for log in logs for line in log.read_text().splitlines()
+              if line.startswith("{")]
+    first_parse = next(e["msg"] for e in events if e["name"] in ("PartialParsingEnabled", "UnableToPartialParse"))
+    assert first_parse.startswith("Partial parsing enabled"), first_parse
+    state = msgpack.unpackb((target / "partial_parse.msgpack").read_bytes(), raw=False, strict_map_key=False)
+    assert state["state_check"]["profile_hash"]["checksum"] == profile_hash(DBT_PROJECT_DIR, str(home / "warehouse.duckdb"))
+
+
+@pytest.mark.slow
 def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run, tmp_path):
     """tests/generic/row_rules.sql holds a model's row rules in one test. Four rows added to a
     copy of the shared run's int_generate_periods break its rules in known ways: dbt's failure
