@@ -220,7 +220,8 @@ def seed_partial_parse(source: Path, dest: Path, project_dir: Path, warehouse: s
     checksum is replaced by the home's. Only when the checksum is reproduced here exactly for the
     path the state was parsed with (`helhedsdata prepare` noted it): a profile of another shape, a
     state parsed by some other dbt command, or another file name is copied as it is, and dbt
-    parses in full as before."""
+    parses in full as before. (dagster-dbt's preparer edits the same file the same way: it marks
+    the seeds changed so that their paths are refreshed.)"""
     import msgpack
 
     adapted = None
