@@ -21,9 +21,11 @@ comparison (docs/benchmarks.md) or should the in-process run ever misbehave.
 """
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -233,14 +235,25 @@ def seed_partial_parse(source: Path, dest: Path, project_dir: Path, warehouse: s
             if stored.get("name") == "sha256" and stored.get("checksum") == profile_hash(project_dir, parsed_for):
                 stored["checksum"] = profile_hash(project_dir, warehouse)
                 adapted = msgpack.packb(state)
-    except Exception:  # noqa: BLE001 - a courtesy: without it dbt parses in full, as it always did
+    except Exception as e:  # noqa: BLE001 - a courtesy: without it dbt parses in full, as it always did
+        # The type only: a parser's message could quote the profile (another target's password).
+        logging.getLogger("helhedsdata").info(
+            "dbt's partial-parse state copied as it is, not adapted to this home (%s): "
+            "its first dbt build parses in full", type(e).__name__)
         adapted = None
     if adapted is None:
         shutil.copy(source, dest)
         return False
-    tmp = dest.with_name(dest.name + ".tmp")
-    tmp.write_bytes(adapted)
-    os.replace(tmp, dest)
+    # A file of this writer's own, renamed into place: two nights seeding the same new home at
+    # once each put a whole file there.
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f"{dest.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(adapted)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return True
 
 

@@ -179,10 +179,53 @@ def test_a_new_homes_first_build_reuses_the_prepared_parse(generated_run):
     logs = [*sorted(target.glob("dbt.log.*"), reverse=True), target / "dbt.log"]  # oldest first
     events = [json.loads(line)["info"] for log in logs for line in log.read_text().splitlines()
               if line.startswith("{")]
-    first_parse = next(e["msg"] for e in events if e["name"] in ("PartialParsingEnabled", "UnableToPartialParse"))
-    assert first_parse.startswith("Partial parsing enabled"), first_parse
+    # the log still begins with the home's first dbt invocation (nothing rotated away)
+    first = events[0]["invocation_id"]
+    assert events[0]["name"] == "MainReportVersion"
+    first_parse = next(e for e in events if e["name"] in ("PartialParsingEnabled", "UnableToPartialParse"))
+    assert first_parse["invocation_id"] == first
+    assert first_parse["msg"].startswith("Partial parsing enabled"), first_parse["msg"]
     state = msgpack.unpackb((target / "partial_parse.msgpack").read_bytes(), raw=False, strict_map_key=False)
     assert state["state_check"]["profile_hash"]["checksum"] == profile_hash(DBT_PROJECT_DIR, str(home / "warehouse.duckdb"))
+
+
+@pytest.mark.slow
+def test_dbt_accepts_a_partial_parse_adapted_to_another_warehouse(tmp_path):
+    """dbt itself is the judge: the project parsed for one warehouse path, its state adapted to
+    another (orchestration/dbt_inprocess.py, `seed_partial_parse`), and dbt parsing for that other
+    path reuses it ("Partial parsing enabled", not "profile has changed") and writes the same
+    profile checksum `profile_hash` computed."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import msgpack
+
+    from orchestration.dbt_inprocess import profile_hash, record_parsed_for, seed_partial_parse
+
+    dbt = Path(sys.executable).parent / "dbt"
+
+    def parse(target: Path, warehouse: Path) -> str:
+        env = {**os.environ, "HELHEDSDATA_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        proc = subprocess.run([str(dbt), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                               str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target),
+                               "--log-level-file", "debug", "--log-format-file", "text"],
+                              env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        return (target / "dbt.log").read_text()
+
+    one, two = tmp_path / "one" / "warehouse.duckdb", tmp_path / "two" / "warehouse.duckdb"
+    parse(tmp_path / "prepared", one)
+    record_parsed_for(tmp_path / "prepared", str(one))
+    (tmp_path / "home").mkdir()
+    assert seed_partial_parse(tmp_path / "prepared" / "partial_parse.msgpack", tmp_path / "home" / "partial_parse.msgpack",
+                              DBT_PROJECT_DIR, str(two))
+    log = parse(tmp_path / "home", two)
+    assert "Partial parsing enabled" in log
+    assert "Unable to do partial parsing" not in log
+    state = msgpack.unpackb((tmp_path / "home" / "partial_parse.msgpack").read_bytes(), raw=False, strict_map_key=False)
+    assert state["state_check"]["profile_hash"]["checksum"] == profile_hash(DBT_PROJECT_DIR, str(two))
 
 
 @pytest.mark.slow
