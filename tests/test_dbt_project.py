@@ -138,6 +138,7 @@ def test_a_warm_rebuild_replaces_tables_and_views_in_place_and_keeps_the_views_o
         con.execute("ALTER TABLE staging.samtale_rows RENAME TO stg_momentum__samtale")
         # what dbt's default view materialization left when a run stopped half-way
         con.execute("CREATE VIEW intermediate.int_assign_maalgruppe_status__dbt_backup AS SELECT 1 AS x")
+        con.execute("CREATE TABLE intermediate.int_merge_maalgruppe_spells__dbt_tmp AS SELECT 1 AS x")
     env = {**os.environ, "HELHEDSDATA_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
     proc = subprocess.run([str(dbt), "run", "--select", "int_merge_maalgruppe_spells", "indicator_results_disclosed",

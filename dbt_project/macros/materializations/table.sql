@@ -14,6 +14,7 @@
   {%- set grant_config = config.get('grants') -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ _drop_leftovers(target_relation) }}
   -- `BEGIN` happens here:
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
@@ -55,4 +56,16 @@
     {% do adapter.ensure_transaction() %}
     {% do adapter.drop_relation(relation) %}
   {% endif %}
+{% endmacro %}
+
+{% macro _drop_leftovers(target_relation) %}
+  {#- what dbt-duckdb's own materializations left behind when a run stopped half-way (they drop
+      these at a model's next run; ours make none). Found in dbt's relation cache: no statement
+      unless one is there. -#}
+  {%- set leftovers = [make_intermediate_relation(target_relation),
+                       make_backup_relation(target_relation, 'table'),
+                       make_backup_relation(target_relation, 'view')] -%}
+  {% for relation in leftovers %}
+    {{ drop_relation_if_exists(load_cached_relation(relation)) }}
+  {% endfor %}
 {% endmacro %}

@@ -10,16 +10,9 @@
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='view') -%}
   {%- set grant_config = config.get('grants') -%}
-  {#- what the default materialization left behind if a run stopped half-way (a cache lookup:
-      no statement unless one is there) -#}
-  {%- set leftovers = [load_cached_relation(make_intermediate_relation(target_relation)),
-                       load_cached_relation(make_backup_relation(target_relation, 'view')),
-                       load_cached_relation(make_backup_relation(target_relation, 'table'))] -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {% for relation in leftovers if relation is not none %}
-    {{ drop_relation_if_exists(relation) }}
-  {% endfor %}
+  {{ _drop_leftovers(target_relation) }}
   -- `BEGIN` happens here:
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
