@@ -70,9 +70,9 @@ def prepare_dbt(settings: Settings | None = None, force: bool = False) -> None:
     ensure_dbt_on_path()
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.preparer.prepare(project)
-    from orchestration.dbt_inprocess import WAREHOUSE_ENV, record_parsed_for
+    from orchestration.dbt_inprocess import record_parsed_for
 
-    record_parsed_for(DBT_PROJECT_DIR / "target", os.environ[WAREHOUSE_ENV])
+    record_parsed_for(DBT_PROJECT_DIR / "target", str(settings.warehouse))
 
 
 def cmd_prepare(args) -> int:

@@ -33,6 +33,8 @@ from typing import Any
 
 from dagster_dbt.core.dbt_cli_invocation import PARTIAL_PARSE_FILE_NAME, DbtCliInvocation, _get_dbt_target_path
 
+from warehouse.config import WAREHOUSE_ENV
+
 SUBPROCESS_ENV = "HELHEDSDATA_DBT_SUBPROCESS"
 
 _DONE = object()
@@ -180,7 +182,6 @@ def _release_duckdb() -> None:
             env.close()
 
 
-WAREHOUSE_ENV = "HELHEDSDATA_WAREHOUSE"  # the warehouse path dbt's profile reads (profiles.yml)
 # Beside the project's partial-parse state: the warehouse path it was parsed with (`helhedsdata prepare`).
 PARSED_FOR_FILE = "partial_parse.warehouse"
 

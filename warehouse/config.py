@@ -12,6 +12,7 @@ log = logging.getLogger("helhedsdata")
 
 REPO = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO / "dbt_project"
+WAREHOUSE_ENV = "HELHEDSDATA_WAREHOUSE"  # the warehouse path dbt's profile reads (profiles.yml)
 PLANS_DIR = REPO / "plans"
 # Marks an inbox written by `helhedsdata generate`: only such an inbox may be read
 # with a throw-away pseudonym key.
@@ -90,7 +91,7 @@ class Settings:
         os.environ["HELHEDSDATA_HOME"] = str(self.home)
         os.environ["HELHEDSDATA_INBOX"] = str(self.inbox)
         os.environ["HELHEDSDATA_PLANS"] = str(self.plans)
-        os.environ["HELHEDSDATA_WAREHOUSE"] = str(self.warehouse)
+        os.environ[WAREHOUSE_ENV] = str(self.warehouse)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
         os.environ["DBT_LOG_PATH"] = str(self.home / "dbt" / "logs")  # not a shared file in the repo
         if self.publish_url:

@@ -22,7 +22,6 @@
     {#- dbt-duckdb runs a Python model on a connection of its own, which cannot write a name
         this transaction has dropped: it writes an intermediate table, renamed into place here. -#}
     {%- set intermediate_relation = make_intermediate_relation(target_relation) -%}
-    {{ drop_relation_if_exists(load_cached_relation(intermediate_relation)) }}
     {% call statement('main', language=language) -%}
       {{- create_table_as(False, intermediate_relation, compiled_code, language) }}
     {%- endcall %}
