@@ -194,12 +194,14 @@ def test_a_new_homes_first_build_reuses_the_prepared_parse(generated_run):
 
 
 @pytest.mark.slow
-def test_dbt_accepts_a_partial_parse_adapted_to_another_warehouse(tmp_path):
-    """dbt itself is the judge: the project parsed for one warehouse path, its state adapted to
-    another (orchestration/dbt_inprocess.py, `seed_partial_parse`), and dbt parsing for that other
-    path reuses it ("Partial parsing enabled", not "profile has changed") and writes the same
-    profile checksum `profile_hash` computed."""
+def test_dbt_accepts_a_partial_parse_adapted_to_another_warehouse(generated_run, tmp_path):
+    """dbt itself is the judge: the project parsed for one warehouse path (the shared run's
+    home, by dbt in that night), its state adapted to another (orchestration/dbt_inprocess.py,
+    `seed_partial_parse`), and dbt parsing for that other path reuses it ("Partial parsing
+    enabled", not "profile has changed") and writes the same profile checksum `profile_hash`
+    computed."""
     import os
+    import shutil
     import subprocess
     import sys
     from pathlib import Path
@@ -219,8 +221,10 @@ def test_dbt_accepts_a_partial_parse_adapted_to_another_warehouse(tmp_path):
         assert proc.returncode == 0, proc.stdout[-3000:]
         return (target / "dbt.log").read_text()
 
-    one, two = tmp_path / "one" / "warehouse.duckdb", tmp_path / "two" / "warehouse.duckdb"
-    parse(tmp_path / "prepared", one)
+    _, home = generated_run
+    one, two = home / "warehouse.duckdb", tmp_path / "two" / "warehouse.duckdb"
+    (tmp_path / "prepared").mkdir()  # a copy: the note is not written into the shared home
+    shutil.copy(home / "dbt" / "target" / "partial_parse.msgpack", tmp_path / "prepared")
     record_parsed_for(tmp_path / "prepared", str(one))
     (tmp_path / "home").mkdir()
     assert seed_partial_parse(tmp_path / "prepared" / "partial_parse.msgpack", tmp_path / "home" / "partial_parse.msgpack",
