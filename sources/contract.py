@@ -789,7 +789,7 @@ def read_control_file(path: Path, encoding: str, display: str, headers: tuple[st
     return counts, viol
 
 
-_KIND_TYPES = {"cpr": pa.string(), "text": pa.string(), "date": pa.date32(), "decimal": pa.float64(), "int": pa.int64()}
+_KIND_TYPES = {"cpr": pa.int64(), "text": pa.string(), "date": pa.date32(), "decimal": pa.float64(), "int": pa.int64()}
 
 
 def output_schema(contract: FileContract, with_extract_date: bool = True) -> pa.Schema:

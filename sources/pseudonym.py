@@ -2,6 +2,12 @@
 
 The same CPR gives the same pseudonym under one key, so sources join; without the key
 the pseudonym cannot be reversed by enumerating the ~10^9 possible CPR numbers.
+
+A CPR number's pseudonym, `person_key`, is an integer (BIGINT): the HMAC's first 8 bytes as
+an unsigned big-endian number, minus 2^63. Every model joins, sorts and groups on it, and an
+integer costs a fraction of 32 hexadecimal characters there (docs/benchmarks.md, stop 26).
+Two persons share a key with probability ~n²/2^65: 3·10^-8 for a million persons. Other
+domains (addresses, the key's fingerprint) keep text: the first 16 bytes as hex.
 """
 from __future__ import annotations
 
@@ -13,6 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.whitespace import RE2_CLASS, may_hold_white_space
+
+# The domain of CPR numbers: its pseudonyms are integers (`person_key`), every other's text.
+CPR = "cpr"
+# SQL: the first 16 hexadecimal digits of {} as a BIGINT (unsigned, minus 2^63; a HUGEINT in
+# between, so nothing overflows).
+_HEX_TO_BIGINT = "(('0x' || left({}, 16))::UBIGINT::HUGEINT - 9223372036854775808)::BIGINT"
 
 
 _MEMORY_DB: tuple[int, object] | None = None  # (process id, in-memory DuckDB)
@@ -67,19 +79,24 @@ class Pseudonymizer:
         self._lock = threading.Lock()
 
     def _digests(self, values: pa.Array, domain: str) -> pa.Array:
-        """The pseudonym of every value: the first 16 bytes, as hex, of
-        HMAC-SHA256(key, domain ‖ 0x1F ‖ UTF-8 value) — the domain separates a CPR from an
-        address string. Computed in DuckDB (C++, both cores), HMAC spelled out as
-        sha256(opad ‖ sha256(ipad ‖ msg)): on 1 000 000 CPR numbers 0.98 s CPU against 1.46 s
-        for hmac.digest in a Python loop; tests/test_readers.py pins it to Python's hmac."""
+        """The pseudonym of every value, from HMAC-SHA256(key, domain ‖ 0x1F ‖ UTF-8 value) —
+        the domain separates a CPR from an address string: in the CPR domain the first 8 bytes
+        as a BIGINT (the module's docstring), in any other the first 16 bytes as hex. Computed
+        in DuckDB (C++, both cores), HMAC spelled out as sha256(opad ‖ sha256(ipad ‖ msg)): on
+        1 000 000 CPR numbers 0.98 s CPU against 1.46 s for hmac.digest in a Python loop;
+        tests/test_readers.py pins both forms to Python's hmac."""
         import duckdb
 
+        digest = "sha256($opad || unhex(sha256($ipad || encode($prefix || v))))"
+        if domain == CPR:
+            out_sql = _HEX_TO_BIGINT.format(digest)
+        else:
+            out_sql = f"left({digest}, 32)"
         con = memory_cursor()
         failed = False
         try:
             con.register("incoming", pa.table({"v": values}))
-            out = con.sql("SELECT left(sha256($opad || unhex(sha256($ipad || encode($prefix || v)))), 32) AS h "
-                          "FROM incoming",
+            out = con.sql(f"SELECT {out_sql} AS h FROM incoming",
                           params={"ipad": self._pads[0], "opad": self._pads[1], "prefix": f"{domain}\x1f"}
                           ).to_arrow_table()
         except duckdb.Error:
@@ -90,7 +107,8 @@ class Pseudonymizer:
             # Raised outside the except block, so no traceback carries DuckDB's error along:
             # its message could quote a bound value (the key's pads).
             raise RuntimeError("pseudonymisation in DuckDB failed")
-        return out.column("h").combine_chunks().cast(pa.string())
+        h = out.column("h").combine_chunks()
+        return h if domain == CPR else h.cast(pa.string())
 
     def pseudonymize(self, values: pa.Array | pa.ChunkedArray, domain: str) -> pa.Array:
         """Pseudonymise an array of normalised strings; nulls stay null.
@@ -103,11 +121,12 @@ class Pseudonymizer:
         """(pseudonyms, indices): the pseudonym of `values[i]` is `pseudonyms[indices[i]]`; a
         null value has a null index. Equal indices are equal pseudonyms, so the indices are
         an integer key of the pseudonym (a reader sorts and groups on it far cheaper than
-        on the 32-character text)."""
+        on the pseudonyms themselves)."""
         if values.type != pa.string():
             values = values.cast(pa.string())
         empty = pa.array([], pa.string())
-        known, hashed = self._known.get(domain, (empty, empty))
+        none_yet = (empty, pa.array([], pa.int64() if domain == CPR else pa.string()))
+        known, hashed = self._known.get(domain, none_yet)
         # Each value is looked up in the cache as it comes; only the values not there yet are
         # made distinct (a reader hands over one value per distinct text already, and after the
         # first file of an extract nearly every person is known): one hashing pass fewer than
@@ -116,7 +135,7 @@ class Pseudonymizer:
         where, missing = self._lookup(values, known)
         if missing is not None:
             with self._lock:  # readers of one extract run in threads and share the cache
-                now_known, now_hashed = self._known.get(domain, (empty, empty))
+                now_known, now_hashed = self._known.get(domain, none_yet)
                 if len(now_known) != len(known):  # another reader added values meanwhile
                     known, hashed = now_known, now_hashed
                     where, missing = self._lookup(values, known)
@@ -144,6 +163,19 @@ class Pseudonymizer:
             where = where.combine_chunks() if where.num_chunks else pa.array([], pa.int32())
             missing = missing.combine_chunks() if missing.num_chunks else pa.array([], pa.bool_())
         return where, (missing if pc.any(missing).as_py() else None)
+
+
+def person_keys_from_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The integer `person_key` of a textual one (32 hexadecimal characters, written before
+    person keys were integers: archive entries of earlier nights): the same person, the same
+    key, without the pseudonym key."""
+    con = memory_cursor()
+    try:
+        con.register("incoming", pa.table({"v": values}))
+        out = con.sql(f"SELECT {_HEX_TO_BIGINT.format('v')} AS k FROM incoming").to_arrow_table()
+    finally:
+        con.close()
+    return out.column("k").combine_chunks()
 
 
 _CPR_NOISE = RE2_CLASS[:-1] + "-]"  # any white space, and the hyphen

@@ -50,7 +50,7 @@ CONTRACT = FileContract(
 )
 
 SCHEMA = pa.schema([
-    ("aktivitet", pa.string()), ("person_key", pa.string()), ("startdato", pa.date32()),
+    ("aktivitet", pa.string()), ("person_key", pa.int64()), ("startdato", pa.date32()),
     ("slutdato", pa.date32()), ("status_ved_afslutning", pa.string()), ("timer_pr_uge", pa.float64()),
     ("source_row", pa.int64()),
 ])

@@ -220,7 +220,7 @@ def pseudonym_key():
         yield Pseudonymizer(TEST_KEY.encode())
 
 
-def person_key(cpr: str) -> str:
+def person_key(cpr: str) -> int:
     """The pseudonym the pipeline gives a CPR number under the test key."""
     import pyarrow as pa
 

@@ -7,7 +7,7 @@ from sources.pseudonym import Pseudonymizer
 PSEUDO = Pseudonymizer(b"k" * 32)
 
 
-def key(cpr: str) -> str:
+def key(cpr: str) -> int:
     return PSEUDO.pseudonymize(pa.array([cpr]), domain="cpr")[0].as_py()
 
 

@@ -17,7 +17,8 @@ SOENDERBORG = "soenderborg-beskaeftigelse-2021"
 ISHOEJ = "ishoej-aktiveringsstrategi-2015"
 STATUS_DATE = dt.date(2021, 3, 1)
 CPR_SHAPE = re.compile(r"(?<![\d.,])\d{6}-?\d{4}(?![\d,])")
-PSEUDONYM_SHAPE = re.compile(r"\b[0-9a-f]{32,}\b")
+# an address key (32 hexadecimal characters) or a person_key (a 64-bit integer: 15-19 digits, a sign)
+PSEUDONYM_SHAPE = re.compile(r"\b[0-9a-f]{32,}\b|(?<![\d.,])-?\d{15,}(?![\d,])")
 
 INDICATOR_DDL = """CREATE TABLE published.indicator_values (plan_id VARCHAR, delmaal_id VARCHAR, indicator_id VARCHAR,
     variant VARCHAR, area_level VARCHAR, area_id VARCHAR, period_type VARCHAR, period_start DATE, period_end DATE,

@@ -103,7 +103,7 @@ def test_failed_check_names_expectation_and_counts_without_values(two_runs, monk
     fails = md["failed_expectations"]
     assert [(f["expectation"], f["column"], f["unexpected_count"]) for f in fails] == [
         ("expect_column_values_to_be_in_set", "maalgruppe_code", rows)]
-    keys = [r[0] for r in query(home / "warehouse.duckdb", "SELECT DISTINCT person_key FROM raw.momentum__maalgruppe")]
+    keys = [str(r[0]) for r in query(home / "warehouse.duckdb", "SELECT DISTINCT person_key FROM raw.momentum__maalgruppe")]
     codes = [r[0] for r in query(home / "warehouse.duckdb", "SELECT DISTINCT maalgruppe_code FROM raw.momentum__maalgruppe")]
     text = json.dumps(md, default=str)
     assert not any(k in text for k in keys) and not any(f'"{c}"' in text for c in codes)

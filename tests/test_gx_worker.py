@@ -29,7 +29,7 @@ def _maalgruppe(rows: int) -> pa.Table:
     """`rows` rows of momentum/maalgruppe, every third with a code no seed holds."""
     schema = output_schema(momentum.CONTRACTS["maalgruppe"])
     return pa.Table.from_pylist([
-        {"source_row": i + 1, "person_key": f"{i:032x}", "foedselsdato": date(1980, 1, 1),
+        {"source_row": i + 1, "person_key": i - 2**62, "foedselsdato": date(1980, 1, 1),
          "maalgruppe_code": "ZZ" if i % 3 == 0 else "6.1", "maalgruppe_name": "x", "start_date": date(2020, 1, 1),
          "end_date": None, "afslutningsaarsag": None, "extract_date": date(2021, 3, 1)} for i in range(rows)],
         schema=schema)

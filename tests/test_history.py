@@ -19,7 +19,7 @@ import pytest
 
 from warehouse.config import Settings
 from warehouse.history import ARCHIVE_INFO, HistoryError, archive_publication, entries, entry_as_of
-from tests.conftest import query, run_pipeline
+from tests.conftest import TEST_KEY, query, run_pipeline
 from tests.inbox_builder import REGISTER, d, write_momentum, write_register
 
 A, B = "20210201", "20210301"
@@ -245,3 +245,36 @@ def test_entry_as_of_picks_the_newest_extract_on_or_before_the_date(tmp_path):
     assert entry_as_of(root, date(2030, 1, 1)).name == "20210301"
     with pytest.raises(HistoryError, match="archived: 2021-01-05, 2021-02-01, 2021-03-01"):
         entry_as_of(root, date(2021, 1, 4))
+
+
+def test_an_entry_archived_with_textual_person_keys_reads_as_todays_integer_keys(tmp_path, pseudonym_key):
+    """Entries written before person keys became integers (stop 26) hold them as 32 hexadecimal
+    characters (the first 16 bytes of the HMAC). `read_archived` hands them over as the key
+    today's reader gives the same CPR under the same key, so a rebuild of an old entry joins
+    its tables as before; a null stays null."""
+    import hmac
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sources.pseudonym import normalise_cpr
+    from warehouse.expectations import reader_schema
+    from warehouse.history import TABLES, read_archived
+
+    cprs = ["010190-3000", "020190-3001", "030190-3002"]
+    key = TEST_KEY.encode()
+    old = [hmac.digest(key, f"cpr\x1f{c.replace('-', '')}".encode(), "sha256")[:16].hex() for c in cprs]
+    schema = reader_schema("momentum__maalgruppe")
+    rows = [{"source_row": i + 1, "person_key": k, "maalgruppe_code": "6.2", "start_date": date(2020, 1, 1),
+             "extract_date": date(2021, 2, 1)} for i, k in enumerate(old + [None])]
+    text_schema = schema.set(schema.get_field_index("person_key"), pa.field("person_key", pa.string()))
+    entry = tmp_path / A
+    (entry / TABLES).mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=text_schema), entry / TABLES / "momentum__maalgruppe.parquet")
+    (entry / ARCHIVE_INFO).write_text(json.dumps({"format": 2, "extract_dates": {"momentum": "2021-02-01"}}))
+
+    tables, extract_date, _ = read_archived(entry, "momentum")
+    got = tables["maalgruppe"]
+    assert got.schema == schema and extract_date == date(2021, 2, 1)
+    assert got.column("person_key").to_pylist() == pseudonym_key.pseudonymize(
+        normalise_cpr(pa.array(cprs)), "cpr").to_pylist() + [None]

@@ -76,8 +76,8 @@ def _last_run_id(instance) -> str:
     return instance.get_runs(limit=1)[0].run_id
 
 
-def _person_keys(home) -> set[str]:
-    return {r[0] for r in query(home / "warehouse.duckdb",
+def _person_keys(home) -> set[str]:  # as text, to look for in logs
+    return {str(r[0]) for r in query(home / "warehouse.duckdb",
                                 "SELECT DISTINCT person_key FROM raw.momentum__maalgruppe LIMIT 2000")}
 
 

@@ -222,6 +222,7 @@ def test_no_cpr_number_or_pseudonym_in_a_report(built):
         assert not CPR_SHAPE.search(text), path.name
         assert not PSEUDONYM_SHAPE.search(text), path.name
     assert CPR_SHAPE.search("borger 010190-1234") and PSEUDONYM_SHAPE.search("a" * 64)  # the patterns do match
+    assert PSEUDONYM_SHAPE.search("key -7553309868418961950 here") and PSEUDONYM_SHAPE.search("(855125023263397708)")
 
 
 def test_reports_are_self_contained_and_deterministic(tmp_path, built):

@@ -24,6 +24,10 @@ entry of the newest extract on or before that date, in a separate home folder DI
 assets load the archived tables instead of reading files (orchestration/assets/ingest.py), and
 every gate after the readers runs again. Never the live publication, never PostgreSQL.
 
+Entries written before 2026-12-03 (stop 26) hold `person_key` as text (32 hexadecimal
+characters): `read_archived` turns it into today's integer key (sources/pseudonym.py), the same
+person under the same key.
+
 Entries written before format 2 held the deliveries themselves (CPR numbers, names):
 `convert_raw_entry` turns one into format 2 with today's readers and key (warehouse/retention.py
 does it, or deletes the entry, as the retention says).
@@ -40,12 +44,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from sources import lbf, momentum, omraader, opera, roster
-from sources.pseudonym import Pseudonymizer
+from sources.pseudonym import Pseudonymizer, person_keys_from_text
 from warehouse.config import SYNTHETIC_MARKER, Settings
 
 ARCHIVE_INFO = "ARCHIVED.json"
 FORMAT = 2
 TABLES = "tables"
+PERSON_KEY = "person_key"
 DATED = {momentum.SOURCE: momentum.CONTROL_FILE, opera.SOURCE: opera.CONTROL_FILE}
 
 
@@ -222,7 +227,12 @@ def read_archived(entry: Path, source: str) -> tuple[dict[str, pa.Table], date |
     for path in sorted((entry / TABLES).glob(f"{source}__*.parquet")):
         table_name = path.stem.split("__", 1)[1]
         schema = reader_schema(path.stem)
-        tables[table_name] = pq.read_table(path).select(schema.names).cast(schema)
+        table = pq.read_table(path).select(schema.names)
+        if PERSON_KEY in table.column_names and pa.types.is_string(table.schema.field(PERSON_KEY).type):
+            # An entry archived before person keys were integers: the same keys, as integers.
+            i = table.column_names.index(PERSON_KEY)
+            table = table.set_column(i, PERSON_KEY, person_keys_from_text(table.column(PERSON_KEY)))
+        tables[table_name] = table.cast(schema)
     d = info.get("extract_dates", {}).get(source)
     extract_date = date.fromisoformat(d) if d else None
     origin = f"archive {entry.name}"
