@@ -518,9 +518,10 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
             ok = pc.fill_null(pc.take(ok, enc.indices), False)  # per row; an empty field is not valid
             row_errors.append(("cpr", f"{c.header} is not a valid CPR number", _where(idx, pc.invert(ok))))
             hashed, where = pseudo.pseudonym_indices(valid, domain="cpr")
-            # One integer per row naming its pseudonym: the rules that group rows by person
-            # (overlap) sort on it instead of the 32-character pseudonyms (momentum at
-            # borger_adresse at 1 000 000 persons: the overlap rule 2.1 s -> 0.9 s CPU). Not handed over.
+            # One small integer per row naming its pseudonym (an index into the cache): the rules
+            # that group rows by person (overlap) sort on it. Measured when pseudonyms were text
+            # (momentum/borger_adresse at 1 000 000 persons: the overlap rule 2.1 s -> 0.9 s CPU);
+            # since person_key is a BIGINT itself the gain is smaller; kept. Not handed over.
             person = pc.take(where, enc.indices)
             if c.name == "person_key":
                 cols[_PERSON] = person
@@ -551,8 +552,9 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     select, checks = _typing_sql(contract, extract_date)
     # A column handed over as staged (pseudonyms, text, flags) is taken from the staged Arrow
     # table as it is; only the columns that are typed (dates, numbers) go through DuckDB. A
-    # round trip through DuckDB copied every string twice (Momentum at 1 000 000 persons:
-    # ~10 million 32-character pseudonyms alone), and the copy lived beside the staged table.
+    # round trip through DuckDB copied every string twice (Momentum at 1 000 000 persons, when
+    # person keys were text: ~10 million 32-character pseudonyms alone), and the copy lived
+    # beside the staged table.
     names = [_output_name(e) for e in select]
     computed = [(n, e) for n, e in zip(names, select) if not _PASSTHROUGH.fullmatch(e)]
     # Each typed column is a function of the staged column of its name alone (a date, a

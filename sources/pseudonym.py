@@ -23,8 +23,9 @@ from sources.whitespace import RE2_CLASS, may_hold_white_space
 # The domain of CPR numbers: its pseudonyms are integers (`person_key`), every other's text.
 CPR = "cpr"
 # SQL: the first 16 hexadecimal digits of {} as a BIGINT (unsigned, minus 2^63; a HUGEINT in
-# between, so nothing overflows).
-_HEX_TO_BIGINT = "(('0x' || left({}, 16))::UBIGINT::HUGEINT - 9223372036854775808)::BIGINT"
+# between, so nothing overflows). Also turns a textual person_key of an earlier night into
+# today's integer (`person_keys_from_text`, warehouse/database.py `upgrade_person_keys`).
+HEX_TO_BIGINT = "(('0x' || left({}, 16))::UBIGINT::HUGEINT - 9223372036854775808)::BIGINT"
 
 
 _MEMORY_DB: tuple[int, object] | None = None  # (process id, in-memory DuckDB)
@@ -89,7 +90,7 @@ class Pseudonymizer:
 
         digest = "sha256($opad || unhex(sha256($ipad || encode($prefix || v))))"
         if domain == CPR:
-            out_sql = _HEX_TO_BIGINT.format(digest)
+            out_sql = HEX_TO_BIGINT.format(digest)
         else:
             out_sql = f"left({digest}, 32)"
         con = memory_cursor()
@@ -169,12 +170,19 @@ def person_keys_from_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The integer `person_key` of a textual one (32 hexadecimal characters, written before
     person keys were integers: archive entries of earlier nights): the same person, the same
     key, without the pseudonym key."""
+    import duckdb
+
     con = memory_cursor()
+    failed = False
     try:
         con.register("incoming", pa.table({"v": values}))
-        out = con.sql(f"SELECT {_HEX_TO_BIGINT.format('v')} AS k FROM incoming").to_arrow_table()
+        out = con.sql(f"SELECT {HEX_TO_BIGINT.format('v')} AS k FROM incoming").to_arrow_table()
+    except duckdb.Error:
+        failed = True
     finally:
         con.close()
+    if failed:  # DuckDB's message would quote the value (a pseudonym): not carried along
+        raise ValueError("a textual person_key is not 32 hexadecimal characters")
     return out.column("k").combine_chunks()
 
 

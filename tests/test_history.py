@@ -278,3 +278,39 @@ def test_an_entry_archived_with_textual_person_keys_reads_as_todays_integer_keys
     assert got.schema == schema and extract_date == date(2021, 2, 1)
     assert got.column("person_key").to_pylist() == pseudonym_key.pseudonymize(
         normalise_cpr(pa.array(cprs)), "cpr").to_pylist() + [None]
+
+
+def test_a_warehouse_loaded_with_textual_person_keys_is_upgraded_in_place(tmp_path):
+    """A night loads only the sources that changed: a raw table loaded before person keys were
+    integers (a frozen Opera extract) is converted in place before dbt joins it with today's
+    integer keys (orchestration/assets/dbt.py), to the integer of the same person; a null stays
+    null, an integer table is left alone, and a value that is no key converts nothing and is
+    not quoted in the error."""
+    import pyarrow as pa
+
+    from sources.pseudonym import person_keys_from_text
+    from warehouse.database import upgrade_person_keys
+
+    old = ["a7d677aee151b41dd12757ac75fc40ed", "0000000000000000ffffffffffffffff", None]
+    wh = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(wh))
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE TABLE raw.opera__matchperioder (person_key VARCHAR, lab_grp VARCHAR)")
+    con.executemany("INSERT INTO raw.opera__matchperioder VALUES (?, '2.1')", [[k] for k in old])
+    con.execute("CREATE TABLE raw.momentum__maalgruppe AS SELECT 5::BIGINT AS person_key")
+    con.close()
+    assert upgrade_person_keys(wh) == ["opera__matchperioder"]
+    want = person_keys_from_text(pa.array(old[:2])).to_pylist() + [None]
+    assert want[1] == -(2**63) and want[0] == int("a7d677aee151b41d", 16) - 2**63
+    rows = query(wh, "SELECT person_key, typeof(person_key), lab_grp FROM raw.opera__matchperioder")
+    assert rows == [(k, "BIGINT", "2.1") for k in want]
+    assert query(wh, "SELECT person_key FROM raw.momentum__maalgruppe") == [(5,)]
+    assert upgrade_person_keys(wh) == []  # every later night: nothing to do
+
+    con = duckdb.connect(str(wh))
+    con.execute("CREATE TABLE raw.roster__deltagere AS SELECT 'not-a-key-0101901234' AS person_key")
+    con.close()
+    with pytest.raises(RuntimeError) as e:
+        upgrade_person_keys(wh)
+    assert "roster__deltagere" in str(e.value) and "0101901234" not in str(e.value)
+    assert query(wh, "SELECT typeof(person_key) FROM raw.roster__deltagere") == [("VARCHAR",)]

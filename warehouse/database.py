@@ -53,6 +53,36 @@ def load_raw(path: Path, source: str, tables: dict[str, pa.Table], extract_date,
         return True
 
 
+def upgrade_person_keys(path: Path) -> list[str]:
+    """Turn a raw table's textual `person_key` (loaded before person keys were integers, stop
+    26) into today's BIGINT, in place, without the pseudonym key (the same person, the same
+    key: sources/pseudonym.py). A night loads only the sources that changed, so a frozen Opera
+    extract would otherwise keep text beside Momentum's integers and every join between them
+    would fail. The raw tables converted (none on every night after the first)."""
+    from sources.pseudonym import HEX_TO_BIGINT
+
+    if not path.exists():
+        return []
+    with connect(path) as con:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'raw' "
+            "AND column_name = 'person_key' AND data_type = 'VARCHAR' ORDER BY 1").fetchall()]
+        if not tables:
+            return []
+        con.execute("BEGIN")
+        try:
+            for t in tables:
+                con.execute(f'ALTER TABLE raw."{t}" ALTER person_key SET DATA TYPE BIGINT '
+                            f"USING {HEX_TO_BIGINT.format('person_key')}")
+        except duckdb.Error:
+            con.execute("ROLLBACK")
+            # DuckDB's message would quote the value (a pseudonym): not carried along
+            raise RuntimeError(f"raw tables {', '.join(tables)}: a textual person_key is not 32 hexadecimal "
+                               "characters; nothing converted") from None
+        con.execute("COMMIT")
+    return tables
+
+
 def row_count(path: Path, table: str) -> int | None:
     with connect(path, read_only=True) as con:
         try:

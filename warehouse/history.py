@@ -228,7 +228,7 @@ def read_archived(entry: Path, source: str) -> tuple[dict[str, pa.Table], date |
         table_name = path.stem.split("__", 1)[1]
         schema = reader_schema(path.stem)
         table = pq.read_table(path).select(schema.names)
-        if PERSON_KEY in table.column_names and pa.types.is_string(table.schema.field(PERSON_KEY).type):
+        if PERSON_KEY in table.column_names and not pa.types.is_integer(table.schema.field(PERSON_KEY).type):
             # An entry archived before person keys were integers: the same keys, as integers.
             i = table.column_names.index(PERSON_KEY)
             table = table.set_column(i, PERSON_KEY, person_keys_from_text(table.column(PERSON_KEY)))

@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_shared.record import replace
 
 from warehouse import gx_worker
+from warehouse.database import upgrade_person_keys
 from warehouse.publish import pause_for_crash_test
 from warehouse.config import DBT_PROJECT_DIR, ensure_dbt_on_path
 from orchestration.memory import release_freed_memory
@@ -122,6 +123,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     # The sources are done: Great Expectations' worker renders the Data Docs while dbt runs and,
     # after a big night, exits, returning its memory before dbt's peak (warehouse/gx_worker.py).
     gx_worker.release()
+    # A night loads only the sources that changed: raw tables loaded before person keys were
+    # integers are converted here, before any model joins them with today's.
+    for t in upgrade_person_keys(s.warehouse):
+        context.log.info(f"raw.{t}: person_key converted from text to BIGINT (loaded before stop 26)")
     # `build` runs models and their tests in DAG order: a failing test stops everything
     # downstream of it, so nothing built on bad data reaches publish_stage.
     # dbt's unit tests test the SQL, not the night's data: the test suite runs them
