@@ -45,15 +45,29 @@ def leaks(text: str, secrets: set[str]) -> list[str]:
     return found
 
 
+TEXT_TYPES = ("VARCHAR", "JSON")
+# A CPR number kept as a number (person_key is a BIGINT): scanned as the ten digits it would be
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "UHUGEINT")
+
+
+def _distinct_as_text(con, column: str, relation: str, type_: str) -> str:
+    if type_ in TEXT_TYPES:
+        values = con.execute(f'SELECT DISTINCT "{column}" FROM {relation} WHERE "{column}" IS NOT NULL').fetchall()
+        return "\n".join(v for (v,) in values)
+    values = con.execute(f'SELECT DISTINCT "{column}" FROM {relation} '
+                         f'WHERE "{column}" BETWEEN 0 AND 9999999999').fetchall()
+    return "\n".join(f"{v:010d}" for (v,) in values)
+
+
 def duckdb_texts(path: Path):
     con = duckdb.connect(str(path), read_only=True)
     try:
-        cols = con.execute("""SELECT database_name, schema_name, table_name, column_name FROM duckdb_columns()
-                              WHERE data_type IN ('VARCHAR', 'JSON') AND NOT internal""").fetchall()
-        for db, schema, table, column in cols:
-            values = con.execute(f'SELECT DISTINCT "{column}" FROM "{db}"."{schema}"."{table}" '
-                                 f'WHERE "{column}" IS NOT NULL').fetchall()
-            yield f"{schema}.{table}.{column}", "\n".join(v for (v,) in values)
+        cols = con.execute(f"""SELECT database_name, schema_name, table_name, column_name, data_type
+                               FROM duckdb_columns() WHERE data_type IN {TEXT_TYPES + INTEGER_TYPES}
+                               AND NOT internal""").fetchall()
+        for db, schema, table, column, type_ in cols:
+            yield f"{schema}.{table}.{column}", _distinct_as_text(con, column, f'"{db}"."{schema}"."{table}"', type_)
     finally:
         con.close()
 
@@ -63,9 +77,8 @@ def parquet_texts(path: Path):
     try:
         cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
         for name, type_, *_ in cols:
-            if type_ in ("VARCHAR", "JSON"):
-                values = con.execute(f'SELECT DISTINCT "{name}" FROM read_parquet(\'{path}\') WHERE "{name}" IS NOT NULL').fetchall()
-                yield name, "\n".join(v for (v,) in values)
+            if type_ in TEXT_TYPES + INTEGER_TYPES:
+                yield name, _distinct_as_text(con, name, f"read_parquet('{path}')", type_)
     finally:
         con.close()
 
@@ -149,15 +162,18 @@ def test_the_folder_scan_reads_parquet_duckdb_and_text_and_skips_only_inbox_and_
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "x.csv").write_text("120385-1234")  # deliveries: skipped by design
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT '1203851234' AS person, 'Strandvejen 4' AS note) TO "
+    con.execute(f"COPY (SELECT '1203851234' AS person, 'Strandvejen 4' AS note, 101801234::BIGINT AS as_number, "
+                f"-7553309868418961950::BIGINT AS person_key) TO "
                 f"'{tmp_path / 'archive' / '20210301' / 'tables' / 't.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
     con.close()
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("CREATE TABLE t AS SELECT 'ok' AS a, 'Mette Hansen' AS b")
+    con.execute("CREATE TABLE t AS SELECT 'ok' AS a, 'Mette Hansen' AS b, 3112991234::BIGINT AS c, 12::INTEGER AS d")
     con.close()
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "run.log").write_text("fine\n")
     problems, seen = scan_folder(tmp_path, {"strandvejen 4", "mette hansen"})
     assert seen == {"duckdb": 1, "parquet": 1, "sqlite": 0, "other": 1}
+    # a CPR kept as a number is found too (0101801234 lost its leading zero), a person_key is not
     assert sorted(p.split(": ")[0] for p in problems) == [
-        "archive/20210301/tables/t.parquet:note", "archive/20210301/tables/t.parquet:person", "warehouse.duckdb:main.t.b"]
+        "archive/20210301/tables/t.parquet:as_number", "archive/20210301/tables/t.parquet:note",
+        "archive/20210301/tables/t.parquet:person", "warehouse.duckdb:main.t.b", "warehouse.duckdb:main.t.c"]
