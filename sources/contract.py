@@ -110,8 +110,8 @@ class FileContract:
     sheet: str | None = None  # .xlsx: the sheet to read; None = the first
 
     def __post_init__(self):
-        # The overlap rule groups rows by person on the integer the CPR's pseudonym gets
-        # (`_validate`): a contract asking for it names the CPR column person_key.
+        # The overlap rule groups rows by person on person_key (`_validate`): a contract
+        # asking for it names its CPR column so.
         if self.non_overlapping and not any(c.name == "person_key" and c.kind == "cpr" for c in self.columns):
             raise ValueError(f"{self.file}: non_overlapping needs a CPR column named person_key")
 
@@ -518,15 +518,11 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
             ok = pc.fill_null(pc.take(ok, enc.indices), False)  # per row; an empty field is not valid
             row_errors.append(("cpr", f"{c.header} is not a valid CPR number", _where(idx, pc.invert(ok))))
             hashed, where = pseudo.pseudonym_indices(valid, domain="cpr")
-            # One small integer per row naming its pseudonym (an index into the cache): the rules
-            # that group rows by person (overlap) sort on it. Measured when pseudonyms were text
-            # (momentum/borger_adresse at 1 000 000 persons: the overlap rule 2.1 s -> 0.9 s CPU);
-            # since person_key is a BIGINT itself the gain is smaller; kept. Not handed over.
-            person = pc.take(where, enc.indices)
-            if c.name == "person_key":
-                cols[_PERSON] = person
-            cols[c.name] = pc.take(hashed, person)
-            hashed = where = person = None
+            # The pseudonym of each distinct text, spread over the rows. person_key is an integer
+            # (sources/pseudonym.py), so the rules that group rows by person (overlap) sort on it
+            # as it is; while it was text they sorted on an index of their own.
+            cols[c.name] = pc.take(hashed, pc.take(where, enc.indices))
+            hashed = where = None
             if c.birth_date:
                 cols[c.birth_date] = pc.take(cpr_birth_date(valid), enc.indices)
             enc = valid = None
@@ -563,8 +559,7 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     # recur: momentum/samtale at 1 000 000 persons has 4.6 million rows and ~1 900 distinct
     # dates per column (typing both columns 1.0 s -> 0.45 s CPU; tilbud's hours 0.5 -> 0.08 s).
     typed_cols = {n: on_distinct(_typed_in(con, n, e), staged.column(n)) for n, e in computed}
-    typed = pa.table({n: typed_cols[n] if n in typed_cols else staged.column(n) for n in names}
-                     | ({_PERSON: staged.column(_PERSON)} if _PERSON in staged.column_names else {}))
+    typed = pa.table({n: typed_cols[n] if n in typed_cols else staged.column(n) for n in names})
     typed_cols = None
     con.register("typed", typed)
     if checks:
@@ -573,9 +568,9 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
         # table holds both (the raw columns as r__<name>, zero-copy): DuckDB scans it in
         # parallel, where a POSITIONAL JOIN of two took twice as long (momentum/samtale at
         # 1 000 000 persons: 0.30 s -> 0.15 s).
-        side_by_side = typed.drop_columns([_PERSON]) if _PERSON in typed.column_names else typed
+        side_by_side = typed
         for n in staged.column_names:
-            if n not in ("_idx", _PERSON):
+            if n != "_idx":
                 side_by_side = side_by_side.append_column(f"{_RAW}{n}", staged.column(n))
         con.register("side_by_side", side_by_side)
         hits = ", ".join(f"coalesce(({cond}), false)" for _, _, cond in checks)
@@ -593,9 +588,9 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
             SELECT _idx FROM (
               SELECT _idx, {a} AS s,
                      max(coalesce({b}, DATE '9999-12-31')) OVER (
-                        PARTITION BY {_PERSON} ORDER BY {a}, _idx
+                        PARTITION BY person_key ORDER BY {a}, _idx
                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
-              FROM typed WHERE {_PERSON} IS NOT NULL AND {a} IS NOT NULL)
+              FROM typed WHERE person_key IS NOT NULL AND {a} IS NOT NULL)
             WHERE prev_end >= s ORDER BY 1""").fetchall()
         row_errors.append(("overlap", "period overlaps an earlier period of the same person", [r[0] for r in rows]))
     if contract.unique:
@@ -611,8 +606,6 @@ def _validate(raw: _Raw, contract: FileContract, pseudo: Pseudonymizer | None, e
     bad = sorted({i for _, _, rows in row_errors for i in rows})
     dups = _duplicates(con, contract, bad)  # (duplicate, kept) row indices
     con.close()
-    if _PERSON in typed.column_names:
-        typed = typed.drop_columns([_PERSON])
 
     drop = contract.row_faults == "drop"
     file_rows = contract.row_numbers == "file"
@@ -684,8 +677,6 @@ def _typed_in(con, name: str, expr: str):
     return typed
 
 
-# The person as an integer (the index of the CPR's pseudonym): the overlap rule's partition.
-_PERSON = "_person"
 # A column's raw (trimmed, untyped) text beside its typed value in the checks: r__<name>.
 _RAW = "r__"
 
