@@ -120,9 +120,8 @@ class Pseudonymizer:
 
     def pseudonym_indices(self, values: pa.Array | pa.ChunkedArray, domain: str) -> tuple[pa.Array, pa.Array]:
         """(pseudonyms, indices): the pseudonym of `values[i]` is `pseudonyms[indices[i]]`; a
-        null value has a null index. Equal indices are equal pseudonyms, so the indices are
-        an integer key of the pseudonym (a reader sorts and groups on it far cheaper than
-        on the pseudonyms themselves)."""
+        null value has a null index. A reader takes the pseudonyms of its distinct texts once
+        and spreads them over its rows by these indices."""
         if values.type != pa.string():
             values = values.cast(pa.string())
         empty = pa.array([], pa.string())
