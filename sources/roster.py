@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from sources.contract import Col, FileContract, Violation, read_file
+from sources.contract import Col, FileContract, Violation, output_schema, read_file
 from sources.pseudonym import Pseudonymizer
 
 SOURCE = "roster"
@@ -49,11 +49,10 @@ CONTRACT = FileContract(
     duplicates=("person_key", "startdato"),
 )
 
-SCHEMA = pa.schema([
-    ("aktivitet", pa.string()), ("person_key", pa.int64()), ("startdato", pa.date32()),
-    ("slutdato", pa.date32()), ("status_ved_afslutning", pa.string()), ("timer_pr_uge", pa.float64()),
-    ("source_row", pa.int64()),
-])
+# The reader's typed columns as the contract types them (one place for each column's type),
+# after the activity the roster's file name gives.
+SCHEMA = pa.schema([pa.field("aktivitet", pa.string())]
+                   + [output_schema(CONTRACT, with_extract_date=False).field(n) for n in COLUMNS[1:]])
 
 
 @dataclass
