@@ -86,29 +86,10 @@ class Pseudonymizer:
         in DuckDB (C++, both cores), HMAC spelled out as sha256(opad ‖ sha256(ipad ‖ msg)): on
         1 000 000 CPR numbers 0.98 s CPU against 1.46 s for hmac.digest in a Python loop;
         tests/test_readers.py pins both forms to Python's hmac."""
-        import duckdb
-
         digest = "sha256($opad || unhex(sha256($ipad || encode($prefix || v))))"
-        if domain == CPR:
-            out_sql = HEX_TO_BIGINT.format(digest)
-        else:
-            out_sql = f"left({digest}, 32)"
-        con = memory_cursor()
-        failed = False
-        try:
-            con.register("incoming", pa.table({"v": values}))
-            out = con.sql(f"SELECT {out_sql} AS h FROM incoming",
-                          params={"ipad": self._pads[0], "opad": self._pads[1], "prefix": f"{domain}\x1f"}
-                          ).to_arrow_table()
-        except duckdb.Error:
-            failed = True
-        finally:
-            con.close()
-        if failed:
-            # Raised outside the except block, so no traceback carries DuckDB's error along:
-            # its message could quote a bound value (the key's pads).
-            raise RuntimeError("pseudonymisation in DuckDB failed")
-        h = out.column("h").combine_chunks()
+        h = _select(HEX_TO_BIGINT.format(digest) if domain == CPR else f"left({digest}, 32)", values,
+                    {"ipad": self._pads[0], "opad": self._pads[1], "prefix": f"{domain}\x1f"},
+                    RuntimeError("pseudonymisation in DuckDB failed"))
         return h if domain == CPR else h.cast(pa.string())
 
     def pseudonymize(self, values: pa.Array | pa.ChunkedArray, domain: str) -> pa.Array:
@@ -169,20 +150,28 @@ def person_keys_from_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The integer `person_key` of a textual one (32 hexadecimal characters, written before
     person keys were integers: archive entries of earlier nights): the same person, the same
     key, without the pseudonym key."""
+    return _select(HEX_TO_BIGINT.format("v"), values, {},
+                   ValueError("a textual person_key is not 32 hexadecimal characters"))
+
+
+def _select(expr: str, values: pa.Array | pa.ChunkedArray, params: dict, error: Exception) -> pa.Array:
+    """`SELECT expr` over `values` (as column `v`) in the readers' in-memory DuckDB. A failure
+    raises `error`, outside the except block, so no traceback carries DuckDB's message along:
+    it could quote a value (a CPR, a pseudonym) or a bound parameter (the key's pads)."""
     import duckdb
 
     con = memory_cursor()
     failed = False
     try:
         con.register("incoming", pa.table({"v": values}))
-        out = con.sql(f"SELECT {HEX_TO_BIGINT.format('v')} AS k FROM incoming").to_arrow_table()
+        out = con.sql(f"SELECT {expr} AS r FROM incoming", params=params or None).to_arrow_table()
     except duckdb.Error:
         failed = True
     finally:
         con.close()
-    if failed:  # DuckDB's message would quote the value (a pseudonym): not carried along
-        raise ValueError("a textual person_key is not 32 hexadecimal characters")
-    return out.column("k").combine_chunks()
+    if failed:
+        raise error
+    return out.column("r").combine_chunks()
 
 
 _CPR_NOISE = RE2_CLASS[:-1] + "-]"  # any white space, and the hyphen
