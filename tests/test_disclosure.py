@@ -1,5 +1,7 @@
 """Disclosure control: primary rules, and that no withheld cell can be recovered from
 the published cells and the totals that tie them (checked by linear algebra)."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -257,3 +259,21 @@ def test_a_running_period_gives_no_withheld_month_away():
         open_months = {eq[0] for eq in time_eqs if not any(plain[m] for m in eq[1:])}
         leaks_without += bool(set(recoverable(days, plain, eqs + time_eqs)) - open_months)
     assert leaks_without > 10  # the check can fail: without running_ties months are given away
+
+
+def test_canonical_values_keep_order_and_nulls_and_share_equal_values():
+    """The model's key columns: the same values in the same order as to_pylist, each equal
+    value one object (strings interned, so equal to an interned literal by identity)."""
+    from datetime import date
+
+    import pyarrow as pa
+
+    from warehouse.disclosure import canonical_values
+
+    column = pa.chunked_array([pa.array(["afdeling", None, "B7"]), pa.array(["B" + "7", "afdeling"])])
+    values = canonical_values(column)
+    assert values == column.to_pylist()
+    assert values[2] is values[3] and values[0] is sys.intern("afdeling") and values[0] is values[4]
+    days = canonical_values(pa.array([date(2021, 3, 1), None, date(2021, 3, 1)]))
+    assert days == [date(2021, 3, 1), None, date(2021, 3, 1)] and days[0] is days[2]
+    assert canonical_values(pa.chunked_array([], pa.string())) == []

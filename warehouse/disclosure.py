@@ -11,6 +11,7 @@ else the total), until no equation has exactly one.
 """
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 
@@ -71,7 +72,7 @@ class _System:
         while todo:
             i = todo.pop()
             eq = eqs[i]
-            if sum(hidden[m] for m in eq) != 1:
+            if sum(map(hidden.__getitem__, eq)) != 1:
                 continue
             total, parts = eq[0], eq[1:]
             # The smallest non-zero part hides least. Not a zero: knowing the rule, a reader
@@ -89,6 +90,7 @@ class _System:
 
 
 # A key is (indicator_id, variant, period_type, period_start, period_end, area_level, area_id).
+KEY = ("indicator_id", "variant", "period_type", "period_start", "period_end", "area_level", "area_id")
 PART = "|"  # variant 'X|Y' is the part Y of the total 'X' (marts/indicators/README.md)
 
 
@@ -134,6 +136,20 @@ def equations(keys: Iterable[tuple], afd_of_omraade: dict[str, list[str]],
     for total, members in parts.items():
         eqs.append([total if total in present else implicit_total(total)] + members)
     return eqs
+
+
+def canonical_values(column) -> list:
+    """An Arrow column as a Python list in which equal values are one object (strings
+    interned): keys built of them compare by identity, element by element. The rules look
+    keys up in dicts ~400 000 times a night (equations, flags, ranks), and a key built anew
+    for each row compared its seven values by content at every lookup: the model took
+    1.3-1.6 s CPU on any inbox, ~1.0 s with this (docs/benchmarks.md, stop 27)."""
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(column.combine_chunks() if hasattr(column, "combine_chunks") else column)
+    values = [sys.intern(v) if isinstance(v, str) else v for v in enc.dictionary.to_pylist()]
+    values.append(None)  # a null's index
+    return [values[i] for i in pc.fill_null(enc.indices, len(values) - 1).to_numpy(zero_copy_only=False).tolist()]
 
 
 def implicit_total(key: tuple) -> tuple:

@@ -1,11 +1,12 @@
 """indicator_results with disclosure control decided (warehouse/disclosure.py):
 `suppressed` and `suppression` ('primary' or 'secondary'). Internal: the published
 models read the flags from here, so every published table withholds the same cells."""
+import sys
 from collections import defaultdict
 
 import pyarrow as pa
 
-from warehouse.disclosure import decide, equations
+from warehouse.disclosure import KEY, canonical_values, decide, equations
 
 
 def _arrow(relation) -> pa.Table:
@@ -22,18 +23,17 @@ def model(dbt, session):
     afd_of_omraade = defaultdict(list)
     omraader_of_plan = defaultdict(list)
     for r in grid:
+        # interned, as the keys' values are (canonical_values): equations are built of both
         if r["area_level"] == "afdeling":
-            afd_of_omraade[r["boligomraade"]].append(r["afdelingsnummer"])
+            afd_of_omraade[sys.intern(r["boligomraade"])].append(sys.intern(r["afdelingsnummer"]))
         elif r["area_level"] == "helhedsplan":
-            omraader_of_plan[r["plan_id"]].append(r["boligomraade"])
-    ledige_codes = sorted(c["maalgruppe_code"] for c in codes if c["i_ledige_omfattet"])
-    aktivering_codes = sorted(c["maalgruppe_code"] for c in codes if c["i_aktivering_ved_start"])
+            omraader_of_plan[sys.intern(r["plan_id"])].append(sys.intern(r["boligomraade"]))
+    ledige_codes = sorted(sys.intern(c["maalgruppe_code"]) for c in codes if c["i_ledige_omfattet"])
+    aktivering_codes = sorted(sys.intern(c["maalgruppe_code"]) for c in codes if c["i_aktivering_ved_start"])
 
     cols = {c: results.column(c).to_pylist() for c in (
-        "indicator_id", "variant", "period_type", "period_start", "period_end", "area_level", "area_id",
         "persons_numerator", "persons_denominator", "source_suppressed", "period_complete", "data_through")}
-    key = list(zip(*(cols[c] for c in ("indicator_id", "variant", "period_type", "period_start",
-                                       "period_end", "area_level", "area_id"))))
+    key = list(zip(*(canonical_values(results.column(c)) for c in KEY)))
     # Periods still running (period_complete false), with the day they go to: tied by time to
     # the complete months in their window (warehouse.disclosure.running_ties).
     running = {k: through for k, done, through in zip(key, cols["period_complete"], cols["data_through"]) if not done}
