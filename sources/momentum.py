@@ -5,7 +5,8 @@ its contract and every row count matches the control file.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -112,8 +113,14 @@ def find_extracts(inbox: Path, source: str = SOURCE, control_file: str = CONTROL
 def read_extract(folder: Path, pseudo: Pseudonymizer, inbox: Path | None = None,
                  contracts: dict[str, FileContract] = CONTRACTS, control_file: str = CONTROL_FILE,
                  control_headers: tuple[str, str] = CONTROL_HEADERS,
-                 control_encoding: str = CONTROL_ENCODING, source: str = SOURCE) -> Extract:
-    """Read and validate a whole extract folder; raise ContractError listing every violation."""
+                 control_encoding: str = CONTROL_ENCODING, source: str = SOURCE,
+                 on_table: Callable[[str, pa.Table, int], None] | None = None) -> Extract:
+    """Read and validate a whole extract folder; raise ContractError listing every violation.
+
+    `on_table(name, table, data_rows)` is called for each file that kept its own contract as
+    soon as it is read, while the others are still being read (the night starts its Great
+    Expectations suite then). The extract as a whole may still fail (another file, the control
+    counts): only the returned Extract is accepted."""
     rel = folder.relative_to(inbox) if inbox else Path(source) / folder.name
     extract_date = extract_date_of(folder)
     if extract_date is None:
@@ -136,6 +143,12 @@ def read_extract(folder: Path, pseudo: Pseudonymizer, inbox: Path | None = None,
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = {name: pool.submit(read_file, folder / c.file, c, pseudo, extract_date, str(rel / c.file))
                    for name, c in sorted(contracts.items(), key=lambda kv: -size(kv[1]))}
+        if on_table is not None:
+            names = {f: n for n, f in results.items()}
+            for f in as_completed(names):
+                res = f.result()
+                if res.table is not None and not res.violations:
+                    on_table(names[f], res.table, res.data_rows)
     for name, contract in contracts.items():
         display = str(rel / contract.file)
         res = results.pop(name).result()

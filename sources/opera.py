@@ -80,10 +80,11 @@ def find_extracts(inbox: Path) -> list[Path]:
 
 
 def read_extract(folder: Path, pseudo: Pseudonymizer, inbox: Path | None = None,
-                 contracts: dict[str, FileContract] = CONTRACTS) -> Extract:
+                 contracts: dict[str, FileContract] = CONTRACTS, on_table=None) -> Extract:
     """Read and validate a whole Opera extract; raise ContractError listing every violation.
 
     Tables: `matchperioder`, `aktivering`, `adresser` (see CONTRACTS), each with
-    `source_row` and `extract_date`."""
+    `source_row` and `extract_date`. `on_table`: as momentum.read_extract's."""
     return momentum.read_extract(folder, pseudo, inbox, contracts=contracts, control_file=CONTROL_FILE,
-                                 control_headers=CONTROL_HEADERS, control_encoding=ENCODING, source=SOURCE)
+                                 control_headers=CONTROL_HEADERS, control_encoding=ENCODING, source=SOURCE,
+                                 on_table=on_table)

@@ -612,3 +612,19 @@ def test_pseudonyms_are_python_hmac_sha256():
             assert p.pseudonymize(arr, domain).to_pylist() == want
             again = pa.chunked_array([arr[:700], arr[700:]])  # every value known now, in chunks
             assert p.pseudonymize(again, domain).to_pylist() == want
+
+
+def test_each_file_that_keeps_its_contract_is_handed_over_as_soon_as_it_is_read(inbox):
+    """`on_table` (the night starts each file's GX suite with it, orchestration/assets/
+    ingest.py): every table of a clean extract once, as the Extract holds it; a file that
+    breaks its contract is not handed over, and the extract is still rejected."""
+    seen = {}
+    ext = read_extract(folder_of(inbox), PSEUDO, inbox, on_table=lambda n, t, rows: seen.setdefault(n, (t, rows)))
+    assert set(seen) == set(CONTRACTS)
+    for name, (table, rows) in seen.items():
+        assert table.equals(ext.tables[name]) and rows == ext.row_counts[name]
+    replace_in_line(folder_of(inbox) / "maalgruppe.csv", 7, ";6.6;", ";6.99;")
+    seen.clear()
+    with pytest.raises(ContractError):
+        read_extract(folder_of(inbox), PSEUDO, inbox, on_table=lambda n, t, rows: seen.setdefault(n, (t, rows)))
+    assert set(seen) == set(CONTRACTS) - {"maalgruppe"}

@@ -93,6 +93,16 @@ def _gx_gather(s, futures: dict) -> dict[str, gx_suites.SuiteResult]:
     return results
 
 
+def _discard(futures: dict) -> None:
+    """Wait for validations started for an extract that was rejected meanwhile; their results
+    are not reported (the extract's report names what rejected it)."""
+    for name in list(futures):
+        try:
+            gx_worker.result(futures.pop(name))
+        except Exception:  # noqa: BLE001 - a worker fault shows at the next extract's own validation
+            pass
+
+
 def _gx_checks(context, s, source: str, results: dict[str, gx_suites.SuiteResult]) -> list[dg.AssetCheckResult]:
     """One check result per table. Metadata holds expectation, column and counts only:
     never a value from a file."""
@@ -148,15 +158,24 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
     rejected, failed_checks = [], None
     src = source_module.SOURCE
     for folder in source_module.find_extracts(s.inbox):
+        # The suites run in GX's worker while this process reads the other files and writes
+        # the tables; the load commits only if every suite passed, so a table that fails one
+        # is never seen loaded. Each file's suite starts as soon as the file is read: GX's
+        # worker validates one table at a time (~0.15 s each), and a small night waited for
+        # Momentum's four after the last file was read (docs/benchmarks.md, stop 27).
+        pending: dict = {}
+
+        def submit(name: str, table, rows: int, date=momentum.extract_date_of(folder)):
+            pending.update(_gx_submit(context, s, src, {name: table}, date, {name: rows}))
+
         try:
-            ext = source_module.read_extract(folder, pseudo, s.inbox)
+            ext = source_module.read_extract(folder, pseudo, s.inbox, on_table=submit)
         except ContractError as e:
+            _discard(pending)  # this extract is rejected whatever its suites say
             _reject(context, s, source_module, folder, e, CONTRACT, rejected)
             continue
-        # The suites run in GX's worker while this process writes the tables; the load commits
-        # only if every suite passed, so a table that fails one is never seen loaded
-        # (1 000 000 persons: Momentum's suites ~1 s beside its ~3 s load).
-        pending = _gx_submit(context, s, src, ext.tables, ext.extract_date, ext.row_counts)
+        pending.update(_gx_submit(context, s, src, {n: t for n, t in ext.tables.items() if n not in pending},
+                                  ext.extract_date, ext.row_counts))
         results: dict[str, gx_suites.SuiteResult] = {}
 
         def suites_passed() -> bool:
