@@ -89,7 +89,7 @@ class _System:
         return {m: hidden[rank[m]] for m in suppressed}  # in the order given, as the input
 
 
-# A key is (indicator_id, variant, period_type, period_start, period_end, area_level, area_id).
+# A key's columns, in the order its tuple holds them.
 KEY = ("indicator_id", "variant", "period_type", "period_start", "period_end", "area_level", "area_id")
 PART = "|"  # variant 'X|Y' is the part Y of the total 'X' (marts/indicators/README.md)
 
@@ -146,7 +146,9 @@ def canonical_values(column) -> list:
     1.3-1.6 s CPU on any inbox, ~1.0 s with this (docs/benchmarks.md, stop 27)."""
     import pyarrow.compute as pc
 
-    enc = pc.dictionary_encode(column.combine_chunks() if hasattr(column, "combine_chunks") else column)
+    from sources.pseudonym import encode_distinct
+
+    enc = encode_distinct(column)
     values = [sys.intern(v) if isinstance(v, str) else v for v in enc.dictionary.to_pylist()]
     values.append(None)  # a null's index
     return [values[i] for i in pc.fill_null(enc.indices, len(values) - 1).to_numpy(zero_copy_only=False).tolist()]

@@ -174,6 +174,8 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
             _discard(pending)  # this extract is rejected whatever its suites say
             _reject(context, s, source_module, folder, e, CONTRACT, rejected)
             continue
+        # Normally every table was handed over already; one that was not (a reader that ignores
+        # on_table) gets its suite here, or it would load ungated.
         pending.update(_gx_submit(context, s, src, {n: t for n, t in ext.tables.items() if n not in pending},
                                   ext.extract_date, ext.row_counts))
         # In contract order, as before: the files finish in any order, and the check results
