@@ -45,6 +45,23 @@ def in_process_enabled() -> bool:
     return os.environ.get(SUBPROCESS_ENV, "") in ("", "0")
 
 
+# dbt's own file log (dbt.log in the home's dbt/target): every SQL statement with its timing, at
+# `debug`. Off by default: dbt formats and writes ~3 900 lines a night through a rotating file
+# handler that stats the file per line, and the file logger alone cost 1.5-2 s of a ~12 s build
+# on a small warehouse (docs/benchmarks.md, stop 28). The night's record of dbt stays: every
+# event above debug in logs/dbt-last-run.log and the run's Dagster log, the compiled SQL in
+# dbt/target/run. An operator chasing a statement sets `HELHEDSDATA_DBT_FILE_LOG=debug`.
+FILE_LOG_ENV = "HELHEDSDATA_DBT_FILE_LOG"
+FILE_LOG_LEVELS = ("none", "error", "warn", "info", "debug")
+
+
+def file_log_level() -> str:
+    level = os.environ.get(FILE_LOG_ENV, "").strip().lower() or "none"
+    if level not in FILE_LOG_LEVELS:
+        raise ValueError(f"{FILE_LOG_ENV}={level!r}: expected one of {', '.join(FILE_LOG_LEVELS)}")
+    return level
+
+
 class InProcessDbt:
     """A dbt invocation running in a thread of this process, shaped like the `subprocess.Popen`
     that `DbtCliInvocation` expects."""
@@ -60,6 +77,7 @@ class InProcessDbt:
         # its command line is parsed: set them for the run, restore them after.
         self._env = {k: v for k, v in env.items() if k.startswith("DBT_") or k == "DAGSTER_DBT_CLI"}
         self._saved = {k: os.environ.get(k) for k in self._env}
+        self._file_log = file_log_level()  # a wrong value stops the step here, before dbt starts
         _RUN_LOCK.acquire()
         os.environ.update(self._env)
         self._thread = threading.Thread(target=self._main, name="dbt", daemon=True)
@@ -78,11 +96,11 @@ class InProcessDbt:
 
             restore = _cheaper_behavior_flag_source()
             # args[0] is the executable's name; --log-level none: no console logger of dbt's own
-            # (dagster-dbt writes each event to stdout itself, as it did with the subprocess);
-            # --log-level-file debug: dbt.log in the target folder as the subprocess wrote it (the
-            # operator's record of every statement; `--log-level` alone silences the file too).
+            # (dagster-dbt writes each event to stdout itself, as it did with the subprocess: the
+            # home's logs/dbt-last-run.log). --log-level-file: dbt.log in the target folder only
+            # when asked for (`file_log_level`; `--log-level` alone silences the file too).
             result = dbtRunner(callbacks=[self._callback]).invoke(
-                [*self.args[1:], "--log-level", "none", "--log-level-file", "debug"])
+                [*self.args[1:], "--log-level", "none", "--log-level-file", self._file_log])
             self.exception = result.exception
             self.returncode = 0 if result.success else (2 if result.exception is not None else 1)
         except BaseException as e:  # noqa: BLE001 - reported through the error event below

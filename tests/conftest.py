@@ -287,8 +287,14 @@ def generated_home(tmp_path_factory, name: str, persons: int, seed: int = 7, *ex
 
 @pytest.fixture(scope="session")
 def generated_run(tmp_path_factory):
-    """A synthetic inbox from `helhedsdata generate`, run once through the whole pipeline."""
-    return generated_home(tmp_path_factory, "generated", 4000)
+    """A synthetic inbox from `helhedsdata generate`, run once through the whole pipeline. With
+    dbt's file log at debug (an operator's opt-in, off by default): the test that dbt reused the
+    prepared parse reads it, and the privacy tests scan it with every other log."""
+    from orchestration.dbt_inprocess import FILE_LOG_ENV
+
+    with restored_environ(FILE_LOG_ENV):
+        os.environ[FILE_LOG_ENV] = "debug"
+        return generated_home(tmp_path_factory, "generated", 4000)
 
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"

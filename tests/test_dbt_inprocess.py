@@ -47,9 +47,25 @@ def test_events_above_debug_are_read_once_and_the_environment_is_restored(fake_d
     assert [e["info"]["level"] for e in first] == ["info", "error"]  # as the subprocess printed them
     assert list(proc.events()) == []  # read once, like a pipe: dagster-dbt asks again at the end
     assert proc.wait() == 0
-    # no console log of dbt's own; its file log (dbt.log) at debug, as the subprocess wrote it
-    assert fake_dbt["args"] == ["build", "--log-level", "none", "--log-level-file", "debug"] and fake_dbt["target"] == "/tmp/t"
+    # no console log of dbt's own, and no file log (dbt.log) unless asked for
+    assert fake_dbt["args"] == ["build", "--log-level", "none", "--log-level-file", "none"] and fake_dbt["target"] == "/tmp/t"
     assert "DBT_TARGET_PATH" not in os.environ
+
+
+def test_dbt_log_file_at_the_level_asked_for_and_a_wrong_level_stops_before_dbt_starts(fake_dbt, monkeypatch):
+    monkeypatch.setenv(dbt_inprocess.FILE_LOG_ENV, " Debug ")
+    proc = dbt_inprocess.InProcessDbt(["dbt", "build"], {})
+    list(proc.events())
+    assert proc.wait() == 0
+    assert fake_dbt["args"] == ["build", "--log-level", "none", "--log-level-file", "debug"]
+
+    fake_dbt.clear()
+    monkeypatch.setenv(dbt_inprocess.FILE_LOG_ENV, "verbose")
+    with pytest.raises(ValueError, match="HELHEDSDATA_DBT_FILE_LOG='verbose': expected one of none, error"):
+        dbt_inprocess.InProcessDbt(["dbt", "build"], {})
+    assert "args" not in fake_dbt  # dbt never started
+    assert dbt_inprocess._RUN_LOCK.acquire(blocking=False)  # and the lock was not taken
+    dbt_inprocess._RUN_LOCK.release()
 
 
 def test_a_failed_build_gives_exit_code_1_and_an_exception_code_2(fake_dbt):
