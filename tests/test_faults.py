@@ -17,6 +17,7 @@ complete extract; once the control file arrives it is read like any other.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -449,10 +450,13 @@ def test_bad_roster_rows_are_reported_per_row_and_good_rows_load(first, faulty):
 def test_no_cpr_in_any_report_or_log(first, faulty, blocked):
     cprs = good_cprs(first["inbox"]) | {INVALID_CPR, INVALID_CPR.replace("-", ""), ROSTER_BAD_CPR,
                                         ROSTER_BAD_CPR.replace("-", "")}
+    from tests.test_privacy import secrets_pattern
+
+    anywhere = re.compile(secrets_pattern(cprs).pattern.encode())  # one pass per file, not one per CPR
     seen = 0
     for path, data in texts_outside_data(first["home"]):
         seen += 1
-        leaked = [c for c in cprs if c.encode() in data]
+        leaked = [c for c in cprs if c.encode() in data] if anywhere.search(data) else []
         assert not leaked, f"{len(leaked)} CPR number(s) in {path.relative_to(first['home'])}"
     assert seen >= len(ALL_CASES) * 2  # the reports were among them
     for row in blocked["log"]:

@@ -38,10 +38,42 @@ def inbox_secrets(inbox: Path) -> set[str]:
     return {s for s in secrets if len(s) >= 5}
 
 
+def secrets_pattern(secrets: set[str]) -> re.Pattern:
+    """One regular expression that matches where any of `secrets` begins: the secrets as a trie
+    (a shared prefix is tried once), cut at the shortest secret on each path (a match is all
+    `leaks` needs to know). `s in text` per secret read every text once per secret: 3 400
+    secrets of a 4 000-person inbox made the whole-home scan 43 of its 46 s."""
+    trie: dict = {}
+    for secret in secrets:
+        node = trie
+        for ch in secret:
+            if "" in node:  # a shorter secret ends here: it matches wherever this one would
+                break
+            node = node.setdefault(ch, {})
+        else:
+            node.clear()
+            node[""] = True
+
+    def regex(node: dict) -> str:
+        if "" in node:
+            return ""
+        branches = [re.escape(ch) + regex(child) for ch, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return re.compile(regex(trie)) if trie else re.compile(r"(?!)")
+
+
+_PATTERNS: dict[frozenset, re.Pattern] = {}
+
+
 def leaks(text: str, secrets: set[str]) -> list[str]:
     found = ["CPR-shaped: " + m.group(0)[:2] + "…" for m in CPR_SHAPE.finditer(text)]
     low = text.lower()
-    found += [f"secret #{hash(s) % 1000}" for s in secrets if s in low]
+    key = frozenset(secrets)
+    if key not in _PATTERNS:
+        _PATTERNS[key] = secrets_pattern(secrets)
+    if _PATTERNS[key].search(low):  # some secret is there: name each one found, as always
+        found += [f"secret #{hash(s) % 1000}" for s in secrets if s in low]
     return found
 
 
@@ -155,6 +187,22 @@ def test_the_scanner_finds_a_planted_cpr(tmp_path):
     assert leaks("1203851234", set())
     assert not leaks("a5d85bc636acda3e673ac29e491b0134", set())
     assert leaks("Mette Hansen", {"mette hansen"})
+
+
+def test_the_secrets_pattern_finds_exactly_the_texts_that_hold_a_secret():
+    """The trie finds a text with a secret exactly when one `s in text` per secret would, also
+    for a secret that is a prefix of another, shares a prefix, holds regex characters or æøå."""
+    secrets = {"strandvejen", "strandvejen 4", "strandgade 12", "st. blichers vej", "østre allé 3",
+               "mette hansen", "mette", "a+b (c)"}
+    pattern = secrets_pattern(secrets)
+    texts = ["", "strandveje", "xxstrandvejenxx", "strandgade 1", "strandgade 12b", "st, blichers vej",
+             "st. blichers vej", "østre allé", "Østre Allé 3".lower(), "mett hansen", "hej mette", "a+b (c",
+             "a+b (c)", "strandvej\nen", "meTte".lower()]
+    for text in texts:
+        assert bool(pattern.search(text)) == any(s in text for s in secrets), text
+    assert not secrets_pattern(set()).search("anything")
+    assert leaks("bor på strandvejen 4", {"strandvejen", "strandvejen 4"}) == [
+        f"secret #{hash(s) % 1000}" for s in {"strandvejen", "strandvejen 4"}]
 
 
 def test_the_folder_scan_reads_parquet_duckdb_and_text_and_skips_only_inbox_and_quarantine(tmp_path):
