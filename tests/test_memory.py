@@ -8,20 +8,23 @@ from orchestration import memory
 
 @pytest.fixture
 def unfrozen(monkeypatch):
-    was = memory._frozen
+    was, thresholds = memory._frozen, gc.get_threshold()
     gc.unfreeze()  # a run earlier in this process may have frozen its objects
     monkeypatch.setattr(memory, "_frozen", False)
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
     if was:
         gc.freeze()
 
 
-def test_what_is_loaded_is_frozen_once_and_what_comes_later_is_still_collected(unfrozen):
+def test_what_is_loaded_is_frozen_once_the_collector_runs_less_often_and_what_comes_later_is_still_collected(unfrozen):
     loaded = [{"n": i} for i in range(1000)]
-    memory.freeze_loaded_objects()
+    gc.set_threshold(700, 10, 10)
+    memory.tune_garbage_collector()
     frozen = gc.get_freeze_count()
     assert frozen > len(loaded)
+    assert gc.get_threshold() == memory.GC_THRESHOLDS
     assert not any(o is loaded for o in gc.get_objects())  # out of the collector's generations
 
     class Cycle:
@@ -31,7 +34,7 @@ def test_what_is_loaded_is_frozen_once_and_what_comes_later_is_still_collected(u
     a.other, b.other = b, a
     del a, b
     assert gc.collect() >= 2  # garbage made after the freeze is still found
-    memory.freeze_loaded_objects()  # a second run in the same process freezes nothing more
+    memory.tune_garbage_collector()  # a second run in the same process freezes nothing more
     assert gc.get_freeze_count() == frozen
 
 
@@ -48,7 +51,7 @@ def test_garbage_present_at_the_freeze_is_collected_not_frozen(unfrozen):
         ref = weakref.ref(a)
         del a
         assert ref() is not None
-        memory.freeze_loaded_objects()
+        memory.tune_garbage_collector()
         assert ref() is None
     finally:
         gc.enable()
