@@ -46,7 +46,7 @@ def in_process_enabled() -> bool:
 
 
 # dbt's own file log (dbt.log in the home's dbt/target): every SQL statement with its timing, at
-# `debug`. Off by default: dbt formats and writes ~3 900 lines a night through a rotating file
+# `debug`. Off by default: dbt formats and writes ~3 900 lines a night (the sample inbox) through a rotating file
 # handler that stats the file per line, and the file logger alone cost 1.5-2 s of a ~12 s build
 # on a small warehouse (docs/benchmarks.md, stop 28). The night's record of dbt stays: every
 # event above debug in logs/dbt-last-run.log and the run's Dagster log, the compiled SQL in

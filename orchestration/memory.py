@@ -17,18 +17,18 @@ _frozen = False
 # Collect the youngest generation after 10 000 new container objects instead of Python's 700 (then
 # every 10th of those the middle one, every 10th of those everything). A night allocates millions
 # of short-lived objects (dbt's events and contexts, Dagster's records): with the defaults the
-# collector ran ~1 400 times and 8 full times per small night. Two runs of the sample inbox,
-# collector time (gc callbacks; frozen as below): 4.3 s -> 2.4 s, full collections 16 -> 3.
+# collector ran ~1 400 times a small night. Two runs of the sample inbox, collector time (gc
+# callbacks; frozen as below): 4.1 s -> 2.4 s, full collections 13 -> 3.
 GC_THRESHOLDS = (10_000, 10, 10)
 
 
 def tune_garbage_collector() -> None:
     """Before a run, once per process: exempt what is loaded (Dagster, dbt, GX, the definitions:
     ~310 000 objects) from the cyclic garbage collector, and collect less often (GC_THRESHOLDS).
-    Each full collection walked all of the loaded objects: 0.4 s apiece, 8 in a small night (2.9
-    s of full collections in two runs of the sample inbox, 2.2 s frozen; docs/benchmarks.md, stop
-    28), one of them `release_freed_memory`'s. The loaded objects live as long as the process;
-    what a run creates is collected as before, if less often."""
+    Each full collection walked all of the loaded objects: 0.4 s apiece, 8 in two runs of the
+    sample inbox (2.9 s; 1.9 s frozen; docs/benchmarks.md, stop 28), one in each run
+    `release_freed_memory`'s. The loaded objects live as long as the process; what a run
+    creates is collected as before, if less often."""
     global _frozen
     if not _frozen:
         gc.collect()  # what is already garbage is not frozen with the rest
