@@ -275,21 +275,24 @@ def archive_entry_size(home: Path) -> dict:
 
 def dbt_timings(home: Path) -> dict:
     """Per-node timings from the home's dbt target folder (reused run after run, so the
-    newest run_results.json and the last command in dbt.log are this run's)."""
+    newest run_results.json is this run's) and dbt's elapsed from the run's dbt log."""
     found = home / "dbt" / "target" / "run_results.json"
     if not found.exists():
         return {}
     rr = json.loads(found.read_text())
     command_s, partial_parse = None, "used"
-    log = found.with_name("dbt.log")
+    # This run's dbt events, as the night wrote them (dbt's own dbt.log is off by default:
+    # orchestration/dbt_inprocess.py): dbt's elapsed for the command and a full parse's reason.
+    log = home / "logs" / "dbt-last-run.log"
     if log.exists():
         for line in log.read_text(errors="replace").splitlines():
-            if '"MainReportVersion"' in line:  # a new dbt command: forget the previous one's lines
+            if line.startswith("Running with dbt="):  # a new dbt command: forget the previous one's lines
                 command_s, partial_parse = None, "used"
-            if '"CommandCompleted"' in line:
-                command_s = json.loads(line)["data"].get("elapsed")
-            elif '"UnableToPartialParse"' in line:
-                partial_parse = "not used: " + json.loads(line)["data"].get("reason", "?")
+            m = re.match(r"Command `[^`]+` (?:succeeded|failed) at \S+ after ([0-9.]+) seconds", line)
+            if m:
+                command_s = float(m.group(1))
+            elif line.startswith("Unable to do partial parsing because "):
+                partial_parse = "not used: " + line.removeprefix("Unable to do partial parsing because ")
     nodes = sorted(((x["unique_id"], x["execution_time"]) for x in rr["results"]), key=lambda x: -x[1])
     by_kind: dict[str, float] = {}
     for uid, s in nodes:

@@ -27,9 +27,9 @@ def fake_dbt(monkeypatch):
             import os
 
             seen["args"], seen["target"] = args, os.environ.get("DBT_TARGET_PATH")
-            for level in ("debug", "info", "error"):
+            for level, name in seen.get("emit", [("debug", "Note"), ("info", "Note"), ("error", "Note")]):
                 for cb in self.callbacks:
-                    cb(_msg(level, text=f"a {level} event"))
+                    cb(_msg(level, name, text=f"a {level} event"))
             return SimpleNamespace(success=seen.get("success", True), exception=seen.get("exception"))
 
     monkeypatch.setattr(dbt.cli.main, "dbtRunner", Runner)
@@ -50,6 +50,14 @@ def test_events_above_debug_are_read_once_and_the_environment_is_restored(fake_d
     # no console log of dbt's own, and no file log (dbt.log) unless asked for
     assert fake_dbt["args"] == ["build", "--log-level", "none", "--log-level-file", "none"] and fake_dbt["target"] == "/tmp/t"
     assert "DBT_TARGET_PATH" not in os.environ
+
+
+def test_of_the_debug_events_only_dbts_elapsed_for_the_command_is_passed_on(fake_dbt):
+    fake_dbt["emit"] = [("debug", "SQLQuery"), ("info", "LogModelResult"), ("debug", "CommandCompleted"),
+                        ("debug", "ConnectionClosed")]
+    proc = dbt_inprocess.InProcessDbt(["dbt", "build"], {})
+    assert [e["info"]["name"] for e in proc.events()] == ["LogModelResult", "CommandCompleted"]
+    assert proc.wait() == 0
 
 
 def test_dbt_log_file_at_the_level_asked_for_and_a_wrong_level_stops_before_dbt_starts(fake_dbt, monkeypatch):
