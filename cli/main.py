@@ -155,9 +155,6 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
     from orchestration.definitions import defs
     from orchestration.jobs import LAUNCHED_BY_TAG, changed_selection, run_tags
     from orchestration.progress import progress_run_config
-    from orchestration.memory import tune_garbage_collector
-
-    tune_garbage_collector()
 
     job = defs.resolve_job_def("nightly")
     started = time.time()

@@ -23,7 +23,7 @@ GC_THRESHOLDS = (10_000, 10, 10)
 
 
 def tune_garbage_collector() -> None:
-    """Before a run, once per process: exempt what is loaded (Dagster, dbt, GX, the definitions:
+    """Before a run (HelhedsdataResource's set-up), once per process: exempt what is loaded (Dagster, dbt, GX, the definitions:
     ~310 000 objects) from the cyclic garbage collector, and collect less often (GC_THRESHOLDS).
     Each full collection walked all of the loaded objects: 0.4 s apiece, 8 in two runs of the
     sample inbox (2.9 s; 1.9 s frozen; docs/benchmarks.md, stop 28), one in each run

@@ -13,6 +13,13 @@ class HelhedsdataResource(dg.ConfigurableResource):
     home: Optional[str] = None
     inbox: Optional[str] = None
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Once per run process, whoever launched it (`helhedsdata run`, the schedule, the
+        # sensor, the UI): what is loaded by now leaves the garbage collector's work.
+        from orchestration.memory import tune_garbage_collector
+
+        tune_garbage_collector()
+
     @property
     def settings(self) -> Settings:
         s = Settings.from_env(self.home, self.inbox)

@@ -55,3 +55,15 @@ def test_garbage_present_at_the_freeze_is_collected_not_frozen(unfrozen):
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_every_run_process_tunes_the_collector_when_its_resources_are_set_up(unfrozen):
+    """The resource every asset uses is set up once per run, in the run's process, whoever
+    launched it (`helhedsdata run`, the schedule, the sensor, the UI)."""
+    import dagster as dg
+
+    from orchestration.resources import HelhedsdataResource
+
+    gc.set_threshold(700, 10, 10)
+    HelhedsdataResource().setup_for_execution(dg.build_init_resource_context())
+    assert gc.get_threshold() == memory.GC_THRESHOLDS and gc.get_freeze_count() > 0
