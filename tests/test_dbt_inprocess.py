@@ -173,3 +173,20 @@ def test_a_partial_parse_state_not_shown_to_fit_is_copied_as_it_is(tmp_path, cas
     dest.parent.mkdir()
     assert not dbt_inprocess.seed_partial_parse(source, dest, DBT_PROJECT_DIR, home)
     assert dest.read_bytes() == source.read_bytes()
+
+
+def test_the_dbt_subprocess_writes_dbt_log_at_the_same_level(monkeypatch):
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.assets.dbt import dbt_resource
+
+    seen = {}
+    monkeypatch.setattr(DbtCliResource, "cli", lambda self, args, **kw: seen.setdefault("args", list(args)))
+    monkeypatch.setenv(dbt_inprocess.SUBPROCESS_ENV, "1")
+    monkeypatch.delenv(dbt_inprocess.FILE_LOG_ENV, raising=False)
+    dbt_resource().cli(["build", "--exclude-resource-type", "unit_test"])
+    assert seen["args"] == ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "none"]
+    seen.clear()
+    monkeypatch.setenv(dbt_inprocess.FILE_LOG_ENV, "debug")
+    dbt_resource().cli(["build"])
+    assert seen["args"] == ["build", "--log-level-file", "debug"]

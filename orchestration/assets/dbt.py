@@ -97,7 +97,8 @@ class HelhedsdataDbtResource(DbtCliResource):
         from orchestration import dbt_inprocess
 
         if not dbt_inprocess.in_process_enabled():
-            return super().cli(args, **kwargs)
+            # dbt.log as in process: only when asked for (dbt's own default is debug)
+            return super().cli([*args, "--log-level-file", dbt_inprocess.file_log_level()], **kwargs)
         import dagster_dbt.core.resource as resource_module
 
         # dagster-dbt 0.29 offers no in-process mode and no hook for the invocation class: its
