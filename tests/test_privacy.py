@@ -115,6 +115,23 @@ def parquet_texts(path: Path):
         con.close()
 
 
+# SQLite's side files live only while a connection is open: one closed by another thread (or the
+# garbage collector) between the listing and the read takes them with it. What committed rows they
+# held are read through the .db itself; the -shm index holds no rows.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def read_unless_gone(path: Path) -> bytes | None:
+    """The file's bytes; None for an SQLite side file that went away after it was listed. Any other
+    file that vanishes is an error: the scan would pass without having read it."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        if path.name.endswith(SQLITE_SIDE_FILES):
+            return None
+        raise
+
+
 def scan_folder(root: Path, secrets: set[str], skip: tuple[str, ...] = ("inbox", "quarantine")) -> tuple[list[str], dict]:
     """Every file under `root` but those under a folder named in `skip` (inbox and quarantine
     hold deliveries by design): DuckDB files and Parquet by their text columns, SQLite (Dagster's
@@ -141,9 +158,9 @@ def scan_folder(root: Path, secrets: set[str], skip: tuple[str, ...] = ("inbox",
                     text = "\n".join(str(v) for v in row if isinstance(v, (str, bytes)))
                     problems += [f"{rel}:{table}: {p}" for p in leaks(text, secrets)]
             con.close()
-        else:
+        elif (data := read_unless_gone(path)) is not None:
             seen["other"] += 1
-            problems += [f"{rel}: {p}" for p in leaks(path.read_bytes().decode("utf-8", "replace"), secrets)]
+            problems += [f"{rel}: {p}" for p in leaks(data.decode("utf-8", "replace"), secrets)]
     return problems, seen
 
 
@@ -203,6 +220,18 @@ def test_the_secrets_pattern_finds_exactly_the_texts_that_hold_a_secret():
     assert not secrets_pattern(set()).search("anything")
     assert leaks("bor på strandvejen 4", {"strandvejen", "strandvejen 4"}) == [
         f"secret #{hash(s) % 1000}" for s in {"strandvejen", "strandvejen 4"}]
+
+
+def test_an_sqlite_side_file_that_went_away_after_the_listing_is_passed_by_any_other_is_an_error(tmp_path):
+    """CI once failed on a -shm file listed and then removed by the connection that owned it."""
+    (tmp_path / "runs.db-wal").write_bytes(b"x")
+    assert read_unless_gone(tmp_path / "runs.db-wal") == b"x"
+    (tmp_path / "runs.db-wal").unlink()
+    for gone in ("runs.db-shm", "runs.db-wal", "runs.db-journal"):
+        assert read_unless_gone(tmp_path / gone) is None
+    for gone in ("runs.db", "run.log", "shm"):
+        with pytest.raises(FileNotFoundError):
+            read_unless_gone(tmp_path / gone)
 
 
 def test_the_folder_scan_reads_parquet_duckdb_and_text_and_skips_only_inbox_and_quarantine(tmp_path):
