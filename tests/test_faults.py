@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import query, run_pipeline
+from tests.test_privacy import read_unless_gone, secrets_pattern
 
 BOM = "\ufeff"
 GOOD = "20210301"  # the generated extract's date folder
@@ -256,8 +257,6 @@ def texts_outside_data(home: Path):
         if p.is_file() and p.suffix not in (".duckdb", ".wal") and not (
                 "quarantine" in p.parts and p.suffix == ".csv") and not (
                 "archive" in p.parts and p.suffix in (".csv", ".xlsx")):  # copies of deliveries
-            from tests.test_privacy import read_unless_gone
-
             if (data := read_unless_gone(p)) is not None:  # an SQLite side file may go as we read
                 yield p, data
 
@@ -453,8 +452,6 @@ def test_bad_roster_rows_are_reported_per_row_and_good_rows_load(first, faulty):
 def test_no_cpr_in_any_report_or_log(first, faulty, blocked):
     cprs = good_cprs(first["inbox"]) | {INVALID_CPR, INVALID_CPR.replace("-", ""), ROSTER_BAD_CPR,
                                         ROSTER_BAD_CPR.replace("-", "")}
-    from tests.test_privacy import secrets_pattern
-
     anywhere = re.compile(secrets_pattern(cprs).pattern.encode())  # one pass per file, not one per CPR
     seen = 0
     for path, data in texts_outside_data(first["home"]):
