@@ -1,8 +1,9 @@
-"""Give memory the readers freed back to the operating system before dbt runs.
+"""How a run process holds memory: Arrow's allocator, the garbage collector, and memory the
+readers freed given back to the operating system before dbt runs.
 
 The readers build and drop multi-GB Arrow tables and DuckDB results (1 000 000 persons: Momentum
 alone peaks at ~2.7 GB). Freed, that memory stays with the process: glibc keeps it in its
-arenas and Arrow's allocator (mimalloc) in its pages, so the `helhedsdata run` process still held
+arenas and Arrow's allocator in its pages, so the `helhedsdata run` process still held
 ~1.3 GB of nothing when dbt's DuckDB, in the same process, began filling its 2 GB buffer pool
 (measured in docs/benchmarks.md, "Memory"). Both allocators can be asked to return it.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 
 _frozen = False
 
@@ -35,6 +37,23 @@ def tune_garbage_collector() -> None:
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         _frozen = True
+
+
+def use_jemalloc_for_arrow() -> None:
+    """Before a run, once per process: the readers' Arrow buffers from jemalloc, not Arrow's
+    default mimalloc, unless ARROW_DEFAULT_MEMORY_POOL names one. With mimalloc a process's first
+    large read spent ~2 s more system CPU than its later ones (Momentum at 1 000 000 persons,
+    a new process each time: 6.0-6.4 s wall, 3.2-3.8 s system CPU; jemalloc 5.2-5.5 s, 1.5 s;
+    docs/benchmarks.md, stop 30). A night reads each extract once, in a new process: it always
+    paid the first read's price. Arrays made before the switch keep their own pool."""
+    import pyarrow as pa
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc keeps its default
+        pass
 
 
 def release_freed_memory() -> None:

@@ -15,10 +15,12 @@ class HelhedsdataResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Once per run process, whoever launched it (`helhedsdata run`, the schedule, the
-        # sensor, the UI): what is loaded by now leaves the garbage collector's work.
-        from orchestration.memory import tune_garbage_collector
+        # sensor, the UI): what is loaded by now leaves the garbage collector's work, and
+        # the readers' Arrow buffers come from jemalloc (orchestration/memory.py).
+        from orchestration.memory import tune_garbage_collector, use_jemalloc_for_arrow
 
         tune_garbage_collector()
+        use_jemalloc_for_arrow()
 
     @property
     def settings(self) -> Settings:

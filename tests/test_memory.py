@@ -67,3 +67,27 @@ def test_every_run_process_tunes_the_collector_when_its_resources_are_set_up(unf
     gc.set_threshold(700, 10, 10)
     HelhedsdataResource().setup_for_execution(dg.build_init_resource_context())
     assert gc.get_threshold() == memory.GC_THRESHOLDS and gc.get_freeze_count() > 0
+
+
+def _pool_of_a_run_process(env: dict) -> str:
+    """The backend of Arrow's default pool in a new process after a run's resource set-up (a
+    process of its own: the pool is chosen once per process)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import dagster as dg, pyarrow as pa\n"
+            "from orchestration.resources import HelhedsdataResource\n"
+            "HelhedsdataResource().setup_for_execution(dg.build_init_resource_context())\n"
+            "print(pa.default_memory_pool().backend_name)")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"} | env
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_a_run_process_takes_arrow_buffers_from_jemalloc_unless_the_environment_names_a_pool():
+    import pyarrow as pa
+
+    pa.jemalloc_memory_pool()  # this pyarrow has jemalloc (raises otherwise): the test means something
+    assert _pool_of_a_run_process({}) == "jemalloc"
+    assert _pool_of_a_run_process({"ARROW_DEFAULT_MEMORY_POOL": "system"}) == "system"
