@@ -91,3 +91,16 @@ def test_a_run_process_takes_arrow_buffers_from_jemalloc_unless_the_environment_
     pa.jemalloc_memory_pool()  # this pyarrow has jemalloc (raises otherwise): the test means something
     assert _pool_of_a_run_process({}) == "jemalloc"
     assert _pool_of_a_run_process({"ARROW_DEFAULT_MEMORY_POOL": "system"}) == "system"
+
+
+def test_a_run_hashes_with_one_pseudonymizer_until_its_readers_are_done(monkeypatch):
+    """Every reader of a run shares one Pseudonymizer (its cache of hashed persons); dbt's step
+    drops it, and a later call makes a new one."""
+    from orchestration.resources import HelhedsdataResource
+
+    monkeypatch.setenv("HELHEDSDATA_PSEUDONYM_KEY", "k" * 32)
+    r = HelhedsdataResource()
+    first = r.pseudonymizer()
+    assert r.pseudonymizer() is first
+    r.forget_pseudonyms()
+    assert r.pseudonymizer() is not first

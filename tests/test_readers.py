@@ -583,6 +583,24 @@ def test_pseudonym_indices_agree_across_calls_and_threads_sharing_the_cache():
                 assert index_of.setdefault(v, i) == i
 
 
+def test_a_batch_much_smaller_than_the_cache_is_hashed_directly_with_the_same_pseudonyms():
+    """A roster's few persons after a night's million: hashed directly (a look-up would hash
+    the whole cache again), with the pseudonyms the cache would have given, nulls kept null,
+    and the cache left as it is."""
+    from sources.pseudonym import SMALL_BATCH, Pseudonymizer
+
+    p = Pseudonymizer(b"k" * 32)
+    known = pa.array([f"{i:010d}" for i in range(SMALL_BATCH * 10)])
+    p.pseudonym_indices(known, "cpr")
+    cached = p._known["cpr"]
+    small = pa.array(["0000000003", None, "9999999999", "0000000003"])  # a known value, a new one
+    hashed, idx = p.pseudonym_indices(small, "cpr")
+    assert len(hashed) < len(known)  # not the cache's array: hashed here
+    assert pc.take(hashed, idx).to_pylist() == Pseudonymizer(b"k" * 32).pseudonymize(small, "cpr").to_pylist()
+    assert idx[1].as_py() is None and idx[0] == idx[3]
+    assert p._known["cpr"] is cached
+
+
 def test_pseudonyms_are_python_hmac_sha256():
     """Pseudonyms are computed in DuckDB (sources/pseudonym.py): each must equal Python's
     HMAC-SHA256 of "domain\\x1fvalue" (a CPR: the first 8 bytes as an unsigned big-endian number

@@ -120,6 +120,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     s = helhedsdata.settings  # exports HELHEDSDATA_WAREHOUSE, which dbt's profile reads
     # dbt's DuckDB runs in this process: what the readers freed goes back to the OS first, so it
     # is not held beside DuckDB's buffer pool (orchestration/memory.py).
+    helhedsdata.forget_pseudonyms()
     release_freed_memory()
     # The sources are done: Great Expectations' worker renders the Data Docs while dbt runs and,
     # after a big night, exits, returning its memory before dbt's peak (warehouse/gx_worker.py).

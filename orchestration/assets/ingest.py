@@ -270,7 +270,7 @@ def momentum_extract(context: dg.AssetExecutionContext, helhedsdata: Helhedsdata
     if _is_archive_entry(s):
         yield from _materialize_archived(context, s, momentum, list(momentum.CONTRACTS))
         return
-    acc = _accept_newest(context, s, momentum, s.pseudonymizer())
+    acc = _accept_newest(context, s, momentum, helhedsdata.pseudonymizer())
     if acc.extract is None:
         # Show why in the UI: the failed suites of the newest extract that failed one.
         yield from acc.checks or []
@@ -288,7 +288,7 @@ def opera_extract(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataRes
     if _is_archive_entry(s):
         yield from _materialize_archived(context, s, opera, list(opera.CONTRACTS))
         return
-    yield from _materialize_extract(context, s, opera, _accept_newest(context, s, opera, s.pseudonymizer()))
+    yield from _materialize_extract(context, s, opera, _accept_newest(context, s, opera, helhedsdata.pseudonymizer()))
 
 
 def _source_asset(key: list[str], kinds: set[str], description: str, check_specs: list[dg.AssetCheckSpec]):
@@ -306,7 +306,7 @@ def omraader_adresser(context: dg.AssetExecutionContext, helhedsdata: Helhedsdat
     if _is_archive_entry(s):
         yield from _materialize_archived(context, s, omraader, ["adresser"])
         return
-    table, as_of = omraader.read_register(s.inbox, s.pseudonymizer())
+    table, as_of = omraader.read_register(s.inbox, helhedsdata.pseudonymizer())
     yield from _gate(context, _gx_validate(context, s, omraader.SOURCE, {"adresser": table}, as_of), omraader.SOURCE)
     load_raw(s.warehouse, omraader.SOURCE, {"adresser": table}, as_of, str(s.inbox / omraader.PATH))
     yield dg.MaterializeResult(asset_key=["omraader", "adresser"], metadata=_metadata(table, file_date=str(as_of)))
@@ -346,7 +346,7 @@ def roster_deltagere(context: dg.AssetExecutionContext, helhedsdata: Helhedsdata
             yield dg.AssetCheckResult(asset_key=["roster", "deltagere"], check_name="rows_valid", passed=True,
                                       severity=dg.AssetCheckSeverity.WARN, metadata={"archive_entry": s.inbox.name})
         return
-    res = roster.read_rosters(s.inbox, s.pseudonymizer())
+    res = roster.read_rosters(s.inbox, helhedsdata.pseudonymizer())
     yield from _gate(context, _gx_validate(context, s, roster.SOURCE, {"deltagere": res.table}), roster.SOURCE)
     load_raw(s.warehouse, roster.SOURCE, {"deltagere": res.table}, None, ", ".join(res.files) or "none delivered")
     errors = [v for v in res.row_faults if v.level == "error"] + res.file_faults
