@@ -588,3 +588,39 @@ def test_a_load_that_is_not_to_commit_leaves_the_raw_tables_and_their_record_as_
     assert state() == before
     assert load_raw(w, "src", second, None, "fourth", commit_if=lambda: True) is True
     assert state() == (["src__a", "src__b"], 60, [("first", 2), ("fourth", 1), ("fourth", 3)])
+
+
+def test_record_ids_are_loaded_uncompressed_with_every_type_and_value_as_the_arrow_table_has_them(tmp_path):
+    """load_raw(record_ids=…): a contract's unique columns (Momentum's Tilbudsid and Samtaleid)
+    are stored uncompressed; every column keeps the type CREATE TABLE AS would give it, and
+    a warm load replaces the table (orchestration/assets/ingest.py `_record_ids`)."""
+    import datetime
+
+    import duckdb
+    import pyarrow as pa
+
+    from orchestration.assets.ingest import _record_ids
+    from sources import lbf, momentum
+    from warehouse.database import load_raw
+
+    assert _record_ids(momentum) == {"tilbud": ("tilbud_id",), "samtale": ("samtale_id",)}
+    assert _record_ids(lbf) == {}
+    n = 200_000  # more than one row group: DuckDB would compress these blocks otherwise
+    t = pa.table({"samtale_id": [f"S{i:09d}" for i in range(n)], "status": ["Afholdt", "Aflyst"] * (n // 2),
+                  "frist": pa.array([datetime.date(2021, 1, 1)] * n, pa.date32()),
+                  "timer": pa.array([1.5] * n, pa.float64()), "person_key": pa.array(range(n), pa.int64())})
+    w = tmp_path / "w.duckdb"
+    for _ in range(2):  # empty home, then warm
+        assert load_raw(w, "momentum", {"samtale": t}, None, "x", record_ids={"samtale": ("samtale_id",)})
+    with duckdb.connect(str(w), read_only=True) as con:
+        compression = dict(con.execute(
+            "SELECT column_name, list(DISTINCT compression) FROM pragma_storage_info('raw.momentum__samtale') "
+            "WHERE segment_type = 'VARCHAR' GROUP BY ALL").fetchall())
+        assert compression["samtale_id"] == ["Uncompressed"]
+        assert "Uncompressed" not in compression["status"]
+        types = con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                            "WHERE table_name = 'momentum__samtale' ORDER BY ordinal_position").fetchall()
+        assert types == [("samtale_id", "VARCHAR"), ("status", "VARCHAR"), ("frist", "DATE"),
+                         ("timer", "DOUBLE"), ("person_key", "BIGINT")]
+        assert con.execute("SELECT count(*), count(DISTINCT samtale_id), max(samtale_id) "
+                           "FROM raw.momentum__samtale").fetchall() == [(n, n, f"S{n - 1:09d}")]

@@ -2,7 +2,7 @@
 sequential, and nothing writes while dbt builds."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,10 +22,15 @@ def connect(path: Path, read_only: bool = False):
 
 
 def load_raw(path: Path, source: str, tables: dict[str, pa.Table], extract_date, origin: str,
-             commit_if: Callable[[], bool] | None = None) -> bool:
+             commit_if: Callable[[], bool] | None = None,
+             record_ids: Mapping[str, Iterable[str]] | None = None) -> bool:
     """Replace the raw tables of one source in one transaction (all or nothing) and
     record the load in meta.loads. `commit_if`: asked once the tables are written, before
-    the commit; False rolls the load back (the tables stay as they were) and is returned."""
+    the commit; False rolls the load back (the tables stay as they were) and is returned.
+    `record_ids`: by table, the columns whose every value differs (the contract's `unique`),
+    stored uncompressed: no dictionary can pay on them, and DuckDB weighing its compressions
+    per block cost the load of Momentum's ids (4.6 + 1.8 million) 0.5 s of 2.4 s at 1 000 000
+    persons, for 51 MB more on disk (docs/benchmarks.md, stop 30). No model keeps them."""
     with connect(path) as con:
         # The raw tables need not keep the readers' row order (every row carries its
         # source_row; no model, check or archive relies on the order, and the published
@@ -42,7 +47,12 @@ def load_raw(path: Path, source: str, tables: dict[str, pa.Table], extract_date,
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         for name, table in tables.items():
             con.register("incoming", table)
-            con.execute(f"CREATE OR REPLACE TABLE raw.{source}__{name} AS SELECT * FROM incoming")
+            plain = set((record_ids or {}).get(name, ()))
+            # The columns as DuckDB types the Arrow table (what CREATE TABLE AS would make)
+            columns = ", ".join(f'"{col}" {typ}' + (" USING COMPRESSION uncompressed" if col in plain else "")
+                                for col, typ, *_ in con.execute("DESCRIBE SELECT * FROM incoming").fetchall())
+            con.execute(f"CREATE OR REPLACE TABLE raw.{source}__{name} ({columns})")
+            con.execute(f"INSERT INTO raw.{source}__{name} SELECT * FROM incoming")
             con.unregister("incoming")
             con.execute("INSERT INTO meta.loads VALUES (?, ?, ?, ?, ?, ?)",
                         [now, source, name, extract_date, origin, table.num_rows])

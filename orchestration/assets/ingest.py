@@ -189,7 +189,7 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
 
         try:
             loaded = load_raw(s.warehouse, src, ext.tables, ext.extract_date, str(ext.folder),
-                              commit_if=suites_passed)
+                              commit_if=suites_passed, record_ids=_record_ids(source_module))
         finally:  # the load failed before it asked: the validations still count
             results.update(_gx_gather(s, pending))
         checks = _gx_checks(context, s, src, results)
@@ -200,6 +200,12 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         failed_checks = failed_checks or checks
         _reject(context, s, source_module, folder, ContractError(violations), GX_SUITE, rejected)
     return Accepted(None, failed_checks, rejected)
+
+
+def _record_ids(source_module) -> dict[str, tuple[str, ...]]:
+    """The columns that identify a record (each value once, by contract), by table: loaded
+    uncompressed (warehouse/database.py `load_raw`)."""
+    return {name: c.unique for name, c in getattr(source_module, "CONTRACTS", {}).items() if c.unique}
 
 
 def _extract_specs(source_module, what: str) -> list[dg.AssetSpec]:
@@ -256,7 +262,7 @@ def _materialize_archived(context, s, source_module, names: list[str]):
         tables.setdefault(n, gx_suites.reader_schema(f"{source}__{n}").empty_table())
     counts = _archived_control_counts(Path(origin), source_module) if source in history.DATED and extract_date else None
     yield from _gate(context, _gx_validate(context, s, source, tables, extract_date, counts), source)
-    load_raw(s.warehouse, source, tables, extract_date, origin)
+    load_raw(s.warehouse, source, tables, extract_date, origin, record_ids=_record_ids(source_module))
     extra = {"archive_entry": s.inbox.name, "extract_date": str(extract_date) if extract_date else "none"}
     for name, table in tables.items():
         if len(names) == 1 or dg.AssetKey([source, name]) in _selected_assets(context):
