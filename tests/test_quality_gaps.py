@@ -128,6 +128,42 @@ def test_without_drift_the_newest_extract_is_accepted(tmp_path, inbox, pseudonym
     assert acc.extract.folder.name == NEW and acc.rejected == [] and all(c.passed for c in acc.checks)
 
 
+def test_a_small_source_whose_suite_fails_fails_its_step_and_the_previous_table_stays(tmp_path, monkeypatch,
+                                                                                       pseudonym_key):
+    """LBF (as the rosters and the address register: no older delivery to fall back on): its
+    table is written while GX validates it (`_gated_load`), but a failed suite rolls the load
+    back: the step fails naming the check, whose result is shown, and the night before's
+    table and its record in meta.loads are what the warehouse holds."""
+    import duckdb
+
+    from orchestration.resources import HelhedsdataResource
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLES / "lbf", inbox / "lbf")
+    res = HelhedsdataResource(home=str(tmp_path / "home"), inbox=str(inbox))
+    with dg.build_asset_context() as ctx:
+        first = list(ingest.lbf_beboerdata(ctx, helhedsdata=res))
+    assert [o.passed for o in first if isinstance(o, dg.AssetCheckResult)] == [True]
+
+    def state():
+        with duckdb.connect(str(res.settings.warehouse), read_only=True) as con:
+            return (con.execute("SELECT count(*), count(DISTINCT niveau) FROM raw.lbf__beboerdata").fetchall(),
+                    con.execute("SELECT origin, row_count FROM meta.loads WHERE source = 'lbf'").fetchall())
+
+    before = state()
+    assert before[0][0][0] > 0
+    # A suite drifted from its reader: 'Kommune' no longer accepted (the sample has such rows)
+    monkeypatch.setattr(E, "load_suite", drifted_suite_loader(E.load_suite, "lbf__beboerdata", "niveau",
+                                                              lambda v: v != "Kommune"))
+    out = []
+    with dg.build_asset_context() as ctx, pytest.raises(dg.Failure, match="lbf/beboerdata"):
+        for o in ingest.lbf_beboerdata(ctx, helhedsdata=res):
+            out.append(o)
+    assert [(o.check_name, o.passed) for o in out] == [("gx_suite", False)]
+    assert out[0].metadata["failed_expectations"].value[0]["expectation"] == "expect_column_values_to_be_in_set"
+    assert state() == before
+
+
 # ------------------------------------------------------------------ item 2: record ids are unique
 
 @pytest.mark.parametrize("file,rule_header", [("tilbud.csv", "Tilbudsid"), ("samtale.csv", "Samtaleid")])
