@@ -121,14 +121,11 @@ def _gx_checks(context, s, source: str, results: dict[str, gx_suites.SuiteResult
     return out
 
 
-def _gated_load(context, s, source: str, tables: dict[str, pa.Table], extract_date, origin: str,
-                control_counts: dict[str, int] | None = None, record_ids: dict | None = None):
-    """Load `tables` as the raw tables of `source` if every one keeps its suite, and yield the
-    check results; a failed suite stops the asset with nothing loaded (sources without a
-    fallback extract: rosters, LBF, the address register; an empty or archived extract). The
-    suites run in GX's worker while the tables are written; the load commits only once every
-    suite has passed (as `_accept_newest`'s): the writing no longer waits for GX's ~0.1 s."""
-    futures = _gx_submit(context, s, source, tables, extract_date, control_counts)
+def _load_if_suites_pass(s, source: str, tables: dict[str, pa.Table], futures: dict, extract_date, origin: str,
+                         record_ids: dict | None = None) -> tuple[bool, dict[str, gx_suites.SuiteResult]]:
+    """Write `tables` while GX's worker validates them (`futures`, from `_gx_submit`) and commit
+    only if every suite passed: a table that fails one is never seen loaded, and the writing
+    does not wait for GX. (loaded, the suites' results by table)."""
     results: dict[str, gx_suites.SuiteResult] = {}
 
     def suites_passed() -> bool:
@@ -136,9 +133,20 @@ def _gated_load(context, s, source: str, tables: dict[str, pa.Table], extract_da
         return all(r.success for r in results.values())
 
     try:
-        load_raw(s.warehouse, source, tables, extract_date, origin, commit_if=suites_passed, record_ids=record_ids)
+        loaded = load_raw(s.warehouse, source, tables, extract_date, origin, commit_if=suites_passed,
+                          record_ids=record_ids)
     finally:  # the load failed before it asked: the validations still count
         results.update(_gx_gather(s, futures))
+    return loaded, results
+
+
+def _gated_load(context, s, source: str, tables: dict[str, pa.Table], extract_date, origin: str,
+                control_counts: dict[str, int] | None = None, record_ids: dict | None = None):
+    """Load `tables` as the raw tables of `source` if every one keeps its suite, and yield the
+    check results; a failed suite stops the asset with nothing loaded (sources without a
+    fallback extract: rosters, LBF, the address register; an empty or archived extract)."""
+    futures = _gx_submit(context, s, source, tables, extract_date, control_counts)
+    _, results = _load_if_suites_pass(s, source, tables, futures, extract_date, origin, record_ids)
     checks = _gx_checks(context, s, source, results)
     yield from checks
     failed = [c for c in checks if not c.passed]
@@ -191,17 +199,8 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         # In contract order, as before: the files finish in any order, and the check results
         # and a quarantine report's failures are listed in the order of this dict.
         pending = {n: pending[n] for n in source_module.CONTRACTS if n in pending}
-        results: dict[str, gx_suites.SuiteResult] = {}
-
-        def suites_passed() -> bool:
-            results.update(_gx_gather(s, pending))
-            return all(r.success for r in results.values())
-
-        try:
-            loaded = load_raw(s.warehouse, src, ext.tables, ext.extract_date, str(ext.folder),
-                              commit_if=suites_passed, record_ids=_record_ids(source_module))
-        finally:  # the load failed before it asked: the validations still count
-            results.update(_gx_gather(s, pending))
+        loaded, results = _load_if_suites_pass(s, src, ext.tables, pending, ext.extract_date, str(ext.folder),
+                                               _record_ids(source_module))
         checks = _gx_checks(context, s, src, results)
         if loaded:
             return Accepted(ext, checks, rejected)
