@@ -241,3 +241,21 @@ def test_great_expectations_is_imported_without_loading_scipy_stats_until_it_is_
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent).stdout.split()
     assert out == ["deferred", "0.1438"]
+
+
+def test_the_workers_warm_up_makes_every_suites_batch_definition_and_a_docs_site_is_set_once(tmp_path, monkeypatch):
+    """GX's worker makes each suite's data asset and batch definition as it starts (each
+    addition writes the context's configuration out), and `_context` replaces the Data Docs
+    site only when it moves to another folder."""
+    E.warm_context()
+    ctx = E._context(None)
+    for spec in E.specs():
+        assert ctx.data_sources.get("readers").get_asset(spec.name).get_batch_definition("whole") is not None
+    E._context(tmp_path / "a")
+    writes = []
+    original = type(ctx)._save_project_config
+    monkeypatch.setattr(type(ctx), "_save_project_config", lambda self, *a, **k: writes.append(1) or original(self, *a, **k))
+    E._context(tmp_path / "a")
+    assert writes == []
+    E._context(tmp_path / "b")  # another home: the site moves
+    assert writes and ctx.get_config().data_docs_sites["home"]["store_backend"]["base_directory"] == str(tmp_path / "b")

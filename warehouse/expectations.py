@@ -276,17 +276,45 @@ def _context(docs_dir: Path | None):
         site = {"class_name": "SiteBuilder", "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)}}
         sites = ctx.get_config().data_docs_sites or {}
-        if "home" in sites:
-            ctx.delete_data_docs_site("home")
-        ctx.add_data_docs_site("home", site)
+        # Each change of the context's configuration writes all of it out as YAML (~10 ms): the
+        # site and the results store are set when they move to another folder, not at every
+        # validation.
+        if sites.get("home") != site:
+            if "home" in sites:
+                ctx.delete_data_docs_site("home")
+            ctx.add_data_docs_site("home", site)
         # Results on disk beside the docs (not in memory): the index then lists the runs
         # before this process too, up to DATA_DOCS_RUNS of them (prune_validations).
         store = f"results_{abs(hash(str(docs_dir)))}"
         if store not in ctx.stores:
             ctx.add_store(store, {"class_name": "ValidationResultsStore", "store_backend": {
                 "class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_dir(docs_dir))}})
-        ctx.validation_results_store_name = store
+        if ctx.validation_results_store_name != store:
+            ctx.validation_results_store_name = store
     return ctx
+
+
+def _batch_definition(ctx, name: str):
+    """Suite `name`'s data asset and its batch definition ('the whole data frame'), made once."""
+    ds = ctx.data_sources.get("readers")
+    try:
+        asset = ds.get_asset(name)
+    except LookupError:
+        asset = ds.add_dataframe_asset(name)
+    try:
+        return asset.get_batch_definition("whole")
+    except (KeyError, LookupError, ValueError):
+        return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def warm_context() -> None:
+    """The context with every suite's data asset and batch definition made before any table
+    arrives (GX's worker does this as it starts, on the other core while the night loads
+    Dagster). Each of them writes the context's whole configuration out as YAML (~10 ms): 18
+    such writes otherwise fell inside the night's validations, which the night waits for."""
+    ctx = _context(None)
+    for spec in specs():
+        _batch_definition(ctx, spec.name)
 
 
 def results_dir(docs_dir: Path) -> Path:
@@ -384,15 +412,7 @@ def validate_sample(name: str, part: pa.Table, rows: int, step: int, extract_dat
         getattr(gx.expectations, _class_name(e["type"]))(**e["kwargs"], meta=e.get("meta"))
         for e in data["expectations"]
         if not (e["type"] == "expect_table_row_count_to_equal" and (control_count is None or step > 1))])
-    ds = ctx.data_sources.get("readers")
-    try:
-        asset = ds.get_asset(name)
-    except LookupError:
-        asset = ds.add_dataframe_asset(name)
-    try:
-        batch_def = asset.get_batch_definition("whole")
-    except (KeyError, LookupError, ValueError):
-        batch_def = asset.add_batch_definition_whole_dataframe("whole")
+    batch_def = _batch_definition(ctx, name)
     fmt = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
     if docs_dir is not None:
         suite_obj = ctx.suites.add_or_update(suite_obj)

@@ -260,7 +260,7 @@ def _warm() -> None:
             os._exit(1)
 
         threading.Thread(target=exit_with_parent, name="gx-worker-parent", daemon=True).start()
-    E._context(None)
+    E.warm_context()
 
 
 def _validate(name, part, rows, step, extract_date, control_count, docs_dir, suite, run_name) -> E.SuiteResult:
