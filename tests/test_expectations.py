@@ -245,8 +245,8 @@ def test_great_expectations_is_imported_without_loading_scipy_stats_until_it_is_
 
 def test_the_workers_warm_up_makes_every_suites_batch_definition_and_a_docs_site_is_set_once(tmp_path, monkeypatch):
     """GX's worker makes each suite's data asset and batch definition as it starts (each
-    addition writes the context's configuration out), and `_context` replaces the Data Docs
-    site only when it moves to another folder."""
+    addition writes the context's configuration out), and `_context` sets the Data Docs site and
+    the results store only when they move to another folder."""
     E.warm_context()
     ctx = E._context(None)
     for spec in E.specs():
