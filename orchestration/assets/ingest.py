@@ -121,11 +121,12 @@ def _gx_checks(context, s, source: str, results: dict[str, gx_suites.SuiteResult
     return out
 
 
-def _load_if_suites_pass(s, source: str, tables: dict[str, pa.Table], futures: dict, extract_date, origin: str,
-                         record_ids: dict | None = None) -> tuple[bool, dict[str, gx_suites.SuiteResult]]:
-    """Write `tables` while GX's worker validates them (`futures`, from `_gx_submit`) and commit
-    only if every suite passed: a table that fails one is never seen loaded, and the writing
-    does not wait for GX. (loaded, the suites' results by table)."""
+def _load_if_suites_pass(s, source_module, tables: dict[str, pa.Table], futures: dict, extract_date,
+                         origin: str) -> tuple[bool, dict[str, gx_suites.SuiteResult]]:
+    """Write `tables` as the raw tables of `source_module`'s source while GX's worker validates
+    them (`futures`, from `_gx_submit`) and commit only if every suite passed: a table that fails
+    one is never seen loaded, and the writing does not wait for GX. (loaded, the suites' results
+    by table)."""
     results: dict[str, gx_suites.SuiteResult] = {}
 
     def suites_passed() -> bool:
@@ -133,20 +134,22 @@ def _load_if_suites_pass(s, source: str, tables: dict[str, pa.Table], futures: d
         return all(r.success for r in results.values())
 
     try:
-        loaded = load_raw(s.warehouse, source, tables, extract_date, origin, commit_if=suites_passed,
-                          record_ids=record_ids)
+        loaded = load_raw(s.warehouse, source_module.SOURCE, tables, extract_date, origin, commit_if=suites_passed,
+                          record_ids=_record_ids(source_module))
     finally:  # the load failed before it asked: the validations still count
         results.update(_gx_gather(s, futures))
     return loaded, results
 
 
-def _gated_load(context, s, source: str, tables: dict[str, pa.Table], extract_date, origin: str,
-                control_counts: dict[str, int] | None = None, record_ids: dict | None = None):
-    """Load `tables` as the raw tables of `source` if every one keeps its suite, and yield the
-    check results; a failed suite stops the asset with nothing loaded (sources without a
-    fallback extract: rosters, LBF, the address register; an empty or archived extract)."""
+def _gated_load(context, s, source_module, tables: dict[str, pa.Table], extract_date, origin: str,
+                control_counts: dict[str, int] | None = None):
+    """Load `tables` as the raw tables of `source_module`'s source if every one keeps its suite,
+    and yield the check results; a failed suite stops the asset with nothing loaded (sources
+    without a fallback extract: rosters, LBF, the address register; an empty or archived
+    extract)."""
+    source = source_module.SOURCE
     futures = _gx_submit(context, s, source, tables, extract_date, control_counts)
-    _, results = _load_if_suites_pass(s, source, tables, futures, extract_date, origin, record_ids)
+    _, results = _load_if_suites_pass(s, source_module, tables, futures, extract_date, origin)
     checks = _gx_checks(context, s, source, results)
     yield from checks
     failed = [c for c in checks if not c.passed]
@@ -199,8 +202,8 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         # In contract order, as before: the files finish in any order, and the check results
         # and a quarantine report's failures are listed in the order of this dict.
         pending = {n: pending[n] for n in source_module.CONTRACTS if n in pending}
-        loaded, results = _load_if_suites_pass(s, src, ext.tables, pending, ext.extract_date, str(ext.folder),
-                                               _record_ids(source_module))
+        loaded, results = _load_if_suites_pass(s, source_module, ext.tables, pending, ext.extract_date,
+                                               str(ext.folder))
         checks = _gx_checks(context, s, src, results)
         if loaded:
             return Accepted(ext, checks, rejected)
@@ -213,7 +216,7 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
 
 def _record_ids(source_module) -> dict[str, tuple[str, ...]]:
     """The columns that identify a record (each value once, by contract), by table: loaded
-    uncompressed (warehouse/database.py `load_raw`)."""
+    uncompressed (warehouse/database.py `load_raw`). Sources of one table (`CONTRACT`) have none."""
     return {name: c.unique for name, c in getattr(source_module, "CONTRACTS", {}).items() if c.unique}
 
 
@@ -232,7 +235,7 @@ def _materialize_extract(context, s, source_module, acc: Accepted):
     extra = {"rejected_extracts": ", ".join(rejected) or "none"}
     if ext is None:
         tables = {n: output_schema(c).empty_table() for n, c in source_module.CONTRACTS.items()}
-        yield from _gated_load(context, s, source_module.SOURCE, tables, None, "none delivered")
+        yield from _gated_load(context, s, source_module, tables, None, "none delivered")
         extra = {"extract_date": "none", **extra}
     else:
         tables = ext.tables
@@ -269,7 +272,7 @@ def _materialize_archived(context, s, source_module, names: list[str]):
     for n in names:  # not delivered then: empty, as the reader hands it over
         tables.setdefault(n, gx_suites.reader_schema(f"{source}__{n}").empty_table())
     counts = _archived_control_counts(Path(origin), source_module) if source in history.DATED and extract_date else None
-    yield from _gated_load(context, s, source, tables, extract_date, origin, counts, _record_ids(source_module))
+    yield from _gated_load(context, s, source_module, tables, extract_date, origin, counts)
     extra = {"archive_entry": s.inbox.name, "extract_date": str(extract_date) if extract_date else "none"}
     for name, table in tables.items():
         if len(names) == 1 or dg.AssetKey([source, name]) in _selected_assets(context):
@@ -320,7 +323,7 @@ def omraader_adresser(context: dg.AssetExecutionContext, helhedsdata: Helhedsdat
         yield from _materialize_archived(context, s, omraader, ["adresser"])
         return
     table, as_of = omraader.read_register(s.inbox, helhedsdata.pseudonymizer())
-    yield from _gated_load(context, s, omraader.SOURCE, {"adresser": table}, as_of, str(s.inbox / omraader.PATH))
+    yield from _gated_load(context, s, omraader, {"adresser": table}, as_of, str(s.inbox / omraader.PATH))
     yield dg.MaterializeResult(asset_key=["omraader", "adresser"], metadata=_metadata(table, file_date=str(as_of)))
 
 
@@ -336,7 +339,7 @@ def lbf_beboerdata(context: dg.AssetExecutionContext, helhedsdata: HelhedsdataRe
     if table is None:
         schema = output_schema(lbf.CONTRACT, with_extract_date=False).append(pa.field("source_file", pa.string()))
         table = schema.empty_table()
-    yield from _gated_load(context, s, lbf.SOURCE, {"beboerdata": table}, None, ", ".join(files) or "none delivered")
+    yield from _gated_load(context, s, lbf, {"beboerdata": table}, None, ", ".join(files) or "none delivered")
     years = sorted(set(table.column("aar").to_pylist()))
     yield dg.MaterializeResult(asset_key=["lbf", "beboerdata"],
                                metadata=_metadata(table, files=", ".join(files) or "none",
@@ -358,8 +361,7 @@ def roster_deltagere(context: dg.AssetExecutionContext, helhedsdata: Helhedsdata
                                       severity=dg.AssetCheckSeverity.WARN, metadata={"archive_entry": s.inbox.name})
         return
     res = roster.read_rosters(s.inbox, helhedsdata.pseudonymizer())
-    yield from _gated_load(context, s, roster.SOURCE, {"deltagere": res.table}, None,
-                           ", ".join(res.files) or "none delivered")
+    yield from _gated_load(context, s, roster, {"deltagere": res.table}, None, ", ".join(res.files) or "none delivered")
     errors = [v for v in res.row_faults if v.level == "error"] + res.file_faults
     for v in errors + [v for v in res.row_faults if v.level != "error"]:
         (context.log.warning if v.level == "error" else context.log.info)(str(v))
