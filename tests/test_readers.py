@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from sources.contract import ContractError, _check_encoding, read_file
+from sources.contract import ContractError, _check_encoding, _has_byte, read_file
 from sources.momentum import CONTRACTS, read_extract
 from sources.omraader import read_register
 from tests.reader_helpers import PSEUDO, addr_key, col, key
@@ -445,6 +445,17 @@ def test_quoted_field_with_separator_and_line_break_reads(inbox):
     else:
         assert col(tilbud, "arbejdssted") == ["Lokal; Brugs\r\nA/S", None, "Nordals Metal ApS", None]
     assert col(tilbud, "timer_pr_uge") == [15.0, 37.0, 30.5, 2.0]
+
+
+def test_the_search_for_a_quote_that_picks_the_parser_sees_every_byte_and_an_empty_file(tmp_path):
+    # A quote anywhere (here only the last byte) must choose the parser that keeps line breaks
+    # inside quoted values; an empty file has none (and cannot be mapped into memory).
+    body = b"a;b\r\n" * 100_000
+    cases = {"empty": b"", "none": body, "last": body + b'"', "first": b'"' + body}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    assert {n: _has_byte(tmp_path / n, b'"') for n in cases} == {"empty": False, "none": False, "last": True,
+                                                                  "first": True}
 
 
 def test_line_numbers_count_the_extra_physical_line(inbox):
