@@ -128,6 +128,78 @@ def test_without_drift_the_newest_extract_is_accepted(tmp_path, inbox, pseudonym
     assert acc.extract.folder.name == NEW and acc.rejected == [] and all(c.passed for c in acc.checks)
 
 
+def test_the_files_of_an_extract_are_written_as_they_are_read_and_rolled_back_when_one_breaks_its_contract(
+        tmp_path, inbox, pseudonym_key, monkeypatch):
+    """`RawLoad`: each file of an extract is written to the warehouse as soon as it is read,
+    while the reader still reads the others; a file that breaks its contract rejects the whole
+    extract, and what was written of it is rolled back: the older extract is what is loaded."""
+    import duckdb
+
+    from warehouse.database import RawLoad
+
+    # The newer extract: tilbud keeps its contract with other hours, samtale's header is wrong.
+    _edit(inbox / "momentum" / NEW / "tilbud.csv", lambda t: t.replace(";37;", ";36;"))
+    _edit(inbox / "momentum" / NEW / "samtale.csv", lambda t: t.replace(SAMTALE_HEADER, SAMTALE_HEADER + "x"))
+    reading, added = [], []
+    read_extract, add = momentum.read_extract, RawLoad.add
+
+    def read_extract_watched(folder, *args, **kwargs):
+        reading.append(folder.name)
+        try:
+            return read_extract(folder, *args, **kwargs)
+        finally:
+            reading.pop()
+
+    def add_watched(self, name, table):
+        added.append((reading[-1] if reading else None, name))
+        add(self, name, table)
+
+    monkeypatch.setattr(momentum, "read_extract", read_extract_watched)
+    monkeypatch.setattr(RawLoad, "add", add_watched)
+    s = _settings(tmp_path, inbox)
+    acc = _accept(s, pseudonym_key)
+    assert acc.extract.folder.name == OLD and acc.rejected == [NEW]
+    # handed to the load while their extract was being read: the three good files of the newer
+    # one (then rolled back), all four of the older one
+    assert sorted(added) == sorted([(NEW, n) for n in ("borger_adresse", "maalgruppe", "tilbud")]
+                                   + [(OLD, n) for n in momentum.CONTRACTS])
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        assert con.execute("SELECT list(timer_pr_uge ORDER BY tilbud_id) FROM raw.momentum__tilbud").fetchone()[0] \
+            == [15.0, 37.0, 30.5, 2.0]
+        assert con.execute("SELECT DISTINCT origin FROM meta.loads").fetchall() == [(str(inbox / "momentum" / OLD),)]
+
+
+def test_a_load_left_without_finishing_and_a_table_that_cannot_be_written_leave_the_warehouse_as_it_was(tmp_path):
+    """`RawLoad` on its own: closed without `finish` (the reader raised), or with a table that
+    cannot be written (raised by `finish`, in the caller's thread), nothing of it is seen."""
+    import duckdb
+    import pyarrow as pa
+
+    from warehouse.database import RawLoad, load_raw
+
+    w = tmp_path / "w.duckdb"
+    assert load_raw(w, "src", {"a": pa.table({"x": [1, 2]})}, None, "first")
+
+    def state():
+        with duckdb.connect(str(w), read_only=True) as con:
+            return (con.execute("SELECT list(table_name ORDER BY table_name) FROM information_schema.tables "
+                                "WHERE table_schema = 'raw'").fetchone()[0],
+                    con.execute("SELECT sum(x) FROM raw.src__a").fetchone()[0],
+                    con.execute("SELECT list(origin) FROM meta.loads").fetchone()[0])
+
+    before = state()
+    with RawLoad(w, "src") as load:
+        load.add("a", pa.table({"x": [10, 20]}))
+        load.add("b", pa.table({"y": [1]}))
+    assert state() == before
+    with RawLoad(w, "src") as load:
+        load.add("a", pa.table({"x": [10, 20]}))
+        load.add("bad name", pa.table({"y": [1]}))  # not an SQL identifier: CREATE TABLE fails
+        with pytest.raises(duckdb.Error):
+            load.finish({"a": pa.table({"x": [10, 20]})}, None, "second")
+    assert state() == before
+
+
 def test_a_small_source_whose_suite_fails_fails_its_step_and_the_previous_table_stays(tmp_path, monkeypatch,
                                                                                        pseudonym_key):
     """LBF (as the rosters and the address register: no older delivery to fall back on): its

@@ -12,7 +12,7 @@ from warehouse import gx_worker
 from warehouse import history
 from warehouse.plans import load_plans, plan_activities_table, plan_areas_table, plan_indicators_table
 from warehouse.quarantine import CONTRACT, GX_SUITE, quarantine
-from warehouse.database import load_raw
+from warehouse.database import RawLoad, load_raw
 from orchestration.metadata import source_preview
 from orchestration.resources import HelhedsdataResource
 from sources import lbf, momentum, omraader, opera, roster
@@ -122,11 +122,12 @@ def _gx_checks(context, s, source: str, results: dict[str, gx_suites.SuiteResult
 
 
 def _load_if_suites_pass(s, source_module, tables: dict[str, pa.Table], futures: dict, extract_date,
-                         origin: str) -> tuple[bool, dict[str, gx_suites.SuiteResult]]:
+                         origin: str, load: RawLoad | None = None) -> tuple[bool, dict[str, gx_suites.SuiteResult]]:
     """Write `tables` as the raw tables of `source_module`'s source while GX's worker validates
     them (`futures`, from `_gx_submit`) and commit only if every suite passed: a table that fails
-    one is never seen loaded, and the writing does not wait for GX. (loaded, the suites' results
-    by table)."""
+    one is never seen loaded, and the writing does not wait for GX. `load`: a load the reader
+    already handed tables to as it read them (closed here). (loaded, the suites' results by
+    table)."""
     results: dict[str, gx_suites.SuiteResult] = {}
 
     def suites_passed() -> bool:
@@ -134,9 +135,11 @@ def _load_if_suites_pass(s, source_module, tables: dict[str, pa.Table], futures:
         return all(r.success for r in results.values())
 
     try:
-        loaded = load_raw(s.warehouse, source_module.SOURCE, tables, extract_date, origin, commit_if=suites_passed,
-                          record_ids=_record_ids(source_module))
+        load = load or RawLoad(s.warehouse, source_module.SOURCE, _record_ids(source_module))
+        loaded = load.finish(tables, extract_date, origin, commit_if=suites_passed)
     finally:  # the load failed before it asked: the validations still count
+        if load is not None:
+            load.close()
         results.update(_gx_gather(s, futures))
     return loaded, results
 
@@ -184,17 +187,25 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         # is never seen loaded. Each file's suite starts as soon as the file is read: GX's
         # worker validates one table at a time (~0.15 s each), and a small night waited for
         # Momentum's four after the last file was read (docs/benchmarks.md, stop 27).
+        # Each file is also written to the warehouse as soon as it is read, in one transaction
+        # that commits only once the whole extract and its suites are accepted (RawLoad).
         pending: dict = {}
+        load = RawLoad(s.warehouse, src, _record_ids(source_module))
 
         def submit(name: str, table, rows: int, date=momentum.extract_date_of(folder)):
             pending.update(_gx_submit(context, s, src, {name: table}, date, {name: rows}))
+            load.add(name, table)
 
         try:
             ext = source_module.read_extract(folder, pseudo, s.inbox, on_table=submit)
         except ContractError as e:
+            load.close()  # what was written of it is rolled back
             _discard(pending)  # this extract is rejected whatever its suites say
             _reject(context, s, source_module, folder, e, CONTRACT, rejected)
             continue
+        except BaseException:
+            load.close()
+            raise
         # Normally every table was handed over already; one that was not (a reader that ignores
         # on_table) gets its suite here, or it would load ungated.
         pending.update(_gx_submit(context, s, src, {n: t for n, t in ext.tables.items() if n not in pending},
@@ -203,7 +214,7 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         # and a quarantine report's failures are listed in the order of this dict.
         pending = {n: pending[n] for n in source_module.CONTRACTS if n in pending}
         loaded, results = _load_if_suites_pass(s, source_module, ext.tables, pending, ext.extract_date,
-                                               str(ext.folder))
+                                               str(ext.folder), load)
         checks = _gx_checks(context, s, src, results)
         if loaded:
             return Accepted(ext, checks, rejected)
