@@ -98,40 +98,37 @@ class RawLoad:
             except BaseException as e:  # noqa: BLE001 - raised by finish, in the caller's thread
                 self._error = e
 
-    def _written(self) -> None:
-        """Wait until every table handed over is written; raise what writing one raised."""
+    def _stop_writing(self) -> None:
+        """Wait until every table handed over is written (or skipped after an error)."""
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
-        if self._error is not None:
-            raise self._error
 
     def finish(self, tables: dict[str, pa.Table], extract_date, origin: str,
                commit_if: Callable[[], bool] | None = None) -> bool:
         """Write what of `tables` was not handed over yet, record every table of `tables` in
         meta.loads, and commit. `commit_if`: asked once the tables are written, before the
-        commit; False rolls the load back (the tables stay as they were) and is returned."""
+        commit; False (returned) leaves the load to be rolled back by `close`, the tables as
+        they were. An error writing a table is raised here, in the caller's thread."""
         for name, table in tables.items():
             if name not in self._added:
                 self.add(name, table)
-        self._written()
+        self._stop_writing()
+        if self._error is not None:
+            raise self._error
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         for name, table in tables.items():
             self._con.execute("INSERT INTO meta.loads VALUES (?, ?, ?, ?, ?, ?)",
                               [now, self._source, name, extract_date, origin, table.num_rows])
         if commit_if is not None and not commit_if():
-            self.close()
             return False
         self._con.execute("COMMIT")
         self._open = False
-        self.close()
         return True
 
     def close(self) -> None:
         """Roll back whatever was not committed and close the connection (idempotent)."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
+        self._stop_writing()
         if self._open:
             self._open = False
             try:

@@ -135,11 +135,9 @@ def _load_if_suites_pass(s, source_module, tables: dict[str, pa.Table], futures:
         return all(r.success for r in results.values())
 
     try:
-        load = load or RawLoad(s.warehouse, source_module.SOURCE, _record_ids(source_module))
-        loaded = load.finish(tables, extract_date, origin, commit_if=suites_passed)
+        with load or _raw_load(s, source_module) as load:  # closing rolls back what did not commit
+            loaded = load.finish(tables, extract_date, origin, commit_if=suites_passed)
     finally:  # the load failed before it asked: the validations still count
-        if load is not None:
-            load.close()
         results.update(_gx_gather(s, futures))
     return loaded, results
 
@@ -190,7 +188,7 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         # Each file is also written to the warehouse as soon as it is read, in one transaction
         # that commits only once the whole extract and its suites are accepted (RawLoad).
         pending: dict = {}
-        load = RawLoad(s.warehouse, src, _record_ids(source_module))
+        load = _raw_load(s, source_module)
 
         def submit(name: str, table, rows: int, date=momentum.extract_date_of(folder)):
             pending.update(_gx_submit(context, s, src, {name: table}, date, {name: rows}))
@@ -225,9 +223,14 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
     return Accepted(None, failed_checks, rejected)
 
 
+def _raw_load(s, source_module) -> RawLoad:
+    """A load of `source_module`'s raw tables into the home's warehouse, its record ids uncompressed."""
+    return RawLoad(s.warehouse, source_module.SOURCE, _record_ids(source_module))
+
+
 def _record_ids(source_module) -> dict[str, tuple[str, ...]]:
     """The columns that identify a record (each value once, by contract), by table: loaded
-    uncompressed (warehouse/database.py `load_raw`). Sources of one table (`CONTRACT`) have none."""
+    uncompressed (warehouse/database.py `RawLoad`). Sources of one table (`CONTRACT`) have none."""
     return {name: c.unique for name, c in getattr(source_module, "CONTRACTS", {}).items() if c.unique}
 
 
