@@ -20,6 +20,11 @@ This subclass changes only how it connects, never what it stores:
   new engine and connection on every call, and it is called for every asset check event
   (`supports_asset_checks`) and every asset event with tags; a table, once there, stays (Dagster's
   migrations add tables, never drop them), so a "yes" is kept for the storage's life;
+- so are the other schema and migration facts the stock storage asks again on every asset event
+  and every read of an asset's record (a check's target, a model's inputs): whether
+  `asset_keys` has a column (a reflection of the table each time) and whether a data migration
+  has completed (a query of `secondary_indexes`); a night asked ~600 times (~0.5 s). Migrations
+  add columns and completed-migration rows, never remove them, so only a "yes" is kept;
 - the run shard is checkpointed into `<run_id>.db` at most every `CHECKPOINT_SECONDS` and at once
   at the run's end, because the UI's live log view of a run (a file watcher on `<run_id>.db`,
   `SqliteEventLogStorageWatchdog`) is woken by that file changing, which the stock storage did on
@@ -70,6 +75,7 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
         self._timers: dict[str, threading.Timer] = {}
         self._lazy_inst_data = inst_data
         self._tables_seen: set[str] = set()
+        self._facts_seen: set[tuple[str, str]] = set()  # ("column" | "migration", name): yes answers
         if base_dir is not None:
             super().__init__(base_dir, inst_data=inst_data)
 
@@ -116,6 +122,26 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
         if found:
             self._tables_seen.add(table_name)
         return found
+
+    def _kept_yes(self, fact: tuple[str, str], ask) -> bool:
+        if fact in self._facts_seen:
+            return True
+        found = bool(ask())
+        if found:
+            self._facts_seen.add(fact)
+        return found
+
+    def has_asset_key_col(self, column_name: str) -> bool:
+        return self._kept_yes(("column", column_name), lambda: super(FastSqliteEventLogStorage, self)
+                              .has_asset_key_col(column_name))
+
+    def _has_asset_key_col_on_connection(self, conn, column_name: str) -> bool:
+        return self._kept_yes(("column", column_name), lambda: super(FastSqliteEventLogStorage, self)
+                              ._has_asset_key_col_on_connection(conn, column_name))
+
+    def has_secondary_index(self, name: str) -> bool:
+        return self._kept_yes(("migration", name), lambda: super(FastSqliteEventLogStorage, self)
+                              .has_secondary_index(name))
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[db.engine.Connection]:
@@ -168,6 +194,7 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
             self._engines.clear()
             self._last_checkpoint.clear()
             self._tables_seen.clear()
+            self._facts_seen.clear()
 
     def wipe(self) -> None:
         self._close_all()  # wipe deletes the run shards' files

@@ -252,6 +252,37 @@ def test_event_log_asks_sqlite_once_whether_a_table_exists(tmp_path, monkeypatch
         assert asked == ["no_such_table", "no_such_table"]
 
 
+def test_event_log_keeps_the_schema_and_migration_facts_it_found(tmp_path, monkeypatch):
+    """Whether `asset_keys` has a column and whether a data migration completed are asked of
+    SQLite until the answer is yes, then remembered: the stock storage asked on every asset
+    event and every read of an asset's record. A "no" is asked again (a migration may add it)."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+    from sqlalchemy.engine.reflection import Inspector
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    asked = []
+    columns, index = Inspector.get_columns, SqlEventLogStorage.has_secondary_index
+    key = dg.AssetKey(["marts", "x"])
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        instance.report_runless_asset_event(dg.AssetMaterialization(key))  # facts found, remembered
+        assert instance.get_asset_records([key])
+        monkeypatch.setattr(Inspector, "get_columns", lambda self, table, *a, **k: asked.append(table) or
+                            columns(self, table, *a, **k))
+        monkeypatch.setattr(SqlEventLogStorage, "has_secondary_index", lambda self, name: asked.append(name) or
+                            index(self, name))
+        for _ in range(3):
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+            assert instance.get_asset_records([key])[0].asset_entry.last_materialization is not None
+        assert storage.has_asset_key_index_cols() and storage.can_read_asset_status_cache()
+        assert asked == []
+        assert not storage.has_asset_key_col("no_such_column") and not storage.has_asset_key_col("no_such_column")
+        assert not storage.has_secondary_index("no_such_migration")
+        assert not storage.has_secondary_index("no_such_migration")
+        assert asked == ["asset_keys", "asset_keys", "no_such_migration", "no_such_migration"]
+
+
 def test_postgres_instance_round_trip(tmp_path, monkeypatch):
     """dagster.postgres.yaml against the real PostgreSQL: a run stored and read back, event
     log, schedule storage."""
