@@ -238,11 +238,14 @@ def test_dbt_accepts_a_partial_parse_adapted_to_another_warehouse(generated_run,
 
 @pytest.mark.slow
 def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run, tmp_path):
-    """tests/generic/row_rules.sql holds a model's row rules in one test. Four rows added to a
+    """tests/generic/row_rules.sql holds a model's rules in one test. Four rows added to a
     copy of the shared run's int_generate_periods break its rules in known ways: dbt's failure
     count is the sum of breaches, and the test's SQL names each broken rule with its count.
     Nulls behave as in the single tests: accepted by accepted_values, a failure for not_null
-    and for an expression that is not true, no failure for end_not_before_start."""
+    and for an expression that is not true, no failure for end_not_before_start. A key held
+    twice counts once (as unique_combination did), and an overlap counts each period that
+    starts on or before an earlier period's end (a null end is open), as
+    periods_do_not_overlap did."""
     import os
     import shutil
     import subprocess
@@ -260,30 +263,44 @@ def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run,
             ('week', date '2020-01-01', date '2020-01-31', 31, date '2020-01-31', true),  -- A: type
             ('month', date '2020-02-10', date '2020-02-01', -8, null, false),            -- B: end, calendar_end
             (null, date '2020-03-01', date '2020-03-31', 31, date '2020-03-31', true),    -- C: nothing
-            ('month', date '2020-04-01', null, 30, date '2020-04-30', false)              -- D: both expressions""")
+            ('month', date '2020-04-01', null, 30, date '2020-04-30', false)              -- D: both expressions, key held twice""")
+        # person -1: periods 2 and 3 start within (3: on the last day of) the one before, 5 within
+        # the open 4; none of the other rules is broken
+        con.execute("""insert into intermediate.int_merge_maalgruppe_spells
+            (person_key, maalgruppe_code, spell_start, spell_end, n_periods) values
+            (-1, '6.1', date '2020-01-01', date '2020-01-31', 1), (-1, '6.1', date '2020-01-15', date '2020-02-28', 1),
+            (-1, '6.1', date '2020-02-28', date '2020-03-31', 1), (-1, '6.1', date '2020-05-01', null, 1),
+            (-1, '6.1', date '2020-06-01', date '2020-06-30', 1), (-2, '6.1', date '2020-01-01', date '2020-01-31', 1)""")
     env = {**os.environ, "HELHEDSDATA_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
-    proc = subprocess.run([str(dbt), "test", "--select", "row_rules_int_generate_periods", "--project-dir",
+    tests = ["row_rules_int_generate_periods", "row_rules_int_merge_maalgruppe_spells"]
+    proc = subprocess.run([str(dbt), "test", "--select", *tests, "--project-dir",
                            str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path",
                            str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
                           env=env, capture_output=True, text=True)
-    [result] = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
-    assert proc.returncode == 1 and result["status"] == "fail", proc.stdout[-2000:]
-    assert result["failures"] == 6
+    results = {r["unique_id"].split(".")[2]: r for r in
+               json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]}
+    assert proc.returncode == 1 and {t: r["status"] for t, r in results.items()} == dict.fromkeys(tests, "fail"), \
+        proc.stdout[-2000:]
+    assert [results[t]["failures"] for t in tests] == [7, 3]
     from orchestration.metadata import compiled_test_sql
 
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
-    [node] = [n for n in manifest["nodes"].values() if n["name"] == "row_rules_int_generate_periods"]
-    compiled = compiled_test_sql(node, tmp_path / "target").read_text()  # where the check's metadata finds it
-    with duckdb.connect(str(db), read_only=True) as con:
-        broken = dict(con.execute(compiled).fetchall())
-    assert broken == {
+    broken = {}
+    for test in tests:
+        [node] = [n for n in manifest["nodes"].values() if n["name"] == test]
+        compiled = compiled_test_sql(node, tmp_path / "target").read_text()  # where the check's metadata finds it
+        with duckdb.connect(str(db), read_only=True) as con:
+            broken[test] = dict(con.execute(compiled).fetchall())
+    assert broken[tests[0]] == {
         "period_type in (month, quarter, year)": 1,  # A (C's null type is accepted)
         "calendar_end is not null": 1,  # B
         "period_end >= period_start": 1,  # B (D's null end is not a breach)
         "period_days = datediff('day', period_start, period_end) + 1": 1,  # D: null is not true
         "period_complete = (period_end = calendar_end) and period_end <= calendar_end": 2,  # B, D
+        "(period_type, period_start) is unique": 1,  # D and the run's own April 2020
     }
+    assert broken[tests[1]] == {"spell_start - spell_end do not overlap per person_key": 3}
 
 def test_dbt_resource_starts_no_version_subprocess_and_no_adapter(monkeypatch):
     """dagster-dbt runs `dbt --version` before every command and opens a dbt adapter in the

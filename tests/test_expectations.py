@@ -117,15 +117,17 @@ def test_asset_checks_appear_in_the_definitions():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().asset_check_keys}
     gx = {k for k in keys if k.endswith(":gx_suite")}
     assert gx == {f"{n.replace('__', '/')}:gx_suite" for n in E.build_suites()}
-    # item 2: dbt tests surface as checks through dagster-dbt (each model's row rules, e.g. its
-    # not-null columns, as one check; unique keys as their own)
+    # item 2: dbt tests surface as checks through dagster-dbt (each model's rules, e.g. its
+    # not-null columns and its unique key, as one check)
     dbt_checks = keys - gx - {k for k in keys if k.endswith((":control_count_matches", ":rows_valid"))}
     assert len(dbt_checks) > 50
     assert "marts/indicator_results:row_rules_indicator_results" in dbt_checks
     [rules] = [k for k in defs.resolve_asset_graph().asset_check_keys if k.name == "row_rules_int_generate_periods"]
     description = defs.resolve_asset_graph().get_check_spec(rules).description
     assert "- calendar_end is not null\n" in description and "- period_end is not before period_start" in description
-    assert any(k.endswith(":unique_int_derive_persons_person_key") for k in dbt_checks)
+    assert "- (period_type, period_start) is unique" in description
+    [persons] = [k for k in defs.resolve_asset_graph().asset_check_keys if k.name == "row_rules_int_derive_persons"]
+    assert "- person_key is unique" in defs.resolve_asset_graph().get_check_spec(persons).description
 
 
 @pytest.mark.slow

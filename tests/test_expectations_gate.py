@@ -139,5 +139,7 @@ def test_failing_dbt_test_is_an_asset_check_and_blocks_publication(dbt_test_fail
     # extract_is_fresh (WARN) fails for an old synthetic extract; it never blocks.
     failed = {(ev.asset_key.to_user_string(), ev.check_name) for ev in evs
               if not ev.passed and ev.check_name != "extract_is_fresh"}
-    assert failed == {("staging/stg_omraader__adresser", "unique_stg_omraader__adresser_address_key")}
+    assert failed == {("staging/stg_omraader__adresser", "row_rules_stg_omraader__adresser")}
+    [broken] = [ev.metadata["broken_rules"].text for ev in evs if ev.check_name == "row_rules_stg_omraader__adresser"]
+    assert broken == "address_key is unique: 1 rows"  # the one rule it broke, with its count
     assert all(ev.passed for ev in evs if ev.check_name == "gx_suite")

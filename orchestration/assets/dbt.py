@@ -36,7 +36,7 @@ class Translator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "default"
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
-        # One check holds all of a model's row rules (tests/generic/row_rules.sql): the UI lists
+        # One check holds all of a model's rules (tests/generic/row_rules.sql): the UI lists
         # them in the check's description, as declared in the model's YAML.
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         test = manifest["nodes"].get(unique_id) or {}
@@ -54,7 +54,11 @@ def row_rules_description(kwargs: Mapping[str, Any]) -> str:
     lines += [f"- {c} is null or one of: {', '.join(map(str, v))}" for c, v in kwargs.get("accepted_values", {}).items()]
     lines += [f"- {e}" for e in kwargs.get("expressions", [])]
     lines += [f"- {p['end_column']} is not before {p['start_column']}" for p in kwargs.get("end_not_before_start", [])]
-    return "Row rules (each row must keep every one; failures = rows breaking a rule, per rule, summed):\n" + "\n".join(lines)
+    lines += [f"- {c[0] if len(c) == 1 else '(' + ', '.join(c) + ')'} is unique" for c in kwargs.get("unique", [])]
+    lines += [f"- periods {p['start_column']} - {p['end_column']} do not overlap per {', '.join(p['partition_by'])}"
+              for p in kwargs.get("periods_do_not_overlap", [])]
+    return ("Rules (failures = rows breaking a rule, or key values held by more than one row, per rule, "
+            "summed):\n" + "\n".join(lines))
 
 
 # Column lineage depends on the compiled SQL and column types only, not on the data or the
