@@ -245,7 +245,8 @@ def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run,
     and for an expression that is not true, no failure for end_not_before_start. A key held
     twice counts once (as unique_combination did), and an overlap counts each period that
     starts on or before an earlier period's end (a null end is open), as
-    periods_do_not_overlap did."""
+    periods_do_not_overlap did; a relationship counts each row whose value is not null and not
+    in the other model's column, as dbt's relationships did."""
     import os
     import shutil
     import subprocess
@@ -271,9 +272,14 @@ def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run,
             (-1, '6.1', date '2020-01-01', date '2020-01-31', 1), (-1, '6.1', date '2020-01-15', date '2020-02-28', 1),
             (-1, '6.1', date '2020-02-28', date '2020-03-31', 1), (-1, '6.1', date '2020-05-01', null, 1),
             (-1, '6.1', date '2020-06-01', date '2020-06-30', 1), (-2, '6.1', date '2020-01-01', date '2020-01-31', 1)""")
+        # two years of a målgruppe the seed does not know (a relationship broken twice), one with none
+        con.execute("""insert into marts.ind_tilgang select * replace ('9.9' as variant) from marts.ind_tilgang
+                       where variant = '6.1' and area_level = 'kommune' order by period_start limit 2""")
+        con.execute("""insert into marts.ind_tilgang select * replace (null as variant) from marts.ind_tilgang
+                       where variant = '6.1' and area_level = 'kommune' order by period_start limit 1""")
     env = {**os.environ, "HELHEDSDATA_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
-    tests = ["row_rules_int_generate_periods", "row_rules_int_merge_maalgruppe_spells"]
+    tests = ["row_rules_int_generate_periods", "row_rules_int_merge_maalgruppe_spells", "row_rules_ind_tilgang"]
     proc = subprocess.run([str(dbt), "test", "--select", *tests, "--project-dir",
                            str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path",
                            str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
@@ -282,7 +288,7 @@ def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run,
                json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]}
     assert proc.returncode == 1 and {t: r["status"] for t, r in results.items()} == dict.fromkeys(tests, "fail"), \
         proc.stdout[-2000:]
-    assert [results[t]["failures"] for t in tests] == [7, 3]
+    assert [results[t]["failures"] for t in tests] == [7, 3, 2]
     from orchestration.metadata import compiled_test_sql
 
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
@@ -301,6 +307,7 @@ def test_row_rules_count_each_broken_rule_as_the_single_tests_did(generated_run,
         "(period_type, period_start) is unique": 1,  # D and the run's own April 2020
     }
     assert broken[tests[1]] == {"spell_start - spell_end do not overlap per person_key": 3}
+    assert broken[tests[2]] == {"variant is in maalgruppe_koder.maalgruppe_code": 2}  # a null is no breach
 
 def test_dbt_resource_starts_no_version_subprocess_and_no_adapter(monkeypatch):
     """dagster-dbt runs `dbt --version` before every command and opens a dbt adapter in the

@@ -52,6 +52,7 @@ def row_rules_description(kwargs: Mapping[str, Any]) -> str:
     """The rules of a row_rules test, a line each, as its YAML declares them."""
     lines = [f"- {c} is not null" for c in kwargs.get("not_null", [])]
     lines += [f"- {c} is null or one of: {', '.join(map(str, v))}" for c, v in kwargs.get("accepted_values", {}).items()]
+    lines += [f"- {r['column']} is null or in {r['to']}.{r['field']}" for r in kwargs.get("relationships", [])]
     lines += [f"- {e}" for e in kwargs.get("expressions", [])]
     lines += [f"- {p['end_column']} is not before {p['start_column']}" for p in kwargs.get("end_not_before_start", [])]
     lines += [f"- {c[0] if len(c) == 1 else '(' + ', '.join(c) + ')'} is unique" for c in kwargs.get("unique", [])]

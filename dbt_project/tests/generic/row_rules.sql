@@ -1,11 +1,12 @@
 {#
   Every rule of one model in one test: columns that must not be null, columns with a fixed
-  set of values, SQL expressions that must hold, periods whose end is not before their
-  start, keys that must be unique and periods that must not overlap. One dbt node and one
-  Dagster asset check per model. Each rule alone (dbt's not_null, unique and
-  accepted_values, and the generic tests expression_holds, end_not_before_start,
-  unique_combination and periods_do_not_overlap this replaced) cost a node (~16-50 ms of
-  dbt's Python) and three Dagster events: docs/benchmarks.md, "What a dbt test costs".
+  set of values, values that must be in another model's column, SQL expressions that must
+  hold, periods whose end is not before their start, keys that must be unique and periods
+  that must not overlap. One dbt node and one Dagster asset check per model. Each rule alone
+  (dbt's not_null, unique, accepted_values and relationships, and the generic tests
+  expression_holds, end_not_before_start, unique_combination and periods_do_not_overlap
+  this replaced) cost a node (~16-50 ms of dbt's Python) and three Dagster events:
+  docs/benchmarks.md, "What a dbt test costs".
 
   Returns one row per broken rule: the rule as written below and how many rows (for a
   key: how many duplicated key values) break it. fail_calc sums them, so dbt's failure
@@ -14,16 +15,17 @@
   again once dbt has exited).
 
   Semantics are those of the single tests: a null fails not_null; a null is an
-  accepted value (as in dbt's accepted_values); an expression fails unless it is true (null
-  fails, as in expression_holds); end_not_before_start fails only when both ends are known
-  and the end is earlier; `unique` counts each key value held by more than one row, a null
-  being a value (as unique_combination did; dbt's own unique left nulls out, and every
-  column it tested is also not_null here); `periods_do_not_overlap` counts each period that
-  starts on or before the end of an earlier period of the same partition (a null end is
-  open).
+  accepted value (as in dbt's accepted_values); a relationship fails for each row whose
+  value is not null and not in the other model's column (as dbt's relationships); an
+  expression fails unless it is true (null fails, as in expression_holds);
+  end_not_before_start fails only when both ends are known and the end is earlier; `unique`
+  counts each key value held by more than one row, a null being a value (as
+  unique_combination did; dbt's own unique left nulls out, and every column it tested is
+  also not_null here); `periods_do_not_overlap` counts each period that starts on or before
+  the end of an earlier period of the same partition (a null end is open).
 #}
-{% test row_rules(model, not_null=[], accepted_values={}, expressions=[], end_not_before_start=[], unique=[],
-                  periods_do_not_overlap=[]) %}
+{% test row_rules(model, not_null=[], accepted_values={}, expressions=[], end_not_before_start=[], relationships=[],
+                  unique=[], periods_do_not_overlap=[]) %}
 {{ config(fail_calc='coalesce(sum(failing_rows), 0)') }}
 {%- set rules = [] -%}
 {%- for column in not_null -%}
@@ -37,6 +39,11 @@
 {%- endfor -%}
 {%- for expression in expressions -%}
   {%- do rules.append((expression, expression)) -%}
+{%- endfor -%}
+{%- for r in relationships -%}
+  {#- `to` is given as ref('...'): dbt renders it to the relation and makes the model its parent -#}
+  {%- do rules.append((r.column ~ ' is in ' ~ r.to.identifier ~ '.' ~ r.field,
+                       r.column ~ ' is null or ' ~ r.column ~ ' in (select ' ~ r.field ~ ' from ' ~ r.to ~ ')')) -%}
 {%- endfor -%}
 {%- for pair in end_not_before_start -%}
   {%- do rules.append((pair.end_column ~ ' >= ' ~ pair.start_column,
