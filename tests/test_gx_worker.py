@@ -292,6 +292,27 @@ def test_a_small_night_keeps_its_worker_for_the_next_and_a_big_one_lets_it_exit(
     assert later.pool is not first.pool and gx_worker.result(later).success is False  # every third code is ZZ
 
 
+@pytest.mark.slow  # ends the shared worker twice: each next validation starts a new one
+def test_at_the_end_a_worker_with_nothing_left_to_do_is_killed_and_one_still_working_is_let_finish():
+    """stop() (the process's end) kills a kept worker that has no unfinished task: its own exit
+    only tore down GX's modules while the night's process waited for it (~1 s). A worker with a
+    task still running (a Data Docs build, say) is let finish it and exit on its own."""
+    import signal
+    import time
+
+    for busy in (False, True):
+        first = gx_worker.validate("momentum__maalgruppe", _maalgruppe(10))
+        assert gx_worker.result(first).rows == 10
+        gx_worker.finish()  # a small night: kept
+        assert gx_worker._pool is first.pool
+        [process] = first.pool._processes.values()
+        task = first.pool.submit(time.sleep, 1.0) if busy else None
+        gx_worker.stop()
+        assert process.exitcode == (0 if busy else -signal.SIGKILL)
+        if busy:
+            assert task.done() and task.exception() is None
+
+
 @pytest.mark.slow  # kills the shared worker: the next validation starts a new one
 def test_a_worker_that_died_between_nights_is_replaced_at_the_next_validation():
     import os
