@@ -23,7 +23,7 @@ This subclass changes only how it connects, never what it stores:
 - so are the other schema and migration facts the stock storage asks again on every asset event
   and every read of an asset's record (a check's target, a model's inputs): whether
   `asset_keys` has a column (a reflection of the table each time) and whether a data migration
-  has completed (a query of `secondary_indexes`); a night asked ~600 times (~0.5 s). Migrations
+  has completed (a query of `secondary_indexes`); a night asked ~700 times (~1.6 s). Migrations
   add columns and completed-migration rows, never remove them, so only a "yes" is kept;
 - the run shard is checkpointed into `<run_id>.db` at most every `CHECKPOINT_SECONDS` and at once
   at the run's end, because the UI's live log view of a run (a file watcher on `<run_id>.db`,
