@@ -189,9 +189,6 @@ def release(keep_small: bool = True) -> None:
         _docs.clear()
     if pool is None:
         return
-    if not used:
-        # Asked nothing (a run with nothing to do): it need not finish importing GX first.
-        _terminate(pool)
     waits = []
     try:
         for docs, tokens in pending.items():
@@ -201,11 +198,12 @@ def release(keep_small: bool = True) -> None:
     except BrokenProcessPool:
         log.error("Great Expectations Data Docs were not rendered: the worker process died")
     if not keep:
-        if not waits and _idle(pool):
-            # Nothing left for it to do (a kept worker at the process's exit): killed rather than
-            # asked to exit, which only tore down GX's modules while the night's process waited
-            # for it at its very end (~1 s on the 2-core machine). It holds nothing that needs a
-            # clean exit (_terminate); the shutdown below reaps it.
+        if not used or (not waits and _idle(pool)):
+            # Nothing left for it to do: asked nothing (a run with nothing to do: it need not
+            # finish importing GX first), or a kept worker at the process's exit, whose own exit
+            # only tore down GX's modules while the night's process waited for it (~1 s on the
+            # 2-core machine). Killed, not asked to exit: it holds nothing that needs a clean exit
+            # (_terminate); the shutdown below reaps it.
             _terminate(pool)
         # shutdown(wait=True) returns once the tasks are done and the process has exited; in a
         # thread of its own, so that this night goes on meanwhile.
