@@ -169,6 +169,33 @@ def test_the_files_of_an_extract_are_written_as_they_are_read_and_rolled_back_wh
         assert con.execute("SELECT DISTINCT origin FROM meta.loads").fetchall() == [(str(inbox / "momentum" / OLD),)]
 
 
+def test_an_error_between_the_read_and_the_load_closes_the_load(tmp_path, inbox, pseudonym_key, monkeypatch):
+    """Whatever ends an extract's turn, its load is closed: a failure after the files were read
+    and handed over (here: submitting a suite) leaves nothing loaded and the warehouse free for
+    the next writer, not held by a transaction left open."""
+    import duckdb
+
+    from warehouse.database import RawLoad
+
+    closed = []
+    close = RawLoad.close
+    monkeypatch.setattr(RawLoad, "close", lambda self: closed.append(self) or close(self))
+    submit = ingest._gx_submit
+
+    def fails_after_the_read(context, s, src, tables, *args):
+        if not tables:  # the call after the read: every file was handed over while it was read
+            raise RuntimeError("boom")
+        return submit(context, s, src, tables, *args)
+
+    monkeypatch.setattr(ingest, "_gx_submit", fails_after_the_read)
+    s = _settings(tmp_path, inbox)
+    with pytest.raises(RuntimeError, match="boom"):
+        _accept(s, pseudonym_key)
+    assert len(closed) == 1
+    with duckdb.connect(str(s.warehouse)) as con:  # a writer can open it: no load holds it
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'").fetchone() == (0,)
+
+
 def test_a_load_left_without_finishing_and_a_table_that_cannot_be_written_leave_the_warehouse_as_it_was(tmp_path):
     """`RawLoad` on its own: closed without `finish` (the reader raised), or with a table that
     cannot be written (raised by `finish`, in the caller's thread), nothing of it is seen."""

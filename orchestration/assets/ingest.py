@@ -126,8 +126,8 @@ def _load_if_suites_pass(s, source_module, tables: dict[str, pa.Table], futures:
     """Write `tables` as the raw tables of `source_module`'s source while GX's worker validates
     them (`futures`, from `_gx_submit`) and commit only if every suite passed: a table that fails
     one is never seen loaded, and the writing does not wait for GX. `load`: a load the reader
-    already handed tables to as it read them (closed here). (loaded, the suites' results by
-    table)."""
+    already handed tables to as it read them (closed here, and by its owner). (loaded, the
+    suites' results by table)."""
     results: dict[str, gx_suites.SuiteResult] = {}
 
     def suites_passed() -> bool:
@@ -188,31 +188,28 @@ def _accept_newest(context, s, source_module, pseudo) -> Accepted:
         # Each file is also written to the warehouse as soon as it is read, in one transaction
         # that commits only once the whole extract and its suites are accepted (RawLoad).
         pending: dict = {}
-        load = _raw_load(s, source_module)
+        # Closing it rolls back what did not commit, however this extract's turn ends.
+        with _raw_load(s, source_module) as load:
 
-        def submit(name: str, table, rows: int, date=momentum.extract_date_of(folder)):
-            pending.update(_gx_submit(context, s, src, {name: table}, date, {name: rows}))
-            load.add(name, table)
+            def submit(name: str, table, rows: int, date=momentum.extract_date_of(folder)):
+                pending.update(_gx_submit(context, s, src, {name: table}, date, {name: rows}))
+                load.add(name, table)
 
-        try:
-            ext = source_module.read_extract(folder, pseudo, s.inbox, on_table=submit)
-        except ContractError as e:
-            load.close()  # what was written of it is rolled back
-            _discard(pending)  # this extract is rejected whatever its suites say
-            _reject(context, s, source_module, folder, e, CONTRACT, rejected)
-            continue
-        except BaseException:
-            load.close()
-            raise
-        # Normally every table was handed over already; one that was not (a reader that ignores
-        # on_table) gets its suite here, or it would load ungated.
-        pending.update(_gx_submit(context, s, src, {n: t for n, t in ext.tables.items() if n not in pending},
-                                  ext.extract_date, ext.row_counts))
-        # In contract order, as before: the files finish in any order, and the check results
-        # and a quarantine report's failures are listed in the order of this dict.
-        pending = {n: pending[n] for n in source_module.CONTRACTS if n in pending}
-        loaded, results = _load_if_suites_pass(s, source_module, ext.tables, pending, ext.extract_date,
-                                               str(ext.folder), load)
+            try:
+                ext = source_module.read_extract(folder, pseudo, s.inbox, on_table=submit)
+            except ContractError as e:
+                _discard(pending)  # this extract is rejected whatever its suites say
+                _reject(context, s, source_module, folder, e, CONTRACT, rejected)
+                continue
+            # Normally every table was handed over already; one that was not (a reader that
+            # ignores on_table) gets its suite here, or it would load ungated.
+            pending.update(_gx_submit(context, s, src, {n: t for n, t in ext.tables.items() if n not in pending},
+                                      ext.extract_date, ext.row_counts))
+            # In contract order, as before: the files finish in any order, and the check results
+            # and a quarantine report's failures are listed in the order of this dict.
+            pending = {n: pending[n] for n in source_module.CONTRACTS if n in pending}
+            loaded, results = _load_if_suites_pass(s, source_module, ext.tables, pending, ext.extract_date,
+                                                   str(ext.folder), load)
         checks = _gx_checks(context, s, src, results)
         if loaded:
             return Accepted(ext, checks, rejected)
