@@ -23,6 +23,7 @@ import itertools
 import logging
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.context
 import multiprocessing.util
 import os
 import sys
@@ -48,6 +49,27 @@ log = logging.getLogger(__name__)
 # again in a new one (~2.5 s per night).
 KEEP_BELOW_ROWS = 1_000_000
 
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """The worker's process, which ends at once once its pool told it to: its interpreter's
+    own teardown (GX's modules) took ~1 s while the night's process waited for it at exit."""
+
+    def run(self) -> None:
+        super().run()  # returns when the pool sent its end; an error propagates as usual
+        # multiprocessing's own exit work, which os._exit would skip: it releases what this
+        # process registered with the resource tracker (GX makes a semaphore here; left, the
+        # tracker warns of a leak on the night's stderr). Its answers need nothing more: they
+        # go through a SimpleQueue, written as they are put. Only its prints may sit in a buffer.
+        multiprocessing.util._exit_function()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        os._exit(0)
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    Process = _WorkerProcess
+
+
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _used = False  # whether the current worker was asked anything (else stop() need not wait for it)
@@ -65,7 +87,7 @@ def start() -> ProcessPoolExecutor:
         if _pool is None:
             # spawn, not fork: the night's process runs threads (Dagster, DuckDB), and a fork
             # copies their locks in whatever state they are.
-            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
+            pool = ProcessPoolExecutor(1, mp_context=_WorkerContext(), initializer=_warm)
             # The worker needs nothing of __main__ (its functions live in this module), but spawn
             # would run the main script again in it, which a script that starts a night at its
             # top level (no `if __name__ == "__main__":`) cannot survive. The pool spawns its
@@ -137,11 +159,6 @@ def _stop_hung(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _idle(pool: ProcessPoolExecutor) -> bool:
-    """No task submitted to the worker is unfinished (queued, running or unanswered)."""
-    return not getattr(pool, "_pending_work_items", True)
-
-
 def _terminate(pool: ProcessPoolExecutor) -> None:
     # SIGKILL, not SIGTERM: a worker inherits the signals its night's process ignores, and
     # one that ignored SIGTERM outlived its stop (seen in `make test`, stop 27). It holds
@@ -198,12 +215,12 @@ def release(keep_small: bool = True) -> None:
     except BrokenProcessPool:
         log.error("Great Expectations Data Docs were not rendered: the worker process died")
     if not keep:
-        if not used or (not waits and _idle(pool)):
-            # Nothing left for it to do: asked nothing (a run with nothing to do: it need not
-            # finish importing GX first), or a kept worker at the process's exit, whose own exit
-            # only tore down GX's modules while the night's process waited for it (~1 s on the
-            # 2-core machine). Killed, not asked to exit: it holds nothing that needs a clean exit
-            # (_terminate); the shutdown below reaps it.
+        if not used:
+            # Asked nothing (a run with nothing to do): it need not finish importing GX first.
+            # Killed while it imports, it holds nothing that needs a clean exit (_terminate);
+            # the shutdown below reaps it. A worker that answered is asked to end instead (it
+            # then ends at once: _WorkerProcess): one killed as it waits for a task leaves a
+            # semaphore that multiprocessing's resource tracker warns of on the night's stderr.
             _terminate(pool)
         # shutdown(wait=True) returns once the tasks are done and the process has exited; in a
         # thread of its own, so that this night goes on meanwhile.
