@@ -1,5 +1,6 @@
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 import duckdb
@@ -44,6 +45,18 @@ def pytest_unconfigure(config):
         os.environ.pop(GROUPS_DIR_ENV, None)
 
 
+# The fast tests that validate with Great Expectations, in this process or through the shared
+# GX worker: on one pytest worker together. Each process that imports GX pays ~5 s of CPU on the
+# 2-core machine; spread over both workers, the fast loop imported it four times (two pytest
+# workers, two GX workers). A slow test there starts a worker of its own anyway.
+GX_MODULES = ("tests.test_expectations", "tests.test_quality_gaps", "tests.test_gx_worker")
+GX_GROUP = "great_expectations"
+
+
+def _uses_gx(item) -> bool:
+    return item.module.__name__ in GX_MODULES and item.get_closest_marker("slow") is None
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks (pytest 8)
 def pytest_collection_modifyitems(config, items):
     """`--dist loadgroup`: the tests of a module's own (module-scoped) runs stay on one worker,
@@ -63,7 +76,9 @@ def pytest_collection_modifyitems(config, items):
     groups = {}
     for item in items:
         shared, own = _shared_runs(item), _own_module_fixtures(item)
-        if shared and not own:
+        if _uses_gx(item):  # GX imported once, in one pytest worker and one GX worker
+            groups[item.nodeid] = GX_GROUP  # (a fast test: it shares no pipeline run)
+        elif shared and not own:
             groups[item.nodeid] = shared[0]
         elif own or group[item.module.__name__] != item.module.__name__:
             groups[item.nodeid] = group[item.module.__name__]
@@ -89,7 +104,7 @@ RUNS_PER_GROUP = {
     "tests.test_expectations_gate": 3, "tests.test_seed_plan_rows": 3, "small_pg_run": 2, "tests.test_history": 2,
     "tests.test_end_to_end": 1, "tests.test_flows": 1, "tests.test_fuldtidspersoner": 1,
     "tests.test_langtidsledige": 1, "tests.test_maalgruppe_rules": 1, "tests.test_plan_variants": 1,
-    "tests.test_project_indicators": 1,
+    "tests.test_project_indicators": 1, GX_GROUP: 1,
 }
 
 
@@ -193,6 +208,53 @@ def pipeline_runs_are_marked_slow():
 
     mp = pytest.MonkeyPatch()
     mp.setattr(cli, "run_pipeline", guarded)
+    yield
+    mp.undo()
+
+
+# Programs that are "a process of its own" for the fast loop: an interpreter (what a night
+# imports, again), a console script of this environment (lint-imports, pip), a browser.
+_OWN_PROCESSES = ("python", "chromedriver", "chromium")
+
+
+def _starts_a_process_of_its_own(program: str) -> bool:
+    path = Path(program)
+    venv_bin = Path(sys.executable).parent
+    return path.name.startswith(_OWN_PROCESSES) or (path.parent == venv_bin and path.exists())
+
+
+def _started_by_dagster() -> bool:
+    """Dagster's local instance captures a run's output with `tail` and a small watcher script:
+    part of running a job in a test, not a process the test starts."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if "/dagster/_core/" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def processes_of_their_own_are_marked_slow():
+    """The fast loop leaves out a test that starts an interpreter, a console script or a browser
+    of its own (each imports or starts what a night does, again): one without the `slow` mark
+    fails here."""
+    import subprocess
+
+    real = subprocess.Popen.__init__
+
+    def guarded(self, args, *a, **kw):
+        item = _current.get("item")
+        if item is not None and item.get_closest_marker("slow") is None:
+            program = args if isinstance(args, (str, os.PathLike)) and not kw.get("shell") else (
+                args.split()[0] if isinstance(args, str) else args[0])
+            if _starts_a_process_of_its_own(str(program)) and not _started_by_dagster():
+                pytest.fail(f"{item.nodeid} starts {Path(str(program)).name} but is not marked slow",
+                            pytrace=False)
+        real(self, args, *a, **kw)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(subprocess.Popen, "__init__", guarded)
     yield
     mp.undo()
 

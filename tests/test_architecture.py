@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test starts lint-imports, an interpreter of its own
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("sources", "warehouse", "report", "orchestration", "cli", "synth")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"

@@ -85,6 +85,7 @@ def _pool_of_a_run_process(env: dict) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow  # interpreters of its own, each importing what a night imports
 def test_a_run_process_takes_arrow_buffers_from_jemalloc_unless_the_environment_names_a_pool():
     import pyarrow as pa
 

@@ -50,6 +50,7 @@ def test_failed_publication_leaves_the_old_file(warehouse, tmp_path):
     assert not list(tmp_path.glob(".publication.duckdb.*.tmp"))
 
 
+@pytest.mark.slow  # pip and an interpreter of its own
 def test_an_old_duckdb_reads_the_published_file(warehouse, tmp_path):
     """BI tools bundle older DuckDB drivers: DuckDB 1.0.0 must open the file."""
     target = tmp_path / "publication.duckdb"

@@ -439,6 +439,7 @@ def _runs_on_disk(docs: Path) -> tuple[set[str], set[str], set[str]]:
     return results, pages, linked
 
 
+@pytest.mark.slow  # the next night is an interpreter of its own, importing GX
 def test_data_docs_keep_the_last_n_runs(tmp_path, monkeypatch):
     import subprocess
     import sys

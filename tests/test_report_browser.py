@@ -74,6 +74,7 @@ def _a4():
     return options
 
 
+@pytest.mark.slow  # a browser of its own
 def test_hand_made_reports_in_chromium(browser, tmp_path):
     pub = soenderborg_publication(tmp_path / "publication.duckdb")
     out = tmp_path / "reports"
