@@ -218,7 +218,9 @@ _OWN_PROCESSES = ("python", "chromedriver", "chromium")
 
 
 def _starts_a_process_of_its_own(program: str) -> bool:
-    path = Path(program)
+    import shutil
+
+    path = Path(shutil.which(program) or program)  # a bare name as the PATH finds it
     venv_bin = Path(sys.executable).parent
     return path.name.startswith(_OWN_PROCESSES) or (path.parent == venv_bin and path.exists())
 

@@ -49,9 +49,10 @@ log = logging.getLogger(__name__)
 # again in a new one (~2.5 s per night).
 KEEP_BELOW_ROWS = 1_000_000
 
+
 class _WorkerProcess(multiprocessing.context.SpawnProcess):
-    """The worker's process, which ends at once once its pool told it to: its interpreter's
-    own teardown (GX's modules) took ~1 s while the night's process waited for it at exit."""
+    """The worker's process, which ends as soon as its pool tells it to: its interpreter's own
+    teardown (GX's modules) took ~1 s while the night's process waited for it at exit."""
 
     def run(self) -> None:
         super().run()  # returns when the pool sent its end; an error propagates as usual
