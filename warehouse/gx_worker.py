@@ -207,6 +207,11 @@ def release(keep_small: bool = True) -> None:
         _docs.clear()
     if pool is None:
         return
+    if not used:
+        # Asked nothing (a run with nothing to do): it need not finish importing GX first. A
+        # worker that answered is asked to end instead, and ends at once (_WorkerProcess): one
+        # killed as it waits for a task leaves a semaphore the resource tracker warns of.
+        _terminate(pool)
     waits = []
     try:
         for docs, tokens in pending.items():
@@ -216,13 +221,6 @@ def release(keep_small: bool = True) -> None:
     except BrokenProcessPool:
         log.error("Great Expectations Data Docs were not rendered: the worker process died")
     if not keep:
-        if not used:
-            # Asked nothing (a run with nothing to do): it need not finish importing GX first.
-            # Killed while it imports, it holds nothing that needs a clean exit (_terminate);
-            # the shutdown below reaps it. A worker that answered is asked to end instead (it
-            # then ends at once: _WorkerProcess): one killed as it waits for a task leaves a
-            # semaphore that multiprocessing's resource tracker warns of on the night's stderr.
-            _terminate(pool)
         # shutdown(wait=True) returns once the tasks are done and the process has exited; in a
         # thread of its own, so that this night goes on meanwhile.
         waiter = threading.Thread(target=pool.shutdown, name="gx-worker-exit")
