@@ -38,8 +38,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import sqlalchemy as db
 from dagster._config import Field, StringSource
@@ -74,8 +75,7 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
         self._last_checkpoint: dict[str, float] = {}
         self._timers: dict[str, threading.Timer] = {}
         self._lazy_inst_data = inst_data
-        self._tables_seen: set[str] = set()
-        self._facts_seen: set[tuple[str, str]] = set()  # ("column" | "migration", name): yes answers
+        self._facts_seen: set[tuple[str, str]] = set()  # ("table" | "column" | "migration", name): yes answers
         if base_dir is not None:
             super().__init__(base_dir, inst_data=inst_data)
 
@@ -112,18 +112,9 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
                 old.dispose()  # closing the last connection checkpoints that shard
             return engine
 
-    def has_table(self, table_name: str) -> bool:
-        if table_name in self._tables_seen:
-            return True
-        # Not through _connect: its lock is not reentrant and callers may hold it.
-        engine = self._engine(INDEX_SHARD_NAME)
-        with engine.connect() as conn:
-            found = bool(engine.dialect.has_table(conn, table_name))
-        if found:
-            self._tables_seen.add(table_name)
-        return found
-
-    def _kept_yes(self, fact: tuple[str, str], ask) -> bool:
+    def _kept_yes(self, fact: tuple[str, str], ask: Callable[[], object]) -> bool:
+        """The answer of `ask`, remembered once it is yes (tables, columns and completed
+        migrations are only ever added)."""
         if fact in self._facts_seen:
             return True
         found = bool(ask())
@@ -131,17 +122,24 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
             self._facts_seen.add(fact)
         return found
 
+    def has_table(self, table_name: str) -> bool:
+        return self._kept_yes(("table", table_name), partial(self._ask_has_table, table_name))
+
+    def _ask_has_table(self, table_name: str) -> bool:
+        # Not through _connect: its lock is not reentrant and callers may hold it.
+        engine = self._engine(INDEX_SHARD_NAME)
+        with engine.connect() as conn:
+            return engine.dialect.has_table(conn, table_name)
+
     def has_asset_key_col(self, column_name: str) -> bool:
-        return self._kept_yes(("column", column_name), lambda: super(FastSqliteEventLogStorage, self)
-                              .has_asset_key_col(column_name))
+        return self._kept_yes(("column", column_name), partial(super().has_asset_key_col, column_name))
 
     def _has_asset_key_col_on_connection(self, conn, column_name: str) -> bool:
-        return self._kept_yes(("column", column_name), lambda: super(FastSqliteEventLogStorage, self)
-                              ._has_asset_key_col_on_connection(conn, column_name))
+        return self._kept_yes(("column", column_name),
+                              partial(super()._has_asset_key_col_on_connection, conn, column_name))
 
     def has_secondary_index(self, name: str) -> bool:
-        return self._kept_yes(("migration", name), lambda: super(FastSqliteEventLogStorage, self)
-                              .has_secondary_index(name))
+        return self._kept_yes(("migration", name), partial(super().has_secondary_index, name))
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[db.engine.Connection]:
@@ -193,7 +191,6 @@ class FastSqliteEventLogStorage(SqliteEventLogStorage):
                 engine.dispose()
             self._engines.clear()
             self._last_checkpoint.clear()
-            self._tables_seen.clear()
             self._facts_seen.clear()
 
     def wipe(self) -> None:
