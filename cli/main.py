@@ -171,6 +171,8 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
                 return True
             print(f"Changed since the last successful run: {', '.join(changed)}"
                   + ("" if keys is None else f" ({len(keys)} assets to rebuild)"))
+        graph = defs.resolve_asset_graph()
+        kept = _unchanged_seeds(settings) if keys is None else set()
         if not with_checks:
             # The move warning stays: it is a non-blocking note computed inside the publication
             # step (0.1 s), and that step cannot run without it.
@@ -178,9 +180,13 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
 
             from warehouse import moves
 
-            job = job.get_subset(asset_selection=set(keys or defs.resolve_asset_graph().materializable_asset_keys),
+            job = job.get_subset(asset_selection=set(keys or graph.materializable_asset_keys) - kept,
                                  asset_check_selection={AssetCheckKey(AssetKey("publication"), moves.CHECK)})
             keys = None
+        elif kept:
+            # Their checks (dbt tests on the code lists) still run: every check, every night.
+            job = job.get_subset(asset_selection=set(graph.materializable_asset_keys) - kept,
+                                 asset_check_selection=set(graph.asset_check_keys))
         t0 = time.perf_counter()
         # dbt's own console output goes to a file; the progress logger writes to the
         # terminal (its stream was bound before this redirect).
@@ -205,6 +211,17 @@ def _run_locked(settings: Settings, quiet: bool, only_changed: bool, with_checks
         print(f"dbt output: {dbt_log}")
         print_run_summary(settings, ok, since=started)
         return ok
+
+
+def _unchanged_seeds(settings: Settings) -> set:
+    """The dbt seeds the warehouse already holds as today's files would load them
+    (orchestration/seeds.py): left out of a full run."""
+    from orchestration.assets.dbt import unchanged_seed_keys
+
+    kept = set(unchanged_seed_keys(settings.warehouse))
+    if kept:
+        print(f"dbt seeds unchanged since they were loaded, not loaded again: {len(kept)}")
+    return kept
 
 
 def quarantined_since(settings: Settings, since: float) -> list[Path]:

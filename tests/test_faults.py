@@ -379,6 +379,32 @@ def test_same_inbox_twice_publishes_identical_tables(first, second):
 
 
 @pytest.mark.slow
+def test_the_second_run_loads_no_unchanged_seed_but_runs_every_check(first, second):
+    """orchestration/seeds.py: the code lists are not loaded again while their files and
+    configuration are those the warehouse's tables were loaded from; their dbt tests still run,
+    so both publications name the same checks."""
+    import dagster as dg
+
+    (_, _, _, checks_1, message_1), (_, _, _, checks_2, message_2) = second["log"]
+    assert (checks_2, message_2) == (checks_1, message_1)
+    assert any(c["asset"].startswith("seeds/") for c in json.loads(checks_2))
+
+    def materialized(run_id: str) -> set[str]:
+        recs = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+        return {r.event_log_entry.dagster_event.asset_key.to_user_string() for r in recs}
+
+    with dg.DagsterInstance.from_config(str(first["home"] / "dagster")) as instance:
+        run_1, run_2 = second["log"][0][0], second["log"][1][0]
+        seeds_1 = {k for k in materialized(run_1) if k.startswith("seeds/")}
+        built_2 = materialized(run_2)
+    assert len(seeds_1) == 9
+    assert not seeds_1 & built_2
+    assert "marts/indicator_results" in built_2 and "publication" in built_2
+    codes = query(first["home"] / "warehouse.duckdb", "SELECT count(*) FROM seeds.maalgruppe_koder")[0][0]
+    assert codes > 0
+
+
+@pytest.mark.slow
 def test_redelivered_old_extract_changes_nothing(first, redelivered):
     assert redelivered["sums"] == first["sums"]
     assert redelivered["loaded"].endswith(GOOD)  # the newest extract stays the one loaded

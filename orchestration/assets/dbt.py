@@ -16,6 +16,7 @@ from warehouse import gx_worker
 from warehouse.database import upgrade_person_keys
 from warehouse.publish import pause_for_crash_test
 from warehouse.config import DBT_PROJECT_DIR, ensure_dbt_on_path
+from orchestration import seeds
 from orchestration.memory import release_freed_memory
 from orchestration.metadata import with_model_metadata
 from orchestration.resources import HelhedsdataResource
@@ -140,20 +141,51 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     # (tests/test_dbt_project.py), the nightly build leaves them out.
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, target_path=s.dbt_target)
 
+    seeds_built: list[str] = []
+    dbt_done = False
+
     def events():
+        nonlocal dbt_done
         for i, event in enumerate(invocation.stream()):
+            uid = (getattr(event, "metadata", None) or {}).get("unique_id")
+            if isinstance(event, (dg.Output, dg.AssetMaterialization)) and str(getattr(uid, "text", uid)).startswith("seed."):
+                seeds_built.append(str(getattr(uid, "text", uid)))
             yield event
             if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
                 pause_for_crash_test("dbt_build")
+        dbt_done = True
 
     # Row counts, column schema and lineage are read once dbt has exited: DuckDB has one
     # writer per file, and dbt holds it until then (orchestration/metadata.py says why not
     # dagster-dbt's fetch_row_counts/fetch_column_metadata).
     timings: dict = {}
-    yield from with_model_metadata(events(), invocation.manifest, s.warehouse, translator, invocation.target_path,
-                                   timings, lineage_cache=LINEAGE_CACHE)
+    try:
+        yield from with_model_metadata(events(), invocation.manifest, s.warehouse, translator,
+                                       invocation.target_path, timings, lineage_cache=LINEAGE_CACHE)
+    finally:
+        if dbt_done and seeds_built:  # also after a failed test: these seeds were loaded
+            _record_seeds(context, invocation.manifest, s.warehouse, seeds_built)
     context.log.info(f"dbt model metadata in {timings['model_metadata_seconds']:.1f} s (row counts and schema "
                      f"{timings.get('row_counts_and_schema_seconds', 0):.1f} s, the rest column lineage)")
+
+
+def _record_seeds(context, manifest, warehouse, unique_ids: list[str]) -> None:
+    """Mark the seeds dbt loaded with what they were loaded from (orchestration/seeds.py): the
+    next `helhedsdata run` leaves them out while that holds."""
+    try:
+        seeds.record(manifest, warehouse, DBT_PROJECT_DIR, unique_ids)
+    except Exception as e:  # noqa: BLE001 - a courtesy: without it the next night loads them again
+        context.log.warning(f"seed fingerprints not recorded ({type(e).__name__}: {e}); "
+                            "the next run loads the seeds again")
+
+
+def unchanged_seed_keys(warehouse: Path) -> list[dg.AssetKey]:
+    """The seeds whose table the warehouse already holds as today's files and configuration
+    would load it (orchestration/seeds.py)."""
+    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+
+    manifest, dbt_translator, _ = get_manifest_and_translator_from_dbt_assets([dbt_models])
+    return [dbt_translator.get_asset_key(n) for n in seeds.unchanged(manifest, warehouse, DBT_PROJECT_DIR)]
 
 
 def published_model_keys() -> list[dg.AssetKey]:
