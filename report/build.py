@@ -375,3 +375,10 @@ def build(published: Path, plans: list[Plan], out: Path, plan_ids: list[str] | N
                         "exists": path.exists()})
     _write(out / "index.html", builder.render_index(entries))
     return reports
+
+
+def build_summaries(published: Path, plans: list[Plan], out: Path) -> list[dict]:
+    """`build`, answered in plain values (plan id, file, covered, counts): what another process
+    (warehouse/gx_worker.py `beside`) sends back without the caller importing this module."""
+    return [{"plan_id": r.plan.id, "path": r.path, "covered": r.covered, "counts": r.counts}
+            for r in build(published, plans, out)]

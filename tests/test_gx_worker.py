@@ -353,3 +353,44 @@ def test_a_worker_that_died_between_nights_is_replaced_at_the_next_validation():
         time.sleep(0.1)
     later = gx_worker.validate("momentum__samtale", table)  # submit finds the pool broken
     assert later.pool is not first.pool and gx_worker.result(later).success
+
+
+# --- other work beside the night (`preload`, `beside`, `answer`) --------------------------------
+
+def _kept_worker() -> int:
+    """A small night's worker, kept after its release; its pid."""
+    import os
+
+    table = _maalgruppe(5).set_column(3, "maalgruppe_code", pa.array(["6.1"] * 5))
+    assert gx_worker.result(gx_worker.validate("momentum__maalgruppe", table, date(2021, 3, 1))).success
+    gx_worker.release()
+    pid = gx_worker.answer(gx_worker.beside("os:getpid"))
+    assert pid != os.getpid()
+    return pid
+
+
+def test_without_a_worker_the_caller_does_the_work_itself():
+    gx_worker.stop()
+    gx_worker.preload("report.build")  # nothing to warm: no error
+    assert gx_worker.beside("os:getpid") is None
+
+
+def test_the_status_reports_are_built_in_the_kept_worker_as_here(tmp_path):
+    """The night's status reports (orchestration/assets/report.py): the same files and the same
+    plain answer as built in this process; the report's own error comes back as itself."""
+    from report.build import build_summaries
+    from report.published import NoPublication
+    from tests.report_helpers import plans, soenderborg_publication
+
+    _kept_worker()
+    gx_worker.preload("report.build")
+    pub = soenderborg_publication(tmp_path / "publication.duckdb")
+    there = gx_worker.answer(gx_worker.beside("report.build:build_summaries", pub, plans(), tmp_path / "there"))
+    here = build_summaries(pub, plans(), tmp_path / "here")
+    assert [{**r, "path": r["path"].name} for r in there] == [{**r, "path": r["path"].name} for r in here]
+    assert len(here) == 2 and all(r["path"].parent == tmp_path / "there" for r in there)
+    for page in ["index.html", *(r["path"].name for r in here)]:
+        assert (tmp_path / "there" / page).read_bytes() == (tmp_path / "here" / page).read_bytes(), page
+    with pytest.raises(NoPublication):
+        gx_worker.answer(gx_worker.beside("report.build:build_summaries", tmp_path / "none.duckdb", plans(),
+                                          tmp_path / "none"))

@@ -17,6 +17,7 @@ from warehouse.database import upgrade_person_keys
 from warehouse.publish import pause_for_crash_test
 from warehouse.config import DBT_PROJECT_DIR, ensure_dbt_on_path
 from orchestration import seeds
+from orchestration.assets import report as report_assets
 from orchestration.memory import release_freed_memory
 from orchestration.metadata import with_model_metadata
 from orchestration.resources import HelhedsdataResource
@@ -131,6 +132,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     # The sources are done: Great Expectations' worker renders the Data Docs while dbt runs and,
     # after a big night, exits, returning its memory before dbt's peak (warehouse/gx_worker.py).
     gx_worker.release()
+    report_assets.warm()
     # A night loads only the sources that changed: raw tables loaded before person keys were
     # integers are converted here, before any model joins them with today's.
     for t in upgrade_person_keys(s.warehouse):
