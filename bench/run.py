@@ -679,8 +679,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     p.add_argument("--repeat", type=int, default=1,
-                   help="run the pipeline (empty, then warm home) and the plain script this many times each and "
-                        "report the fastest run of each")
+                   help="run the pipeline (empty, then warm home), DuckDB's read_csv of the inbox and the plain "
+                        "script this many times each and report the fastest run of each")
     p.add_argument("--regenerate", action="store_true", help="generate the inboxes again even if present")
     p.add_argument("--no-doc", action="store_true", help=f"do not write {DOC.relative_to(REPO)}")
     args = p.parse_args(argv)
@@ -702,7 +702,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   inbox: {'reused' if gen['reused'] else 'generated'} ({gen['seconds']:.1f} s to generate)", flush=True)
             rows = input_rows(folder / "inbox")
             print("   lower bound: DuckDB read_csv of the same files ...", flush=True)
-            rc = run_lower_bound("read-csv", folder / "inbox", folder)
+            # as often as the pipeline runs, the fastest kept: a bound from one lucky or unlucky
+            # moment of the machine would move the ingest ratio by itself
+            rc = min((run_lower_bound("read-csv", folder / "inbox", folder) for _ in range(args.repeat)),
+                     key=lambda b: b["total_s"])
             print(f"   read_csv {rc['total_s']:.1f} s", flush=True)
             startup = run_startup(folder)
             runs: dict[str, dict | None] = {"empty": None, "warm": None}
