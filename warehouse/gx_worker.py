@@ -15,6 +15,9 @@ The worker is sent what `expectations.sample()` takes of a table (at most SAMPLE
 and the suite as loaded here, and returns a `SuiteResult`: plain values, so this process
 never imports GX. A night that did not call `start()` (a run the daemon or the UI launched)
 starts the worker at its first validation.
+
+Once the sources are validated, a kept worker also takes other work off the night's process
+(`preload`, `beside`, `answer`, at the end of this module): the status reports.
 """
 from __future__ import annotations
 
