@@ -1,17 +1,19 @@
 """dbt seeds are loaded again only when they changed.
 
 A seed's table depends on nothing but its CSV file, its configuration (column types, schema,
-alias) and the dbt that loads it, never on the night's data. Loading the nine code lists again
-every night cost a warm 10 000-person night ~0.5 s (dbt loads a seed row by row in Python, then
-runs its row_rules test, and Dagster records ~5 events per seed; docs/benchmarks.md, stop 34).
+alias) and what loads it (dbt-core, dbt-duckdb and DuckDB's CSV reader), never on the night's
+data. Loading the nine code lists again every night, each a dbt node with four Dagster events,
+cost a warm 10 000-person night ~0.5-1 s (docs/benchmarks.md, stop 34).
 
 So each seed table carries, as its DuckDB table comment, the fingerprint of what it was loaded
-from (`record`, once dbt has built it), and `helhedsdata run` leaves out of its selection the
-seeds whose table holds the fingerprint of today's file and configuration (`unchanged_keys`).
-The comment is in the warehouse itself, so a warehouse that was deleted, replaced or restored
-from a backup is judged by what it holds; a table dbt loads again is a new table without the
-comment until `record` writes it (a build that stops in between only costs a reload next night).
-Runs launched from the UI, the schedule or the sensor select as before.
+from, and `helhedsdata run` leaves out of its selection the seeds whose table holds the
+fingerprint of today's file and configuration (`unchanged`). The dbt asset takes the
+fingerprints of the seeds it is about to load before dbt starts (`fingerprints`), clears their
+comments (`forget`: a table dbt reloads in place must not keep an old one should the build stop
+half-way), and writes them once dbt has let go of the warehouse, for the seeds dbt built
+(`record`): a file edited while dbt runs then only costs a reload next night. The comment is in
+the warehouse itself, so a warehouse that was deleted, replaced or restored from a backup is
+judged by what it holds. Runs launched from the UI, the schedule or the sensor select as before.
 """
 from __future__ import annotations
 
@@ -27,11 +29,12 @@ COMMENT_PREFIX = "helhedsdata seed fingerprint: "
 
 def fingerprint(node: Mapping[str, Any], project_dir: Path) -> str:
     """What the seed's table is loaded from: the file's bytes, the node's configuration and
-    relation, and the versions of dbt-core and dbt-duckdb (which do the loading)."""
+    relation, and the versions of dbt-core, dbt-duckdb and DuckDB (whose CSV reader parses it)."""
     h = hashlib.sha256()
     h.update((Path(project_dir) / node["original_file_path"]).read_bytes())
     h.update(json.dumps([node.get("config"), node.get("relation_name"),
-                         metadata.version("dbt-core"), metadata.version("dbt-duckdb")],
+                         metadata.version("dbt-core"), metadata.version("dbt-duckdb"),
+                         metadata.version("duckdb")],
                         sort_keys=True, default=str).encode())
     return h.hexdigest()
 
@@ -73,19 +76,38 @@ def unchanged(manifest: Mapping[str, Any], warehouse: Path, project_dir: Path) -
     return [n for n in seed_nodes(manifest) if loaded.get(_relation(n)) == fingerprint(n, project_dir)]
 
 
-def record(manifest: Mapping[str, Any], warehouse: Path, project_dir: Path, unique_ids: Iterable[str]) -> None:
-    """Write the fingerprint of each of these seeds (built by this dbt run) on its table. Call
-    once dbt has let go of the warehouse."""
+def fingerprints(manifest: Mapping[str, Any], project_dir: Path, unique_ids: Iterable[str]) -> dict[str, str]:
+    """{unique_id: fingerprint} of these seeds as their files are now (before dbt loads them)."""
+    nodes = [n for n in (manifest["nodes"].get(u) for u in unique_ids) if n and n["resource_type"] == "seed"]
+    return {n["unique_id"]: fingerprint(n, project_dir) for n in nodes}
+
+
+def _comment(manifest: Mapping[str, Any], warehouse: Path, texts: Mapping[str, str | None]) -> None:
+    """Set (or, with None, clear) the comment of these seeds' tables that exist."""
     import duckdb
 
-    nodes = [n for n in (manifest["nodes"].get(u) for u in unique_ids) if n and n["resource_type"] == "seed"]
-    if not nodes:
+    relations = {_relation(manifest["nodes"][u]): t for u, t in texts.items()}
+    if not relations or not Path(warehouse).exists():
         return
     con = duckdb.connect(str(warehouse))
     try:
-        for n in nodes:
-            schema, table = _relation(n)
-            con.execute(f"COMMENT ON TABLE \"{schema}\".\"{table}\" IS "
-                        f"'{COMMENT_PREFIX}{fingerprint(n, project_dir)}'")
+        existing = set(con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                                   "WHERE database_name = current_database()").fetchall())
+        for (schema, table), text in relations.items():
+            if (schema, table) in existing:
+                con.execute(f'COMMENT ON TABLE "{schema}"."{table}" IS '
+                            + ("NULL" if text is None else f"'{COMMENT_PREFIX}{text}'"))
     finally:
         con.close()
+
+
+def forget(manifest: Mapping[str, Any], warehouse: Path, unique_ids: Iterable[str]) -> None:
+    """Clear the fingerprints of the seeds dbt is about to load. Call before dbt opens the
+    warehouse."""
+    _comment(manifest, warehouse, dict.fromkeys(unique_ids))
+
+
+def record(manifest: Mapping[str, Any], warehouse: Path, loaded: Mapping[str, str]) -> None:
+    """Write `loaded` ({unique_id: fingerprint taken before dbt loaded it}) on the seeds'
+    tables. Call once dbt has let go of the warehouse."""
+    _comment(manifest, warehouse, loaded)

@@ -36,18 +36,48 @@ def _names(nodes) -> list[str]:
     return sorted(n["name"] for n in nodes)
 
 
+def _load(manifest, warehouse, root, uids) -> None:
+    """What the dbt asset does around dbt: fingerprints taken and old ones cleared before, the
+    fingerprints written after."""
+    loading = seeds.fingerprints(manifest, root, uids)
+    seeds.forget(manifest, warehouse, loading)
+    seeds.record(manifest, warehouse, loading)
+
+
 def test_a_seed_is_unchanged_only_while_its_table_holds_the_fingerprint_of_todays_file(project):
     root, manifest, warehouse = project
     assert seeds.unchanged(manifest, warehouse, root) == []  # never recorded: every seed is loaded
-    seeds.record(manifest, warehouse, root, ["seed.helhedsdata.a", "seed.helhedsdata.b", "seed.helhedsdata.c",
-                                             "model.helhedsdata.m", "seed.helhedsdata.gone"])
-    assert _names(seeds.unchanged(manifest, warehouse, root)) == ["a", "b", "c"]  # d: not built by that run
+    _load(manifest, warehouse, root, ["seed.helhedsdata.a", "seed.helhedsdata.b", "seed.helhedsdata.c",
+                                      "model.helhedsdata.m", "seed.helhedsdata.gone"])
+    assert _names(seeds.unchanged(manifest, warehouse, root)) == ["a", "b", "c"]  # d: not loaded by that run
 
     (root / "seeds" / "a.csv").write_text("code\nx\ny\nz\n", encoding="utf-8")  # the file changed
     manifest["nodes"]["seed.helhedsdata.b"] = _node("b", {"code": "integer"})  # its configuration changed
     with duckdb.connect(str(warehouse)) as con:  # loaded again by dbt: a new table, no comment
         con.execute("DROP TABLE seeds.c")
         con.execute("CREATE TABLE seeds.c AS SELECT 'x' AS code")
+    assert seeds.unchanged(manifest, warehouse, root) == []
+
+
+def test_a_seed_reloaded_in_place_by_a_build_that_stopped_is_not_taken_for_unchanged(project):
+    """dbt may reload a seed table in place (truncate and insert: the comment stays) and then
+    stop before the fingerprints are written: the old fingerprint is cleared before dbt starts."""
+    root, manifest, warehouse = project
+    _load(manifest, warehouse, root, ["seed.helhedsdata.a"])
+    assert _names(seeds.unchanged(manifest, warehouse, root)) == ["a"]
+    seeds.forget(manifest, warehouse, seeds.fingerprints(manifest, root, ["seed.helhedsdata.a"]))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("DELETE FROM seeds.a")
+        con.execute("INSERT INTO seeds.a VALUES ('new')")
+    assert seeds.unchanged(manifest, warehouse, root) == []  # stopped here: nothing recorded
+
+
+def test_a_file_edited_while_dbt_loads_it_is_loaded_again_next_time(project):
+    root, manifest, warehouse = project
+    loading = seeds.fingerprints(manifest, root, ["seed.helhedsdata.a"])  # as dbt starts
+    seeds.forget(manifest, warehouse, loading)
+    (root / "seeds" / "a.csv").write_text("code\nedited\n", encoding="utf-8")  # while dbt runs
+    seeds.record(manifest, warehouse, loading)  # dbt done: what it loaded, not what is there now
     assert seeds.unchanged(manifest, warehouse, root) == []
 
 
@@ -62,13 +92,14 @@ def test_the_fingerprint_covers_file_configuration_relation_and_dbt(project, mon
     assert fp != seeds.fingerprint(node, root)
     fp = seeds.fingerprint(node, root)
     real = seeds.metadata.version
-    monkeypatch.setattr(seeds.metadata, "version", lambda d: "0.0" if d == "dbt-duckdb" else real(d))
-    assert fp != seeds.fingerprint(node, root)
+    for package in ("dbt-core", "dbt-duckdb", "duckdb"):
+        monkeypatch.setattr(seeds.metadata, "version", lambda d, p=package: "0.0" if d == p else real(d))
+        assert fp != seeds.fingerprint(node, root), package
 
 
 def test_without_a_warehouse_or_while_it_cannot_be_read_every_seed_is_loaded(project, tmp_path):
     root, manifest, warehouse = project
-    seeds.record(manifest, warehouse, root, list(manifest["nodes"]))
+    _load(manifest, warehouse, root, list(manifest["nodes"]))
     assert len(seeds.unchanged(manifest, warehouse, root)) == 4
     assert seeds.unchanged(manifest, tmp_path / "none.duckdb", root) == []
     with duckdb.connect(str(warehouse)):  # a writer holds it (another process would be refused)

@@ -34,7 +34,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -304,7 +304,7 @@ def answer(future: Future):
     when the worker ended or hung (the caller may do the work itself)."""
     try:
         return future.result(timeout=ANSWER_WITHIN_S)
-    except BrokenProcessPool as e:
+    except (BrokenProcessPool, CancelledError) as e:  # cancelled: another waiter stopped it hung
         _forget(future.pool)
         raise WorkerDied("the worker process ended before it answered") from e
     except TimeoutError:

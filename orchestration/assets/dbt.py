@@ -141,6 +141,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
     # downstream of it, so nothing built on bad data reaches publish_stage.
     # dbt's unit tests test the SQL, not the night's data: the test suite runs them
     # (tests/test_dbt_project.py), the nightly build leaves them out.
+    # The seeds to be loaded: what they are loaded from, taken now (orchestration/seeds.py).
+    loading = _seeds_to_load(context, s.warehouse)
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, target_path=s.dbt_target)
 
     seeds_built: list[str] = []
@@ -148,13 +150,18 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
 
     def events():
         nonlocal dbt_done
-        for i, event in enumerate(invocation.stream()):
-            uid = (getattr(event, "metadata", None) or {}).get("unique_id")
-            if isinstance(event, (dg.Output, dg.AssetMaterialization)) and str(getattr(uid, "text", uid)).startswith("seed."):
-                seeds_built.append(str(getattr(uid, "text", uid)))
-            yield event
-            if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
-                pause_for_crash_test("dbt_build")
+        try:
+            for i, event in enumerate(invocation.stream()):
+                uid = (getattr(event, "metadata", None) or {}).get("unique_id")
+                uid = str(getattr(uid, "text", uid))
+                if isinstance(event, (dg.Output, dg.AssetMaterialization)) and uid in loading:
+                    seeds_built.append(uid)
+                yield event
+                if i == 10:  # crash tests only: dbt is mid-build here (a no-op unless the test hook is set)
+                    pause_for_crash_test("dbt_build")
+        except Exception:
+            dbt_done = True  # dagster-dbt raises a failed build once dbt has exited
+            raise
         dbt_done = True
 
     # Row counts, column schema and lineage are read once dbt has exited: DuckDB has one
@@ -166,16 +173,29 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
                                        invocation.target_path, timings, lineage_cache=LINEAGE_CACHE)
     finally:
         if dbt_done and seeds_built:  # also after a failed test: these seeds were loaded
-            _record_seeds(context, invocation.manifest, s.warehouse, seeds_built)
+            _record_seeds(context, invocation.manifest, s.warehouse, {u: loading[u] for u in seeds_built})
     context.log.info(f"dbt model metadata in {timings['model_metadata_seconds']:.1f} s (row counts and schema "
                      f"{timings.get('row_counts_and_schema_seconds', 0):.1f} s, the rest column lineage)")
 
 
-def _record_seeds(context, manifest, warehouse, unique_ids: list[str]) -> None:
+def _seeds_to_load(context, warehouse: Path) -> dict[str, str]:
+    """{unique_id: fingerprint} of the seeds this run loads, their tables' old fingerprints
+    cleared (orchestration/seeds.py)."""
+    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+
+    manifest, dbt_translator, _ = get_manifest_and_translator_from_dbt_assets([dbt_models])
+    selected = set(context.selected_asset_keys)
+    uids = [n["unique_id"] for n in seeds.seed_nodes(manifest) if dbt_translator.get_asset_key(n) in selected]
+    loading = seeds.fingerprints(manifest, DBT_PROJECT_DIR, uids)
+    seeds.forget(manifest, warehouse, loading)
+    return loading
+
+
+def _record_seeds(context, manifest, warehouse, loaded: dict[str, str]) -> None:
     """Mark the seeds dbt loaded with what they were loaded from (orchestration/seeds.py): the
     next `helhedsdata run` leaves them out while that holds."""
     try:
-        seeds.record(manifest, warehouse, DBT_PROJECT_DIR, unique_ids)
+        seeds.record(manifest, warehouse, loaded)
     except Exception as e:  # noqa: BLE001 - a courtesy: without it the next night loads them again
         context.log.warning(f"seed fingerprints not recorded ({type(e).__name__}: {e}); "
                             "the next run loads the seeds again")
