@@ -144,17 +144,24 @@ def result(future: Future) -> E.SuiteResult:
     memory, or GX failed to start in it), or that gives no answer within ANSWER_WITHIN_S (it
     is then stopped), is a fault of the machine, not of the data: WorkerDied, and the next
     validation starts a new worker."""
+    return answer(future, "Great Expectations' worker process",
+                  died=" (killed, out of memory, or GX failed to start in it: see the run's stderr)", hung=" (hung)",
+                  see="; see docs/runbook.md, 'Great Expectations Data Docs'")
+
+
+def answer(future: Future, worker: str = "the worker process", died: str = "", hung: str = "", see: str = ""):
+    """The answer of a Future of this module (`validate`, `beside`); its own exception when the
+    work raised one. WorkerDied, worded with `worker`, `died`/`hung` and `see`, when the worker
+    ended (its pool is then forgotten) or gave no answer within ANSWER_WITHIN_S (it is then
+    stopped): the next task starts a new worker, and a caller of `beside` may do the work itself."""
     try:
         return future.result(timeout=ANSWER_WITHIN_S)
-    except BrokenProcessPool as e:
+    except (BrokenProcessPool, CancelledError) as e:  # cancelled: another waiter stopped it as hung
         _forget(future.pool)
-        raise WorkerDied("Great Expectations' worker process ended before it answered (killed, out of "
-                         "memory, or GX failed to start in it: see the run's stderr); see docs/runbook.md, "
-                         "'Great Expectations Data Docs'") from e
+        raise WorkerDied(f"{worker} ended before it answered{died}{see}") from e
     except TimeoutError:
         _stop_hung(future.pool)
-        raise WorkerDied(f"Great Expectations' worker process gave no answer within {ANSWER_WITHIN_S:.0f} s "
-                         "(hung) and was stopped; see docs/runbook.md, 'Great Expectations Data Docs'") from None
+        raise WorkerDied(f"{worker} gave no answer within {ANSWER_WITHIN_S:.0f} s{hung} and was stopped{see}") from None
 
 
 def _stop_hung(pool: ProcessPoolExecutor) -> None:
@@ -273,13 +280,7 @@ def _report_docs_failure(f: Future) -> None:
 def preload(module: str) -> None:
     """Let the kept worker import `module` now, after what it was given before; nothing when
     this process has no worker."""
-    with _lock:
-        pool = _pool
-    if pool is not None:
-        try:
-            pool.submit(_import, module)
-        except (BrokenProcessPool, RuntimeError):  # died, or shut down meanwhile: `beside` says None
-            pass
+    beside(f"{__name__}:_import", module)
 
 
 def beside(target: str, *args) -> Future | None:
@@ -292,24 +293,11 @@ def beside(target: str, *args) -> Future | None:
         return None
     try:
         future = pool.submit(_call, target, *args)
-    except (BrokenProcessPool, RuntimeError):
+    except (BrokenProcessPool, RuntimeError):  # died, or shut down meanwhile
         _forget(pool)
         return None
     future.pool = pool
     return future
-
-
-def answer(future: Future):
-    """The answer of a `beside` Future; its own exception when the work raised one. WorkerDied
-    when the worker ended or hung (the caller may do the work itself)."""
-    try:
-        return future.result(timeout=ANSWER_WITHIN_S)
-    except (BrokenProcessPool, CancelledError) as e:  # cancelled: another waiter stopped it hung
-        _forget(future.pool)
-        raise WorkerDied("the worker process ended before it answered") from e
-    except TimeoutError:
-        _stop_hung(future.pool)
-        raise WorkerDied(f"the worker process gave no answer within {ANSWER_WITHIN_S:.0f} s and was stopped") from None
 
 
 # At exit, stop() renders what is pending and waits for the worker, in two hooks (it runs once):

@@ -181,11 +181,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, helhedsda
 def _seeds_to_load(context, warehouse: Path) -> dict[str, str]:
     """{unique_id: fingerprint} of the seeds this run loads, their tables' old fingerprints
     cleared (orchestration/seeds.py)."""
-    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
-
-    manifest, dbt_translator, _ = get_manifest_and_translator_from_dbt_assets([dbt_models])
+    manifest = _manifest()
     selected = set(context.selected_asset_keys)
-    uids = [n["unique_id"] for n in seeds.seed_nodes(manifest) if dbt_translator.get_asset_key(n) in selected]
+    uids = [n["unique_id"] for n in seeds.seed_nodes(manifest) if translator.get_asset_key(n) in selected]
     loading = seeds.fingerprints(manifest, DBT_PROJECT_DIR, uids)
     seeds.forget(manifest, warehouse, loading)
     return loading
@@ -204,10 +202,14 @@ def _record_seeds(context, manifest, warehouse, loaded: dict[str, str]) -> None:
 def unchanged_seed_keys(warehouse: Path) -> list[dg.AssetKey]:
     """The seeds whose table the warehouse already holds as today's files and configuration
     would load it (orchestration/seeds.py)."""
+    return [translator.get_asset_key(n) for n in seeds.unchanged(_manifest(), warehouse, DBT_PROJECT_DIR)]
+
+
+def _manifest() -> Mapping[str, Any]:
+    """The manifest `dbt_models` was defined from, as dagster-dbt holds it (not read again)."""
     from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
-    manifest, dbt_translator, _ = get_manifest_and_translator_from_dbt_assets([dbt_models])
-    return [dbt_translator.get_asset_key(n) for n in seeds.unchanged(manifest, warehouse, DBT_PROJECT_DIR)]
+    return get_manifest_and_translator_from_dbt_assets([dbt_models])[0]
 
 
 def published_model_keys() -> list[dg.AssetKey]:
