@@ -1,5 +1,13 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
-PYTHON ?= python3
+# The interpreter .venv is made from: the first of these that is Python 3.11 or 3.12 with venv.
+# The distribution's python3 comes first: Debian builds it with profile-guided and link-time
+# optimisation and links it statically, where one built from source as pyenv does by default (no
+# --enable-optimizations, a shared libpython) runs Python code 10-20 % slower, and a night is
+# mostly Python (Dagster, dbt): a 10 000-person night 12 % faster (docs/benchmarks.md, stop 35).
+# `make install PYTHON=...` chooses another.
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+	  $$p -c 'import sys, venv, ensurepip; assert (3, 11) <= sys.version_info[:2] < (3, 13)' 2>/dev/null \
+	  && { echo $$p; exit 0; }; done; echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 HELHEDSDATA_HOME ?= $(CURDIR)/.helhedsdata
