@@ -4,7 +4,8 @@
 # optimisation and links it statically, where one built from source as pyenv does by default (no
 # --enable-optimizations, a shared libpython) runs Python code 10-20 % slower, and a night is
 # mostly Python (Dagster, dbt): a 10 000-person night 12 % faster (docs/benchmarks.md, stop 35).
-# `make install PYTHON=...` chooses another.
+# The version range is pyproject.toml's requires-python (keep the two alike). `make install
+# PYTHON=...` chooses another.
 PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
 	  $$p -c 'import sys, venv, ensurepip; assert (3, 11) <= sys.version_info[:2] < (3, 13)' 2>/dev/null \
 	  && { echo $$p; exit 0; }; done; echo python3)
