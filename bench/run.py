@@ -23,7 +23,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import sysconfig
 import threading
 import time
 from datetime import datetime, timezone
@@ -427,9 +426,19 @@ def machine() -> dict:
             versions[pkg] = "-"
     return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "memory_gb": mem_kb / 1024 / 1024,
             "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-            # which build of it: the distribution's (optimised, static) or one built from source
-            "python_home": sys.base_prefix, "python_shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
+            # which build of it: the distribution's (optimised, static) or one built from source.
+            # Whether this interpreter runs from a libpython .so: Py_ENABLE_SHARED says only that
+            # one was built (Debian builds one for embedding, yet links its python3 statically).
+            "python_home": sys.base_prefix, "python_shared": _runs_from_libpython(),
             "versions": versions}
+
+
+def _runs_from_libpython() -> bool:
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            return any("libpython" in line for line in maps)
+    except OSError:  # not Linux
+        return False
 
 
 def _rel(path: str) -> str:
