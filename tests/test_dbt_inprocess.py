@@ -127,6 +127,56 @@ def test_the_behavior_flag_source_is_dbts_answer_without_inspect_stack(tmp_path,
     assert vars(bf.BehaviorFlagRendered)["_default_source"] is original
 
 
+def test_debug_events_no_one_hears_are_neither_built_nor_fired_and_the_rest_are_dbts_own():
+    """During a run dbt's events build their protobuf message when first read, and a debug event
+    that none of dbt's listeners takes (the run's callback drops it, dbt's behaviour-change
+    tracker reads another event) is not fired: what is fired is what dbt would fire, field for
+    field; with a listener not known or a logger of dbt's own every event is fired; afterwards
+    dbt's constructor and fire_event are back and an event made during the run still reads."""
+    from dbt.adapters.events.types import SQLQuery
+    from dbt.events.types import CommandCompleted
+    from dbt.tracking import track_behavior_change_warn
+    from dbt_common.events.base_types import BaseEvent, msg_from_base_event
+    from dbt_common.events.event_manager import EventManager
+    from dbt_common.events.types import Note
+    from google.protobuf.json_format import MessageToDict
+
+    def made():
+        return [SQLQuery(conn_name="c", sql="select 1", node_info={}), Note(msg="a note"),
+                CommandCompleted(command="build", success=True, completed_at="2026-12-04T10:00:00.5Z", elapsed=1.5)]
+
+    def as_dicts(msgs):
+        return [(m.info.name, m.info.level, m.info.msg, MessageToDict(m.data)) for m in msgs]
+
+    dbts = as_dicts(msg_from_base_event(e) for e in made())
+    heard = []
+    manager = EventManager()
+    manager.callbacks = [heard.append, track_behavior_change_warn]  # as dbtRunner sets them up
+    constructor, fire = vars(BaseEvent)["__init__"], vars(EventManager)["fire_event"]
+    restore = dbt_inprocess._unheard_debug_events_unbuilt(heard.append, frozenset({"CommandCompleted"}))
+    try:
+        events = made()
+        assert all("pb_msg" not in vars(e) for e in events)  # nothing built yet
+        for e in events:
+            manager.fire_event(e)
+        assert "pb_msg" not in vars(events[0])  # the SQL statement: never built, never fired
+        assert as_dicts(heard) == dbts[1:]
+        assert events[0].sql == "select 1"  # read, it is built as dbt builds it
+
+        for listeners, loggers in (([heard.append, [].append], []),  # a listener not known: all fired
+                                   ([heard.append], [SimpleNamespace(filter=lambda msg: False)])):  # dbt.log
+            heard.clear()
+            manager.callbacks, manager.loggers = listeners, loggers
+            for e in made():
+                manager.fire_event(e)
+            assert as_dicts(heard) == dbts
+        late = SQLQuery(conn_name="c", sql="select 2", node_info={})
+    finally:
+        restore()
+    assert vars(BaseEvent)["__init__"] is constructor and vars(EventManager)["fire_event"] is fire
+    assert late.sql == "select 2" and "pb_msg" in vars(SQLQuery(conn_name="c", sql="s", node_info={}))
+
+
 def _state(tmp_path, parsed_for: str | None, checksum: str):
     import msgpack
 
