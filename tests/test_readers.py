@@ -603,13 +603,40 @@ def test_a_batch_much_smaller_than_the_cache_is_hashed_directly_with_the_same_ps
     p = Pseudonymizer(b"k" * 32)
     known = pa.array([f"{i:010d}" for i in range(SMALL_BATCH * 10)])
     p.pseudonym_indices(known, "cpr")
-    cached = p._known["cpr"]
+    cached = dict(p._known)
     small = pa.array(["0000000003", None, "9999999999", "0000000003"])  # a known value, a new one
     hashed, idx = p.pseudonym_indices(small, "cpr")
     assert len(hashed) < len(known)  # not the cache's array: hashed here
     assert pc.take(hashed, idx).to_pylist() == Pseudonymizer(b"k" * 32).pseudonymize(small, "cpr").to_pylist()
     assert idx[1].as_py() is None and idx[0] == idx[3]
-    assert p._known["cpr"] is cached
+    assert p._known.keys() == cached.keys() and all(p._known[k] is v for k, v in cached.items())
+
+
+def test_ten_digit_cpr_numbers_are_cached_as_numbers_with_the_pseudonyms_of_their_text():
+    """Normalised CPR numbers are looked up as the integers they spell: only when every value
+    is ten ASCII digits (a sign, a space, other digits or another length keep the texts), and
+    each pseudonym is still the HMAC of the text, leading zeros and all, in one call or spread
+    over calls that share the cache."""
+    import hmac
+
+    from sources.pseudonym import Pseudonymizer, _ten_digit_numbers
+
+    clean = pa.chunked_array([["0000000001", None, "0123456789"], ["9999999999", "0123456789"]])
+    assert _ten_digit_numbers(clean).to_pylist() == [1, None, 123456789, 9999999999, 123456789]
+    for odd in ("+123456789", " 123456789", "012345678", "01234567890", "٠١٢٣٤٥٦٧٨٩", "01234-6789", ""):
+        assert _ten_digit_numbers(pa.array(["0123456789", odd])) is None, odd
+    key = b"k" * 32
+
+    def python(v):
+        return None if v is None else int.from_bytes(hmac.digest(key, f"cpr\x1f{v}".encode(), "sha256")[:8], "big") - 2**63
+
+    p = Pseudonymizer(key)
+    batches = [clean, pa.array(["0123456789", "+123456789", "0000000001"]), pa.array(["1203851234", "0000000001"])]
+    for batch in batches:
+        hashed, idx = p.pseudonym_indices(batch, "cpr")
+        assert pc.take(hashed, idx).to_pylist() == [python(v) for v in batch.to_pylist()]
+    assert len(p._known[("cpr", "ten digits")][0]) == 4  # 1, 123456789, 9999999999, 1203851234
+    assert sorted(p._known["cpr"][0].to_pylist()) == ["+123456789", "0000000001", "0123456789"]  # a batch with a sign
 
 
 def test_pseudonyms_are_python_hmac_sha256():
