@@ -62,8 +62,10 @@ def _may_change(values) -> bool:
                 return True
         if data_buf is None or not filled.any():
             continue
+        if empty_slots:  # only the values with bytes (nearly always all: no mask to apply then)
+            starts, ends = starts[filled], ends[filled]
         data = np.frombuffer(data_buf, dtype=np.uint8)
-        if _BEGINS[data[starts[filled]]].any() or _ENDS[data[ends[filled] - 1]].any():
+        if _BEGINS[data[starts]].any() or _ENDS[data[ends - 1]].any():
             return True
     return False
 
