@@ -334,6 +334,31 @@ def test_utf8_bom_is_not_windows_1252(inbox):
     assert found(err) == [(MATCH, "encoding", [1])]
 
 
+def test_the_utf8_sniff_reads_past_ascii_and_names_the_line_and_an_ascii_file_is_read_as_it_is(tmp_path):
+    """Opera's sniff for UTF-8 (sources/contract.py `_check_not_utf8`) skips the ASCII it reads
+    in 1 MiB chunks: a UTF-8 letter after 1-2 MiB of ASCII still names its line, also when its
+    two bytes straddle a chunk boundary; an ASCII-only file is said to be so (it is then parsed as
+    UTF-8, the same text) and reads exactly as through the Windows-1252 transcoding."""
+    from sources.contract import _check_not_utf8, _load_csv, _parse
+
+    contract = opera.CONTRACTS["aktivering"]
+    path = tmp_path / "AKTIVERING.csv"
+    lines = (b"x" * 99 + b"\n") * 10_000  # 1 000 000 bytes, 10 000 lines of ASCII
+    for at in ((1 << 20) - 1, 1 << 20, (2 << 20) + 5):  # 'Ø' over the first chunk boundary, after it, later
+        path.write_bytes(lines + b"y" * (at - len(lines)) + "Ø".encode("utf-8") + b"\nz\n")
+        viol, ascii_only = _check_not_utf8(path, "cp1252", "f")
+        assert [(v.rule, v.lines) for v in viol] == [("encoding", [10_001])] and not ascii_only, at
+    ascii_lines = [b"x" * 99] * 21_000  # 2.1 MB of ASCII
+    path.write_bytes(b"\n".join([*ascii_lines, "Ø".encode("cp1252")]))  # Windows-1252 at the end
+    assert _check_not_utf8(path, "cp1252", "f") == ([], False)
+    sample = folder(SAMPLES) / "AKTIVERING.csv"
+    assert sample.read_bytes().isascii()
+    assert _check_not_utf8(sample, "cp1252", "f") == ([], True)
+    as_ascii, _ = _load_csv(sample, contract, "f")
+    transcoded, _, _ = _parse(sample, contract, "f", ascii_only=False)
+    assert as_ascii.table.equals(transcoded)
+
+
 def test_a_byte_windows_1252_does_not_define_names_its_line(inbox):
     """0x81 is no character in Windows-1252: the file is rejected as an encoding fault on the
     line that holds it."""
