@@ -94,6 +94,24 @@ def test_a_run_process_takes_arrow_buffers_from_jemalloc_unless_the_environment_
     assert _pool_of_a_run_process({"ARROW_DEFAULT_MEMORY_POOL": "system"}) == "system"
 
 
+def test_jemalloc_keeps_freed_pages_for_the_decay_asked_for_and_an_environment_pool_is_left_alone(monkeypatch):
+    """The run's jemalloc pool keeps pages a reader freed for memory.JEMALLOC_DECAY_MS (they are
+    reused instead of faulted in again); a pool named in the environment is not touched."""
+    import pyarrow as pa
+
+    calls = []
+    monkeypatch.setattr(pa, "set_memory_pool", lambda pool: calls.append(("pool", pool)))
+    monkeypatch.setattr(pa, "jemalloc_memory_pool", lambda: "jemalloc")
+    monkeypatch.setattr(pa, "jemalloc_set_decay_ms", lambda ms: calls.append(("decay", ms)))
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    memory.use_jemalloc_for_arrow()
+    assert calls == [("pool", "jemalloc"), ("decay", memory.JEMALLOC_DECAY_MS)] and memory.JEMALLOC_DECAY_MS > 1000
+    calls.clear()
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    memory.use_jemalloc_for_arrow()
+    assert calls == []
+
+
 def test_a_run_hashes_with_one_pseudonymizer_until_its_readers_are_done(monkeypatch):
     """Every reader of a run shares one Pseudonymizer (its cache of hashed persons); dbt's step
     drops it, and a later call makes a new one."""
