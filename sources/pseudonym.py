@@ -113,8 +113,8 @@ class Pseudonymizer:
             values = values.cast(pa.string())
         # Normalised CPR numbers (ten digits) are looked up and kept as the number they spell:
         # a look-up hashes the whole cache again, and hashing an integer costs a fraction of a
-        # text (Momentum's and Opera's files after the first at 1 000 000 persons: ~0.12 s CPU each
-        # -> ~0.02 s, docs/benchmarks.md, stop 36). Any other text keeps a cache of texts.
+        # text (Momentum's and Opera's files after the first at 1 000 000 persons: 0.10-0.14 s a
+        # look-up -> 0.06-0.07 s, docs/benchmarks.md, stop 36). Any other text keeps a cache of texts.
         digits = _ten_digit_numbers(values) if domain == CPR else None
         cache = domain if digits is None else (domain, "ten digits")
         texts, values = values, (values if digits is None else digits)
