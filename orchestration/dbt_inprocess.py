@@ -232,9 +232,10 @@ def _unheard_debug_events_unbuilt(callback, passed: frozenset[str]):
         object.__setattr__(self, "_unbuilt", (build, args, kwargs))
 
     def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
+        name = type(e).__name__
         if (not self.loggers and not force_warn_or_error_handling and (level or e.level_tag()) == debug
-                and all(type(e).__name__ not in takes.get(cb, (type(e).__name__,)) for cb in self.callbacks)):
-            return  # no listener takes it
+                and all(cb in takes and name not in takes[cb] for cb in self.callbacks)):
+            return  # every listener is known here, and none takes it
         return fire(self, e, level, node, force_warn_or_error_handling)
 
     event.__init__, EventManager.fire_event = __init__, fire_event

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.whitespace import RE2_CLASS, may_hold_white_space
+from sources.whitespace import RE2_CLASS, may_hold_white_space, offsets, string_chunks
 
 # The domain of CPR numbers: its pseudonyms are integers (`person_key`), every other's text.
 CPR = "cpr"
@@ -170,20 +170,19 @@ def _ten_digit_numbers(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chun
     """`values` as the integers they spell when every value that is not null is exactly ten
     ASCII digits (a normalised CPR number: two such texts are equal exactly when their numbers
     are); None otherwise. Read from the offsets and data buffers (~1 ms per million values)."""
-    for chunk in (values.chunks if isinstance(values, pa.ChunkedArray) else [values]):
-        if not pa.types.is_string(chunk.type):
+    for chunk in string_chunks(values):
+        if chunk is None:
             return None
         if len(chunk) == chunk.null_count:
             continue
-        _, offsets_buf, data_buf = chunk.buffers()
-        offsets = np.frombuffer(offsets_buf, dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
-        lengths = np.diff(offsets)
+        at = offsets(chunk)
+        lengths = np.diff(at)
         if chunk.null_count:
             lengths = lengths[chunk.is_valid().to_numpy(zero_copy_only=False)]
         if (lengths != 10).any():
             return None
         # every byte of the values (and of any null's slot): a digit ('0' - 48 .. '9' - 48, as uint8)
-        if ((np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]:offsets[-1]] - 48) > 9).any():
+        if ((np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[at[0]:at[-1]] - 48) > 9).any():
             return None
     return values.cast(pa.int64())
 
