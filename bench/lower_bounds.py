@@ -48,7 +48,7 @@ def _profile_settings() -> dict:
 
     path = Path(__file__).resolve().parent.parent / "dbt_project" / "profiles.yml"
     out = yaml.safe_load(path.read_text())["helhedsdata"]["outputs"]["duckdb"]
-    return {**out.get("settings", {}), "threads": out.get("threads", 2)}
+    return {**out.get("config_options", {}), **out.get("settings", {}), "threads": out.get("threads", 2)}
 
 
 PROFILE_SETTINGS = _profile_settings()
@@ -90,7 +90,8 @@ def read_csv(inbox: Path, out: Path) -> dict:
 def models(home: Path, out: Path) -> dict:
     target = home / "dbt" / "target"
     rr = json.loads((target / "run_results.json").read_text())
-    manifest = json.loads((target / "manifest.json").read_text())
+    # the project's manifest (a night writes none into its home: orchestration/dbt_inprocess.py)
+    manifest = json.loads((Path(__file__).resolve().parent.parent / "dbt_project" / "target" / "manifest.json").read_text())
     shutil.copyfile(home / "warehouse.duckdb", out)
     con = duckdb.connect(str(out))
     for k, v in PROFILE_SETTINGS.items():

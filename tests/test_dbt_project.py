@@ -330,3 +330,30 @@ def test_dbt_resource_starts_no_version_subprocess_and_no_adapter(monkeypatch):
     resource = dbt_resource()
     assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_the_profiles_duckdb_options_hold_on_every_cursor_dbt_makes_without_a_set_per_cursor(tmp_path):
+    """dbt_project/profiles.yml gives DuckDB its memory limit and insertion order when dbt-duckdb
+    opens the database (`config_options`), not as `settings` (a SET on each of the ~120 cursors
+    of a night): every cursor dbt-duckdb makes still runs under them."""
+    import duckdb
+    import yaml
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.adapters.duckdb.environments import Environment
+
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["helhedsdata"]["outputs"]["duckdb"]
+    options = profile["config_options"]
+    assert set(options) == {"memory_limit", "preserve_insertion_order"} and "settings" not in profile
+    creds = DuckDBCredentials.from_dict({"path": str(tmp_path / "w.duckdb"), "config_options": options})
+    assert not creds.settings  # nothing for dbt-duckdb to SET on each cursor
+    with duckdb.connect() as other:  # how DuckDB shows the limit asked for
+        other.execute(f"SET memory_limit = '{options['memory_limit']}'")
+        expected = other.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    conn = Environment.initialize_db(creds)
+    try:
+        cursor = Environment.initialize_cursor(creds, conn.cursor())
+        assert cursor.execute("select current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+                              ).fetchall() == [(expected, False)]
+        assert expected != duckdb.connect().execute("select current_setting('memory_limit')").fetchall()[0][0]
+    finally:
+        conn.close()
