@@ -30,7 +30,10 @@ def fake_dbt(monkeypatch):
             for level, name in seen.get("emit", [("debug", "Note"), ("info", "Note"), ("error", "Note")]):
                 for cb in self.callbacks:
                     cb(_msg(level, name, text=f"a {level} event"))
-            return SimpleNamespace(success=seen.get("success", True), exception=seen.get("exception"))
+            # what dbt's RunExecutionResult is asked for here: written as run_results.json
+            written = SimpleNamespace(write=lambda path: seen.setdefault("written", []).append(path))
+            return SimpleNamespace(success=seen.get("success", True), exception=seen.get("exception"),
+                                   result=None if seen.get("exception") else written)
 
     monkeypatch.setattr(dbt.cli.main, "dbtRunner", Runner)
     monkeypatch.setattr(dbt_common.events.functions, "msg_to_dict",
@@ -47,9 +50,26 @@ def test_events_above_debug_are_read_once_and_the_environment_is_restored(fake_d
     assert [e["info"]["level"] for e in first] == ["info", "error"]  # as the subprocess printed them
     assert list(proc.events()) == []  # read once, like a pipe: dagster-dbt asks again at the end
     assert proc.wait() == 0
-    # no console log of dbt's own, and no file log (dbt.log) unless asked for
-    assert fake_dbt["args"] == ["build", "--log-level", "none", "--log-level-file", "none"] and fake_dbt["target"] == "/tmp/t"
+    # no console log of dbt's own, and no file log (dbt.log) unless asked for; no JSON artifacts
+    # of dbt's own (manifest.json twice): run_results.json is written here, in the target folder
+    assert fake_dbt["args"] == ["build", "--log-level", "none", "--log-level-file", "none", "--no-write-json"]
+    assert fake_dbt["target"] == "/tmp/t" and fake_dbt["written"] == ["/tmp/t/run_results.json"]
     assert "DBT_TARGET_PATH" not in os.environ
+
+
+@pytest.mark.parametrize("args, env, expected", [
+    (["dbt", "parse"], {"DBT_TARGET_PATH": "/tmp/t"}, None),  # writes the manifest: dbt's own way
+    (["dbt", "build"], {}, None),  # no target folder known: dbt's own way
+    (["dbt", "build", "--write-json"], {"DBT_TARGET_PATH": "/tmp/t"}, None),  # asked for: left alone
+    (["dbt", "test"], {"DBT_TARGET_PATH": "t", "DBT_PROJECT_DIR": "/p"}, "/p/t/run_results.json"),  # as dbt resolves it
+])
+def test_run_results_are_written_here_only_for_commands_that_run_nodes_into_a_known_target(fake_dbt, args, env,
+                                                                                            expected):
+    proc = dbt_inprocess.InProcessDbt(args, env)
+    list(proc.events())
+    assert proc.wait() == 0
+    assert ("--no-write-json" in fake_dbt["args"]) == (expected is not None)
+    assert fake_dbt.get("written", [None]) == [expected]
 
 
 def test_of_the_debug_events_only_dbts_elapsed_for_the_command_is_passed_on(fake_dbt):
