@@ -261,3 +261,35 @@ def test_the_workers_warm_up_makes_every_suites_batch_definition_and_a_docs_site
     assert writes == []
     E._context(tmp_path / "b")  # another home: the site moves
     assert writes and ctx.get_config().data_docs_sites["home"]["store_backend"]["base_directory"] == str(tmp_path / "b")
+
+
+def test_a_nights_validations_use_the_checkpoints_registered_at_warm_up_and_a_changed_suite_registers_again(
+        tmp_path, monkeypatch):
+    """GX's worker registers each suite's checkpoint (suite, validation definition, checkpoint:
+    three rewrites of the context's configuration) as it starts: a night's validation (a
+    control count, not sampled, Data Docs deferred) registers nothing and checks every
+    expectation; other expectations under the same name (sampled, a suite of its own) are
+    registered and checked as they are."""
+    E.warm_context()
+    ctx = E._context(tmp_path / "data_docs")
+    registered = []
+    original = type(ctx.checkpoints).add_or_update
+    monkeypatch.setattr(type(ctx.checkpoints), "add_or_update",
+                        lambda self, cp: registered.append(cp.name) or original(self, cp))
+    table = output_schema(momentum.CONTRACTS["samtale"]).empty_table()
+
+    def night(control_count, suite=None):
+        return E.validate("momentum__samtale", table, date(2021, 3, 1), control_count, tmp_path / "data_docs",
+                          suite=suite, run_name="r", defer_docs=True)
+
+    assert night(0).success and registered == []
+    # kept where the Data Docs are built from, as a checkpoint registered then keeps it
+    assert [p.name for p in (E.results_dir(tmp_path / "data_docs") / "momentum__samtale" / "r").rglob("*.json")]
+    wrong = night(5)  # the control count is checked: the row count expectation is there
+    assert not wrong.success and [f["expectation"] for f in wrong.failed] == ["expect_table_row_count_to_equal"]
+    assert registered == []
+    data = E.load_suite("momentum__samtale")
+    without = {**data, "expectations": [e for e in data["expectations"] if e["type"] != "expect_table_row_count_to_equal"]}
+    assert night(5, without).success and registered == ["momentum__samtale"]  # registered, checked as given
+    assert night(5, without).success and registered == ["momentum__samtale"]  # once
+    assert not night(5).success and registered == ["momentum__samtale"] * 2  # the suite's own again

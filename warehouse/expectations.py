@@ -307,14 +307,54 @@ def _batch_definition(ctx, name: str):
         return asset.add_batch_definition_whole_dataframe("whole")
 
 
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+
+# Suite name -> (the expectations and docs action it was registered with, its checkpoint).
+_REGISTERED: dict[str, tuple[str, object]] = {}
+
+
+def _suite(suite_name: str, expectations: list[dict]):
+    gx = _gx()
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    return ExpectationSuite(name=suite_name, expectations=[
+        getattr(gx.expectations, _class_name(e["type"]))(**e["kwargs"], meta=e.get("meta")) for e in expectations])
+
+
+def _checkpoint(ctx, name: str, suite_name: str, expectations: list[dict], defer_docs: bool):
+    """Suite `name`'s checkpoint (its suite and validation definition in the context's stores)
+    for exactly these expectations, registered once: each `add_or_update` rewrites the context's
+    configuration (~10-15 ms apiece, three per validation), and the night waits for its
+    validations. Registered again when the expectations or the docs action differ from the
+    last registration (a table sampled or without a control count leaves out the row count)."""
+    gx = _gx()
+    key = json.dumps([id(ctx), suite_name, expectations, defer_docs], sort_keys=True, default=str)
+    known = _REGISTERED.get(name)
+    if known is not None and known[0] == key:
+        return known[1]
+    suite_obj = ctx.suites.add_or_update(_suite(suite_name, expectations))
+    vd = ctx.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=name, data=_batch_definition(ctx, name), suite=suite_obj))
+    actions = [] if defer_docs else [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["home"])]
+    cp = ctx.checkpoints.add_or_update(gx.Checkpoint(
+        name=name, validation_definitions=[vd], result_format=RESULT_FORMAT, actions=actions))
+    _REGISTERED[name] = (key, cp)
+    return cp
+
+
 def warm_context() -> None:
-    """The context with every suite's data asset and batch definition made before any table
-    arrives (GX's worker does this as it starts, on the other core while the night loads
-    Dagster). Each of them writes the context's whole configuration out as YAML (~10 ms): 18
-    such writes otherwise fell inside the night's validations, which the night waits for."""
+    """The context with every suite's data asset, batch definition and checkpoint made before
+    any table arrives (GX's worker does this as it starts, on the other core while the night
+    loads Dagster). Each of them writes the context's whole configuration out as YAML (~10 ms):
+    48 such writes otherwise fell inside the night's validations, which the night waits for.
+    The checkpoints are those of a night's validations (every expectation: a table with a
+    control count, not sampled; the Data Docs rendered later, `defer_docs`); a validation
+    that needs another registers its own (`_checkpoint`)."""
     ctx = _context(None)
     for spec in specs():
         _batch_definition(ctx, spec.name)
+        data = load_suite(spec.name)
+        _checkpoint(ctx, spec.name, data["name"], data["expectations"], defer_docs=True)
 
 
 def results_dir(docs_dir: Path) -> Path:
@@ -387,9 +427,6 @@ def validate_sample(name: str, part: pa.Table, rows: int, step: int, extract_dat
                     run_name: str | None = None, defer_docs: bool = False) -> SuiteResult:
     """`validate` on `part`, what `sample()` took of a table of `rows` rows (every `step`-th):
     the worker process (warehouse/gx_worker.py) is sent the sample, not the table."""
-    gx = _gx()
-    from great_expectations.core.expectation_suite import ExpectationSuite
-
     t0 = time.perf_counter()
     docs_ids: list = []
     data = suite or load_suite(name)
@@ -408,18 +445,10 @@ def validate_sample(name: str, part: pa.Table, rows: int, step: int, extract_dat
                                   "rule": "control-count", "unexpected_count": abs(rows - control_count),
                                   "element_count": rows, "error": False})
     ctx = _context(docs_dir)
-    suite_obj = ExpectationSuite(name=data["name"], expectations=[
-        getattr(gx.expectations, _class_name(e["type"]))(**e["kwargs"], meta=e.get("meta"))
-        for e in data["expectations"]
-        if not (e["type"] == "expect_table_row_count_to_equal" and (control_count is None or step > 1))])
-    batch_def = _batch_definition(ctx, name)
-    fmt = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+    wanted = [e for e in data["expectations"]
+              if not (e["type"] == "expect_table_row_count_to_equal" and (control_count is None or step > 1))]
     if docs_dir is not None:
-        suite_obj = ctx.suites.add_or_update(suite_obj)
-        vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch_def, suite=suite_obj))
-        actions = [] if defer_docs else [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["home"])]
-        cp = ctx.checkpoints.add_or_update(gx.Checkpoint(
-            name=name, validation_definitions=[vd], result_format=fmt, actions=actions))
+        cp = _checkpoint(ctx, name, data["name"], wanted, defer_docs)
         from great_expectations.core.run_identifier import RunIdentifier
 
         prune_validations(results_dir(docs_dir), DATA_DOCS_RUNS, run_name)
@@ -431,8 +460,8 @@ def validate_sample(name: str, part: pa.Table, rows: int, step: int, extract_dat
 
             docs_ids = [result_id, ExpectationSuiteIdentifier(name=result.suite_name)]
     else:
-        batch = batch_def.get_batch(batch_parameters={"dataframe": df})
-        result = batch.validate(suite_obj, expectation_parameters=params, result_format=fmt)
+        batch = _batch_definition(ctx, name).get_batch(batch_parameters={"dataframe": df})
+        result = batch.validate(_suite(data["name"], wanted), expectation_parameters=params, result_format=RESULT_FORMAT)
     failed = schema_failed + summarise(result)
     return SuiteResult(name, bool(result.success) and not schema_failed, rows, part.num_rows, failed, len(result.results) + len(data["meta"]["arrow_types"]),
                        time.perf_counter() - t0, docs_ids)
