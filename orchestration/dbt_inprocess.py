@@ -107,7 +107,7 @@ class InProcessDbt:
     def _run_results_file(self, args: Sequence[str]) -> Path | None:
         target = self._env.get("DBT_TARGET_PATH")
         if (not target or not args or args[0] not in self.RESULTS_COMMANDS
-                or any(a in ("--write-json", "--no-write-json") for a in args)):
+                or any(a in ("--write-json", "--no-write-json", "--target-path") for a in args)):
             return None
         target = Path(target)
         if not target.is_absolute():  # as dbt reads it: under the project

@@ -61,6 +61,7 @@ def test_events_above_debug_are_read_once_and_the_environment_is_restored(fake_d
     (["dbt", "parse"], {"DBT_TARGET_PATH": "/tmp/t"}, None),  # writes the manifest: dbt's own way
     (["dbt", "build"], {}, None),  # no target folder known: dbt's own way
     (["dbt", "build", "--write-json"], {"DBT_TARGET_PATH": "/tmp/t"}, None),  # asked for: left alone
+    (["dbt", "build", "--target-path", "/x"], {"DBT_TARGET_PATH": "/tmp/t"}, None),  # a target of its own
     (["dbt", "test"], {"DBT_TARGET_PATH": "t", "DBT_PROJECT_DIR": "/p"}, "/p/t/run_results.json"),  # as dbt resolves it
 ])
 def test_run_results_are_written_here_only_for_commands_that_run_nodes_into_a_known_target(fake_dbt, args, env,

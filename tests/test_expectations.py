@@ -293,3 +293,19 @@ def test_a_nights_validations_use_the_checkpoints_registered_at_warm_up_and_a_ch
     assert night(5, without).success and registered == ["momentum__samtale"]  # registered, checked as given
     assert night(5, without).success and registered == ["momentum__samtale"]  # once
     assert not night(5).success and registered == ["momentum__samtale"] * 2  # the suite's own again
+
+
+def test_a_suite_gx_rejects_at_warm_up_leaves_the_worker_starting_and_fails_its_own_validation(
+        tmp_path, monkeypatch, caplog):
+    """GX's worker registers every suite as it starts (the pool's initializer): one suite GX
+    rejects must not stop the worker, or every validation of the night would fail as a dead
+    worker. It is logged, the others are registered, and its own validation fails naming it."""
+    broken = {**E.load_suite("roster__deltagere"), "expectations": [{"type": "expect_no_such_thing", "kwargs": {}}]}
+    real = E.load_suite
+    monkeypatch.setattr(E, "load_suite", lambda name, *a: broken if name == "roster__deltagere" else real(name, *a))
+    E.warm_context()
+    assert "GX suite roster__deltagere not registered at warm-up" in caplog.text
+    assert "lbf__beboerdata" in E._REGISTERED
+    with pytest.raises(AttributeError, match="ExpectNoSuchThing"):
+        E.validate("roster__deltagere", E.reader_schema("roster__deltagere").empty_table(), None, None,
+                   tmp_path / "data_docs", defer_docs=True)
