@@ -31,7 +31,9 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from plain_duckdb import newest_extract  # noqa: E402
+from plain_duckdb import REPO, newest_extract  # noqa: E402
+
+DBT_PROJECT = REPO / "dbt_project"
 
 # source step of the run -> (glob under the inbox, encoding); the newest dated folder for extracts
 SOURCES = {
@@ -46,7 +48,7 @@ def _profile_settings() -> dict:
     runs under the same memory limit as dbt."""
     import yaml
 
-    path = Path(__file__).resolve().parent.parent / "dbt_project" / "profiles.yml"
+    path = DBT_PROJECT / "profiles.yml"
     out = yaml.safe_load(path.read_text())["helhedsdata"]["outputs"]["duckdb"]
     return {**out.get("config_options", {}), **out.get("settings", {}), "threads": out.get("threads", 2)}
 
@@ -91,7 +93,7 @@ def models(home: Path, out: Path) -> dict:
     target = home / "dbt" / "target"
     rr = json.loads((target / "run_results.json").read_text())
     # the project's manifest (a night writes none into its home: orchestration/dbt_inprocess.py)
-    manifest = json.loads((Path(__file__).resolve().parent.parent / "dbt_project" / "target" / "manifest.json").read_text())
+    manifest = json.loads((DBT_PROJECT / "target" / "manifest.json").read_text())
     shutil.copyfile(home / "warehouse.duckdb", out)
     con = duckdb.connect(str(out))
     for k, v in PROFILE_SETTINGS.items():
